@@ -1,0 +1,185 @@
+//! Command-line definitions (clap derive) and nothing else: no validation beyond what clap
+//! does, no I/O. The names here are a contract (DESIGN.md §8): add, never rename.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Verify that an S3 bucket encrypted with a KMS key is set up correctly to be attached as
+/// storage to IBM Aspera on Cloud, and say exactly what to fix when it is not.
+#[derive(Debug, Parser)]
+#[command(name = "aoc-preflight", version, about, long_about = None)]
+pub struct Cli {
+    /// When to colour text output.
+    #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the preflight checks for an attachment.
+    Check(Box<CheckArgs>),
+    /// Evaluate one request against policy documents, offline (like `aws iam
+    /// simulate-custom-policy`, with resource policies).
+    Simulate(SimulateArgs),
+    /// List the checks: IDs and titles.
+    Checks(ChecksArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Fail,
+    Warn,
+}
+
+/// The attachment as entered in AoC. Each flag overrides the same key of the config file.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AttachmentArgs {
+    /// The region selected in AoC.
+    #[arg(long, env = "AOC_PREFLIGHT_REGION")]
+    pub region: Option<String>,
+    /// The bucket name.
+    #[arg(long, env = "AOC_PREFLIGHT_BUCKET")]
+    pub bucket: Option<String>,
+    /// The bucket path entered in AoC (default `/`).
+    #[arg(long, env = "AOC_PREFLIGHT_PATH")]
+    pub path: Option<String>,
+    /// The KMS key as entered in AoC: a key ARN or an alias ARN.
+    #[arg(long, env = "AOC_PREFLIGHT_KMS_KEY")]
+    pub kms_key: Option<String>,
+    /// The IAM role ARN entered in AoC.
+    #[arg(long, env = "AOC_PREFLIGHT_ROLE_ARN")]
+    pub role_arn: Option<String>,
+    /// The trust relationship JSON copied from the AoC page (`-` reads standard input).
+    #[arg(long, value_name = "FILE|-")]
+    pub trust_policy: Option<String>,
+    /// AoC's external ID, when the trust policy JSON is not at hand.
+    #[arg(long, env = "AOC_PREFLIGHT_EXTERNAL_ID")]
+    pub external_id: Option<String>,
+    /// AoC's principal ARN (the IBM role that assumes yours), with --external-id.
+    #[arg(long, env = "AOC_PREFLIGHT_AOC_PRINCIPAL")]
+    pub aoc_principal: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct CheckArgs {
+    /// A TOML file with one or more `[[attachment]]` tables.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// With a config file of several attachments, check only the one with this name.
+    #[arg(long, value_name = "NAME")]
+    pub attachment: Option<String>,
+
+    #[command(flatten)]
+    pub attachment_args: AttachmentArgs,
+
+    /// Judge documents given as files instead of reading AWS.
+    #[arg(long)]
+    pub offline: bool,
+    /// The role's identity policies (inline and managed), one file each. Repeatable.
+    #[arg(long = "identity-policy", value_name = "FILE")]
+    pub identity_policies: Vec<PathBuf>,
+    /// The role's permissions boundary policy.
+    #[arg(long, value_name = "FILE")]
+    pub permissions_boundary: Option<PathBuf>,
+    /// The bucket policy.
+    #[arg(long, value_name = "FILE")]
+    pub bucket_policy: Option<PathBuf>,
+    /// The KMS key policy.
+    #[arg(long, value_name = "FILE")]
+    pub key_policy: Option<PathBuf>,
+    /// The trust policy the role has in AWS now.
+    #[arg(long, value_name = "FILE")]
+    pub role_trust_policy: Option<PathBuf>,
+
+    /// Named AWS profile for live mode.
+    #[arg(long, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// AWS endpoint URL for live mode (an emulator, a VPC endpoint).
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+    /// Overall time limit for live mode, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 on warnings too (`warn`), or only on failures (`fail`, the default).
+    #[arg(long, value_enum, default_value_t = FailOn::Fail)]
+    pub fail_on: FailOn,
+    /// Run only these checks (comma-separated IDs).
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    pub only: Vec<String>,
+    /// Skip these checks (comma-separated IDs).
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    pub skip: Vec<String>,
+    /// Also run the end-to-end write probe (writes and deletes a test object).
+    #[arg(long)]
+    pub probe: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SimulateFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SimulateArgs {
+    /// Identity policy files (repeatable).
+    #[arg(long = "policy", value_name = "FILE", required = true)]
+    pub policies: Vec<PathBuf>,
+    /// Permissions boundary policy file.
+    #[arg(long, value_name = "FILE")]
+    pub permissions_boundary: Option<PathBuf>,
+    /// Resource policy file (bucket policy, key policy, trust policy).
+    #[arg(long, value_name = "FILE")]
+    pub resource_policy: Option<PathBuf>,
+    /// The calling principal's ARN.
+    #[arg(long, value_name = "ARN")]
+    pub principal: String,
+    /// The action, e.g. `s3:GetObject`.
+    #[arg(long, value_name = "ACTION")]
+    pub action: String,
+    /// The resource ARN.
+    #[arg(long, value_name = "ARN")]
+    pub resource: String,
+    /// The account that owns the resource (default: from the resource ARN, else the
+    /// principal's account).
+    #[arg(long, value_name = "ID")]
+    pub resource_account: Option<String>,
+    /// A context key and value; repeat a key for a multi-valued key.
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SimulateFormat::Text)]
+    pub format: SimulateFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct ChecksArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}

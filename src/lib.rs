@@ -1,0 +1,15 @@
+//! aoc-preflight: checks that an S3 bucket encrypted with a KMS key is set up correctly to be
+//! attached to IBM Aspera on Cloud, and says what to fix when it is not.
+//!
+//! The shape is gather → judge → report: `gather`-side code (files now, AWS later) produces
+//! [`facts::Facts`]; the pure checks in [`checks`] judge a [`spec::Attachment`] against them;
+//! [`report`] renders one model in several formats. The library never prints.
+
+#![forbid(unsafe_code)]
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod arn;
+pub mod cli;
+pub mod error;
+pub mod policy;
+pub mod simulate;

@@ -1,0 +1,1 @@
+//! Condition operators. (Stub: to be written.)

@@ -1,0 +1,1 @@
+//! Matching actions, resources and principals. (Stub: to be written.)

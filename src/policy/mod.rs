@@ -1,0 +1,285 @@
+//! The IAM policy model and its evaluation: parsing real-world documents, matching actions,
+//! resources and principals, conditions, and AWS's rules for combining identity policies, a
+//! permissions boundary and a resource policy.
+//!
+//! Pure: no I/O, no printing. Evaluation is three-valued: a condition on a context key whose
+//! value is unknown (as opposed to known to be absent) leaves the decision open, and the
+//! result then carries both the best and the worst case and the conditions it depends on.
+//! `simulate` uses a strict context (a key not given is absent, as AWS treats it), so its
+//! answers are always certain.
+//!
+//! Sources: "Policy evaluation logic"
+//! (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html>),
+//! "IAM JSON policy elements reference", "Condition operators", and for keys the KMS Developer
+//! Guide "Key policies" / "Default key policy".
+
+pub mod condition;
+pub mod eval;
+pub mod matching;
+pub mod parse;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+pub use eval::{PolicySet, evaluate, evaluate_policy};
+pub use parse::{PolicyParseError, parse_policy};
+
+/// A parsed policy document. Statements keep their position in the document so evidence can
+/// say "statement 2 (Sid `DenyOtherKeys`)".
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PolicyDocument {
+    pub version: Option<String>,
+    pub id: Option<String>,
+    pub statements: Vec<Statement>,
+}
+
+/// A policy with the label that names it in evidence (a file path, `inline policy X`,
+/// `managed policy arn:...`, `key policy`, ...).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NamedPolicy {
+    pub label: String,
+    pub document: PolicyDocument,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+/// One statement. Single strings and arrays in the JSON both become `Vec<String>`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Statement {
+    /// Zero-based position in the document's `Statement` array (0 for a single object).
+    pub index: usize,
+    pub sid: Option<String>,
+    pub effect: Effect,
+    /// `None` in identity policies (no `Principal` element).
+    pub principal: Option<PrincipalSpec>,
+    pub action: ActionSpec,
+    /// `None` only for trust policies, which may omit `Resource`.
+    pub resource: Option<ResourceSpec>,
+    /// All conditions of the statement, flattened; every one must hold (AND). Within one
+    /// condition, several values are ORed (or NORed for negated operators), as AWS does.
+    pub conditions: Vec<Condition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum PrincipalSpec {
+    Principal(Principals),
+    NotPrincipal(Principals),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Principals {
+    /// `"Principal": "*"`: anyone, including anonymous callers.
+    Any,
+    /// `{"AWS": [...], "Service": [...], "Federated": [...], "CanonicalUser": [...]}`. Keys are
+    /// stored as written; values as written (`"*"` inside `AWS` means any AWS principal).
+    Map(BTreeMap<String, Vec<String>>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ActionSpec {
+    Action(Vec<String>),
+    NotAction(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ResourceSpec {
+    Resource(Vec<String>),
+    NotResource(Vec<String>),
+}
+
+/// One `operator: { key: values }` entry of a `Condition` block.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Condition {
+    /// As written, e.g. `ForAnyValue:StringLikeIfExists`.
+    pub operator: String,
+    /// As written; compared case-insensitively with context keys.
+    pub key: String,
+    /// Values as strings (JSON booleans and numbers are turned into their text).
+    pub values: Vec<String>,
+}
+
+impl std::fmt::Display for Condition {
+    /// `StringEquals sts:ExternalId ["abc"]`: the form used in evidence and warnings.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let values: Vec<String> = self.values.iter().map(|v| format!("{v:?}")).collect();
+        write!(f, "{} {} [{}]", self.operator, self.key, values.join(", "))
+    }
+}
+
+/// What the evaluator knows about the request's context keys.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Context {
+    /// Known values by lower-cased key. A key may have several values (multi-valued keys such
+    /// as `aws:TagKeys`, or a repeated `--context` in `simulate`).
+    values: BTreeMap<String, Vec<String>>,
+    /// Keys known to be absent from the request, by lower-cased key.
+    absent: std::collections::BTreeSet<String>,
+    /// How to treat a key that is neither in `values` nor in `absent`.
+    pub missing: MissingKey,
+}
+
+/// How the evaluator treats a context key it was told nothing about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissingKey {
+    /// The key is absent from the request, as AWS treats it (`simulate`).
+    #[default]
+    Absent,
+    /// The value is unknown to the tool (the checks): conditions on it leave the answer open.
+    Unknown,
+}
+
+/// The state of one context key as the evaluator sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyState<'a> {
+    Present(&'a [String]),
+    Absent,
+    Unknown,
+}
+
+impl Context {
+    /// A context where unlisted keys are absent (AWS's own behaviour; for `simulate`).
+    pub fn strict() -> Self {
+        Context::default()
+    }
+
+    /// A context where unlisted keys are unknown (for the checks, which model a request the
+    /// tool does not see).
+    pub fn partial() -> Self {
+        Context {
+            missing: MissingKey::Unknown,
+            ..Context::default()
+        }
+    }
+
+    /// Sets a key's values (replacing earlier ones). Keys are case-insensitive.
+    pub fn set(&mut self, key: &str, values: Vec<String>) -> &mut Self {
+        let k = key.to_ascii_lowercase();
+        self.absent.remove(&k);
+        self.values.insert(k, values);
+        self
+    }
+
+    /// Adds one value to a key (a multi-valued key when called more than once).
+    pub fn add(&mut self, key: &str, value: &str) -> &mut Self {
+        let k = key.to_ascii_lowercase();
+        self.absent.remove(&k);
+        self.values.entry(k).or_default().push(value.to_string());
+        self
+    }
+
+    /// Records that the request does not carry this key.
+    pub fn set_absent(&mut self, key: &str) -> &mut Self {
+        let k = key.to_ascii_lowercase();
+        self.values.remove(&k);
+        self.absent.insert(k);
+        self
+    }
+
+    /// The state of a key, case-insensitively.
+    pub fn get(&self, key: &str) -> KeyState<'_> {
+        let k = key.to_ascii_lowercase();
+        if let Some(v) = self.values.get(&k) {
+            return KeyState::Present(v);
+        }
+        if self.absent.contains(&k) {
+            return KeyState::Absent;
+        }
+        match self.missing {
+            MissingKey::Absent => KeyState::Absent,
+            MissingKey::Unknown => KeyState::Unknown,
+        }
+    }
+}
+
+/// The request being evaluated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    /// The calling principal's ARN (for AoC: the role ARN; an `assumed-role` session ARN also
+    /// works). May also be a service principal such as `s3.amazonaws.com`.
+    pub principal: String,
+    /// e.g. `s3:PutObject`.
+    pub action: String,
+    /// The resource ARN, e.g. `arn:aws:s3:::bucket/data/file`.
+    pub resource: String,
+    /// The account that owns the resource. `None`: taken from the resource ARN's account field,
+    /// or the principal's account when the ARN has none (S3 ARNs).
+    pub resource_account: Option<String>,
+    pub context: Context,
+}
+
+/// AWS's EvalDecision words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "camelCase")]
+pub enum Decision {
+    Allowed,
+    ImplicitDeny,
+    ExplicitDeny,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allowed => "allowed",
+            Decision::ImplicitDeny => "implicitDeny",
+            Decision::ExplicitDeny => "explicitDeny",
+        }
+    }
+}
+
+/// A statement that applied to the request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MatchedStatement {
+    /// The policy's label.
+    pub policy: String,
+    pub index: usize,
+    pub sid: Option<String>,
+    pub effect: Effect,
+    /// Conditions of this statement whose value the tool could not determine; empty when the
+    /// statement applies for certain.
+    pub unresolved: Vec<String>,
+}
+
+/// The answer for one request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evaluation {
+    /// The decision if every undeterminable condition goes the caller's way (Allow conditions
+    /// hold, Deny conditions do not).
+    pub best: Decision,
+    /// The decision if every undeterminable condition goes against the caller.
+    pub worst: Decision,
+    /// Statements that applied, certainly or possibly, in evaluation order.
+    pub matched: Vec<MatchedStatement>,
+    /// One sentence on how the policies combined (e.g. "cross-account: the resource policy
+    /// must also allow"; "KMS: the key policy delegates to IAM via the account root").
+    pub explanation: String,
+}
+
+impl Evaluation {
+    /// True when unknown context cannot change the decision.
+    pub fn is_certain(&self) -> bool {
+        self.best == self.worst
+    }
+
+    /// The decision when certain; otherwise the worst case (the safe answer).
+    pub fn decision(&self) -> Decision {
+        self.worst
+    }
+
+    /// The conditions the decision depends on, rendered, without duplicates.
+    pub fn unresolved_conditions(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for m in &self.matched {
+            for c in &m.unresolved {
+                if !out.contains(c) {
+                    out.push(c.clone());
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,1 @@
+//! The `simulate` command. (Stub: to be written.)
