@@ -1,0 +1,4 @@
+//! The one integration-test crate: every file directly under `tests/` would link the whole
+//! program again, so all end-to-end tests live in modules here.
+
+mod simulate;

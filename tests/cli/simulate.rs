@@ -1,0 +1,1 @@
+//! `simulate` end to end. (To be written.)
