@@ -1,1 +1,725 @@
-//! Matching actions, resources and principals. (Stub: to be written.)
+//! Matching the parts of a statement against a request: actions, resources (with policy
+//! variables) and principals, plus the three-valued logic ([`Tri`]) the evaluator uses.
+//!
+//! Pure: no I/O. The rules come from the IAM JSON policy element reference:
+//! - Action: <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html>
+//!   (service prefix and action name are case-insensitive; `*` and `?` wildcards).
+//! - Resource: <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html>
+//!   (ARNs are case-sensitive; `*` and `?` may appear anywhere and `*` spans `/` and `:`).
+//! - Variables: <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html>
+//! - Principal: <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html>
+
+use super::{ActionSpec, Context, KeyState, PrincipalSpec, Principals, ResourceSpec};
+
+/// A three-valued truth: the evaluator may not know a context key's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tri {
+    True,
+    False,
+    Unknown,
+}
+
+impl Tri {
+    pub fn from_bool(b: bool) -> Tri {
+        if b { Tri::True } else { Tri::False }
+    }
+
+    /// Kleene AND: false wins, then unknown.
+    pub fn and(self, other: Tri) -> Tri {
+        match (self, other) {
+            (Tri::False, _) | (_, Tri::False) => Tri::False,
+            (Tri::True, Tri::True) => Tri::True,
+            _ => Tri::Unknown,
+        }
+    }
+
+    /// Kleene OR: true wins, then unknown.
+    pub fn or(self, other: Tri) -> Tri {
+        match (self, other) {
+            (Tri::True, _) | (_, Tri::True) => Tri::True,
+            (Tri::False, Tri::False) => Tri::False,
+            _ => Tri::Unknown,
+        }
+    }
+
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(self) -> Tri {
+        match self {
+            Tri::True => Tri::False,
+            Tri::False => Tri::True,
+            Tri::Unknown => Tri::Unknown,
+        }
+    }
+
+    /// OR over an iterator (false when empty).
+    pub fn any(items: impl IntoIterator<Item = Tri>) -> Tri {
+        let mut acc = Tri::False;
+        for t in items {
+            acc = acc.or(t);
+            if acc == Tri::True {
+                break;
+            }
+        }
+        acc
+    }
+
+    /// AND over an iterator (true when empty).
+    pub fn all(items: impl IntoIterator<Item = Tri>) -> Tri {
+        let mut acc = Tri::True;
+        for t in items {
+            acc = acc.and(t);
+            if acc == Tri::False {
+                break;
+            }
+        }
+        acc
+    }
+}
+
+/// One element of a compiled pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tok {
+    Lit(char),
+    /// `*`: any sequence, including an empty one.
+    Star,
+    /// `?`: exactly one character.
+    One,
+}
+
+/// A pattern after policy-variable substitution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expanded {
+    Pattern(Vec<Tok>),
+    /// A variable has no value (key absent, or multi-valued) and no default: the pattern
+    /// matches nothing.
+    NoValue,
+    /// A variable's value is unknown to the tool.
+    Unknown,
+}
+
+/// Glob match over tokens. Iterative with single-star backtracking: linear in practice and
+/// never recursive, so hostile input cannot blow the stack.
+pub fn tokens_match(tokens: &[Tok], text: &str, ignore_case: bool) -> bool {
+    let text: Vec<char> = text.chars().collect();
+    let eq = |a: char, b: char| {
+        if ignore_case {
+            a == b || a.to_lowercase().eq(b.to_lowercase())
+        } else {
+            a == b
+        }
+    };
+    let (mut p, mut t) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match tokens.get(p) {
+            Some(Tok::Star) => {
+                star = Some((p, t));
+                p += 1;
+                continue;
+            }
+            Some(Tok::One) => {
+                p += 1;
+                t += 1;
+                continue;
+            }
+            Some(Tok::Lit(c)) if eq(*c, text[t]) => {
+                p += 1;
+                t += 1;
+                continue;
+            }
+            _ => {}
+        }
+        match star {
+            Some((sp, st)) => {
+                p = sp + 1;
+                t = st + 1;
+                star = Some((sp, st + 1));
+            }
+            None => return false,
+        }
+    }
+    tokens[p.min(tokens.len())..]
+        .iter()
+        .all(|tok| *tok == Tok::Star)
+}
+
+/// Compiles a plain pattern (no variables): `*` and `?` are wildcards when `wildcards`.
+pub fn compile(pattern: &str, wildcards: bool) -> Vec<Tok> {
+    pattern
+        .chars()
+        .map(|c| match c {
+            '*' if wildcards => Tok::Star,
+            '?' if wildcards => Tok::One,
+            c => Tok::Lit(c),
+        })
+        .collect()
+}
+
+/// Case-sensitive glob match with `*` and `?`.
+pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+    tokens_match(&compile(pattern, true), text, false)
+}
+
+/// Case-insensitive glob match with `*` and `?`.
+pub fn wildcard_match_ignore_case(pattern: &str, text: &str) -> bool {
+    tokens_match(&compile(pattern, true), text, true)
+}
+
+/// True when an `Action` pattern (`s3:*`, `s3:*Object`, `*`) covers an action. Both the
+/// service prefix and the action name are case-insensitive.
+pub fn action_matches(pattern: &str, action: &str) -> bool {
+    wildcard_match_ignore_case(pattern, action)
+}
+
+/// `Action` matches if any pattern matches; `NotAction` if none does.
+pub fn action_spec_matches(spec: &ActionSpec, action: &str) -> bool {
+    match spec {
+        ActionSpec::Action(list) => list.iter().any(|p| action_matches(p, action)),
+        ActionSpec::NotAction(list) => !list.iter().any(|p| action_matches(p, action)),
+    }
+}
+
+/// Substitutes policy variables in `text` and compiles the result.
+///
+/// `vars`: whether variables are recognised at all. AWS only substitutes them in documents
+/// with `"Version": "2012-10-17"`; in older or version-less documents `${...}` is literal
+/// text (see "Policy variables" → "Where you can use policy variables").
+/// `wildcards`: whether a literal `*`/`?` written in the text is a wildcard (Resource,
+/// `...Like` operators) or a plain character (`...Equals` operators). The escapes `${*}`,
+/// `${?}` and `${$}` always produce the literal character.
+///
+/// A variable takes a key's single value; a key that is absent, or multi-valued (AWS: "you
+/// can't use multivalued context keys as policy variables"), uses the default of the
+/// `${key, 'default'}` form, or else leaves the pattern without a value. An unknown key makes
+/// the whole pattern unknown.
+pub fn expand(text: &str, ctx: &Context, vars: bool, wildcards: bool) -> Expanded {
+    if !vars || !text.contains("${") {
+        return Expanded::Pattern(compile(text, wildcards));
+    }
+    let mut out: Vec<Tok> = Vec::new();
+    let mut no_value = false;
+    let mut unknown = false;
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.extend(compile(&rest[..start], wildcards));
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            // Unterminated: the remainder is literal text.
+            out.extend(compile(&rest[start..], wildcards));
+            rest = "";
+            break;
+        };
+        let inner = &after[..end];
+        match inner {
+            "*" => out.push(Tok::Lit('*')),
+            "?" => out.push(Tok::Lit('?')),
+            "$" => out.push(Tok::Lit('$')),
+            _ => {
+                let (key, default) = split_default(inner);
+                match ctx.get(key) {
+                    KeyState::Present(values) if values.len() == 1 => {
+                        out.extend(values[0].chars().map(Tok::Lit));
+                    }
+                    KeyState::Present(_) | KeyState::Absent => match default {
+                        Some(v) => out.extend(v.chars().map(Tok::Lit)),
+                        None => no_value = true,
+                    },
+                    KeyState::Unknown => unknown = true,
+                }
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    out.extend(compile(rest, wildcards));
+    if no_value {
+        Expanded::NoValue
+    } else if unknown {
+        Expanded::Unknown
+    } else {
+        Expanded::Pattern(out)
+    }
+}
+
+/// Splits `key, 'default'` (AWS's default-value form) into the key and the default.
+fn split_default(inner: &str) -> (&str, Option<String>) {
+    if let Some((key, def)) = inner.split_once(',') {
+        let def = def.trim();
+        if def.len() >= 2 && def.starts_with('\'') && def.ends_with('\'') {
+            return (key.trim(), Some(def[1..def.len() - 1].to_string()));
+        }
+    }
+    (inner.trim(), None)
+}
+
+/// True when `text` contains a policy variable (other than the `${*}`-style escapes).
+pub fn has_variable(text: &str) -> bool {
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        match after.find('}') {
+            Some(end) => {
+                if !matches!(&after[..end], "*" | "?" | "$") {
+                    return true;
+                }
+                rest = &after[end + 1..];
+            }
+            None => return false,
+        }
+    }
+    false
+}
+
+/// Matches one `Resource` pattern against a resource ARN (case-sensitive, `*`/`?`,
+/// variables substituted).
+pub fn resource_matches(pattern: &str, resource: &str, ctx: &Context, vars: bool) -> Tri {
+    match expand(pattern, ctx, vars, true) {
+        Expanded::Pattern(tokens) => Tri::from_bool(tokens_match(&tokens, resource, false)),
+        Expanded::NoValue => Tri::False,
+        Expanded::Unknown => Tri::Unknown,
+    }
+}
+
+/// `Resource` matches if any pattern matches; `NotResource` if none does.
+pub fn resource_spec_matches(
+    spec: &ResourceSpec,
+    resource: &str,
+    ctx: &Context,
+    vars: bool,
+) -> Tri {
+    match spec {
+        ResourceSpec::Resource(list) => Tri::any(
+            list.iter()
+                .map(|p| resource_matches(p, resource, ctx, vars)),
+        ),
+        ResourceSpec::NotResource(list) => Tri::any(
+            list.iter()
+                .map(|p| resource_matches(p, resource, ctx, vars)),
+        )
+        .not(),
+    }
+}
+
+/// How a statement's principal element covers the calling principal. The distinction
+/// matters for resource policies: naming the account root delegates to the account's IAM
+/// policies rather than granting anything directly
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-accounts>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalMatch {
+    No,
+    /// `"*"`, `{"AWS": "*"}`, or a `NotPrincipal` that does not exclude the caller.
+    Any,
+    /// The policy names the caller's exact ARN (or service name).
+    Exact,
+    /// The caller is a session of a role the policy names (`assumed-role/ROLE/SESSION` vs
+    /// `role/PATH/ROLE`).
+    Role,
+    /// The policy names the caller's account (`arn:aws:iam::ACCT:root` or `ACCT`).
+    AccountRoot,
+}
+
+impl PrincipalMatch {
+    /// A grant to the principal itself, not to its account.
+    pub fn is_direct(self) -> bool {
+        matches!(
+            self,
+            PrincipalMatch::Any | PrincipalMatch::Exact | PrincipalMatch::Role
+        )
+    }
+
+    pub fn matched(self) -> bool {
+        self != PrincipalMatch::No
+    }
+}
+
+/// True for a service principal such as `s3.amazonaws.com` (not an ARN, not an account).
+pub fn is_service_principal(principal: &str) -> bool {
+    !principal.starts_with("arn:")
+        && principal.contains('.')
+        && principal
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+}
+
+/// The parts of an `assumed-role` session ARN: (partition, account, role name).
+fn assumed_role_parts(principal: &str) -> Option<(&str, &str, &str)> {
+    let parts: Vec<&str> = principal.splitn(6, ':').collect();
+    if parts.len() != 6 || parts[0] != "arn" || parts[2] != "sts" {
+        return None;
+    }
+    let rest = parts[5].strip_prefix("assumed-role/")?;
+    let role = rest.split('/').next()?;
+    (!role.is_empty()).then_some((parts[1], parts[4], role))
+}
+
+/// The parts of an IAM role ARN: (partition, account, role name without its path).
+fn role_parts(arn: &str) -> Option<(&str, &str, &str)> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    if parts.len() != 6 || parts[0] != "arn" || parts[2] != "iam" {
+        return None;
+    }
+    let rest = parts[5].strip_prefix("role/")?;
+    let name = rest.rsplit('/').next()?;
+    (!name.is_empty()).then_some((parts[1], parts[4], name))
+}
+
+/// The account named by an account principal: `ACCT` or `arn:PARTITION:iam::ACCT:root`.
+fn account_root(value: &str) -> Option<&str> {
+    if crate::arn::is_account_id(value) {
+        return Some(value);
+    }
+    let parts: Vec<&str> = value.splitn(6, ':').collect();
+    (parts.len() == 6 && parts[0] == "arn" && parts[2] == "iam" && parts[5] == "root")
+        .then_some(parts[4])
+}
+
+/// Matches one value of an `AWS` principal list against the caller.
+fn aws_value_matches(value: &str, caller: &str) -> PrincipalMatch {
+    if value == "*" {
+        // `{"AWS": "*"}` is any AWS principal (not a service principal).
+        return if is_service_principal(caller) {
+            PrincipalMatch::No
+        } else {
+            PrincipalMatch::Any
+        };
+    }
+    if value == caller {
+        return PrincipalMatch::Exact;
+    }
+    if let (Some((vp, va, vrole)), Some((cp, ca, crole))) =
+        (role_parts(value), assumed_role_parts(caller))
+    {
+        // A role principal covers its sessions; the role's path is not in the session ARN,
+        // so compare partition, account and role name.
+        if vp == cp && va == ca && vrole == crole {
+            return PrincipalMatch::Role;
+        }
+    }
+    if let Some(acct) = account_root(value)
+        && crate::arn::account_of(caller).as_deref() == Some(acct)
+    {
+        return PrincipalMatch::AccountRoot;
+    }
+    PrincipalMatch::No
+}
+
+/// The best match of a principal block against the caller (a direct match is preferred
+/// over an account-root one).
+pub fn principals_match(principals: &Principals, caller: &str) -> PrincipalMatch {
+    let map = match principals {
+        Principals::Any => return PrincipalMatch::Any,
+        Principals::Map(map) => map,
+    };
+    let mut best = PrincipalMatch::No;
+    for (kind, values) in map {
+        for value in values {
+            let m = match kind.as_str() {
+                "AWS" => aws_value_matches(value, caller),
+                "Service" => {
+                    if value.eq_ignore_ascii_case(caller) {
+                        PrincipalMatch::Exact
+                    } else {
+                        PrincipalMatch::No
+                    }
+                }
+                // Federated providers and canonical user IDs are compared as written.
+                _ => {
+                    if value == caller {
+                        PrincipalMatch::Exact
+                    } else {
+                        PrincipalMatch::No
+                    }
+                }
+            };
+            best = better(best, m);
+        }
+    }
+    best
+}
+
+fn better(a: PrincipalMatch, b: PrincipalMatch) -> PrincipalMatch {
+    let rank = |m: PrincipalMatch| match m {
+        PrincipalMatch::No => 0,
+        PrincipalMatch::AccountRoot => 1,
+        PrincipalMatch::Any => 2,
+        PrincipalMatch::Role => 3,
+        PrincipalMatch::Exact => 4,
+    };
+    if rank(b) > rank(a) { b } else { a }
+}
+
+/// `Principal` as [`principals_match`]; `NotPrincipal` applies to every caller it does not
+/// name (by any form, including the account), and then counts as a grant to the caller.
+pub fn principal_spec_matches(spec: &PrincipalSpec, caller: &str) -> PrincipalMatch {
+    match spec {
+        PrincipalSpec::Principal(p) => principals_match(p, caller),
+        PrincipalSpec::NotPrincipal(p) => {
+            if principals_match(p, caller).matched() {
+                PrincipalMatch::No
+            } else {
+                PrincipalMatch::Any
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn aws(values: &[&str]) -> Principals {
+        let mut m = BTreeMap::new();
+        m.insert(
+            "AWS".to_string(),
+            values.iter().map(|s| s.to_string()).collect(),
+        );
+        Principals::Map(m)
+    }
+
+    #[test]
+    fn tri_logic() {
+        use Tri::*;
+        assert_eq!(True.and(Unknown), Unknown);
+        assert_eq!(False.and(Unknown), False);
+        assert_eq!(True.or(Unknown), True);
+        assert_eq!(False.or(Unknown), Unknown);
+        assert_eq!(Unknown.not(), Unknown);
+        assert_eq!(Tri::any([]), False);
+        assert_eq!(Tri::all([]), True);
+    }
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard_match("*", ""));
+        assert!(wildcard_match("a*c", "abbbc"));
+        assert!(wildcard_match("a?c", "abc"));
+        assert!(!wildcard_match("a?c", "ac"));
+        assert!(wildcard_match("a*b*c", "axxbyyc"));
+        assert!(!wildcard_match("a*b*c", "axxbyy"));
+        assert!(wildcard_match("**", "x"));
+        assert!(!wildcard_match("abc", "ABC"));
+        assert!(wildcard_match_ignore_case("abc", "ABC"));
+    }
+
+    #[test]
+    fn actions_are_case_insensitive() {
+        assert!(action_matches("s3:*", "s3:GetObject"));
+        assert!(action_matches("S3:getobject", "s3:GetObject"));
+        assert!(action_matches("s3:*Object", "s3:PutObject"));
+        assert!(!action_matches("s3:*Object", "s3:ListBucket"));
+        assert!(action_matches("s3:Get?bject", "s3:GetObject"));
+        assert!(action_matches("*", "kms:Decrypt"));
+        assert!(!action_matches(
+            "s3:ListBucketMultipartUpload",
+            "s3:ListBucketMultipartUploads"
+        ));
+        assert!(!action_spec_matches(
+            &ActionSpec::NotAction(vec!["s3:*".into()]),
+            "s3:GetObject"
+        ));
+        assert!(action_spec_matches(
+            &ActionSpec::NotAction(vec!["iam:*".into()]),
+            "s3:GetObject"
+        ));
+    }
+
+    #[test]
+    fn resources_are_case_sensitive_and_star_spans_separators() {
+        let ctx = Context::strict();
+        assert_eq!(
+            resource_matches("arn:aws:s3:::b/*", "arn:aws:s3:::b/x/y", &ctx, true),
+            Tri::True
+        );
+        assert_eq!(
+            resource_matches("arn:aws:s3:::b/*", "arn:aws:s3:::b", &ctx, true),
+            Tri::False
+        );
+        assert_eq!(
+            resource_matches("arn:aws:s3:::B/*", "arn:aws:s3:::b/x", &ctx, true),
+            Tri::False
+        );
+        assert_eq!(
+            resource_matches("arn:aws:s3:::*", "arn:aws:s3:::b/x:y", &ctx, true),
+            Tri::True
+        );
+        assert_eq!(
+            resource_matches("*", "arn:aws:kms:us-east-1:1:key/x", &ctx, true),
+            Tri::True
+        );
+    }
+
+    #[test]
+    fn variables() {
+        let mut ctx = Context::strict();
+        ctx.add("aws:username", "alice");
+        ctx.add("aws:PrincipalTag/team", "blue");
+        let r = |p: &str, res: &str, ctx: &Context| resource_matches(p, res, ctx, true);
+        assert_eq!(
+            r(
+                "arn:aws:s3:::b/${aws:username}/*",
+                "arn:aws:s3:::b/alice/f",
+                &ctx
+            ),
+            Tri::True
+        );
+        assert_eq!(
+            r(
+                "arn:aws:s3:::b/${aws:username}/*",
+                "arn:aws:s3:::b/bob/f",
+                &ctx
+            ),
+            Tri::False
+        );
+        assert_eq!(
+            r(
+                "arn:aws:s3:::b/${AWS:UserName}/*",
+                "arn:aws:s3:::b/alice/f",
+                &ctx
+            ),
+            Tri::True
+        );
+        assert_eq!(
+            r(
+                "arn:aws:s3:::b/${aws:PrincipalTag/team}",
+                "arn:aws:s3:::b/blue",
+                &ctx
+            ),
+            Tri::True
+        );
+        // Absent key: no match; with a default: the default.
+        assert_eq!(
+            r("arn:aws:s3:::b/${aws:userid}", "arn:aws:s3:::b/", &ctx),
+            Tri::False
+        );
+        assert_eq!(
+            r(
+                "arn:aws:s3:::b/${aws:userid, 'shared'}",
+                "arn:aws:s3:::b/shared",
+                &ctx
+            ),
+            Tri::True
+        );
+        assert_eq!(
+            r(
+                "arn:aws:s3:::b/${aws:userid,'shared'}",
+                "arn:aws:s3:::b/shared",
+                &ctx
+            ),
+            Tri::True
+        );
+        // Escapes are literal characters, never wildcards.
+        assert_eq!(
+            r("arn:aws:s3:::b/${*}", "arn:aws:s3:::b/*", &ctx),
+            Tri::True
+        );
+        assert_eq!(
+            r("arn:aws:s3:::b/${*}", "arn:aws:s3:::b/x", &ctx),
+            Tri::False
+        );
+        assert_eq!(
+            r("arn:aws:s3:::b/${?}${$}", "arn:aws:s3:::b/?$", &ctx),
+            Tri::True
+        );
+        // Without variable support (old Version), `${...}` is literal.
+        assert_eq!(
+            resource_matches(
+                "arn:aws:s3:::b/${aws:username}",
+                "arn:aws:s3:::b/alice",
+                &ctx,
+                false
+            ),
+            Tri::False
+        );
+        // Unknown key: unknown; absent wins over unknown.
+        let partial = Context::partial();
+        assert_eq!(
+            r(
+                "arn:aws:s3:::b/${aws:username}",
+                "arn:aws:s3:::b/x",
+                &partial
+            ),
+            Tri::Unknown
+        );
+        let mut mixed = Context::partial();
+        mixed.set_absent("aws:userid");
+        assert_eq!(
+            r(
+                "arn:aws:s3:::b/${aws:username}/${aws:userid}",
+                "arn:aws:s3:::b/x/y",
+                &mixed
+            ),
+            Tri::False
+        );
+        // A multi-valued key is not a variable.
+        let mut multi = Context::strict();
+        multi.add("k", "a").add("k", "b");
+        assert_eq!(
+            r("arn:aws:s3:::b/${k}", "arn:aws:s3:::b/a", &multi),
+            Tri::False
+        );
+        assert!(has_variable("a${aws:username}"));
+        assert!(!has_variable("a${*}b"));
+    }
+
+    #[test]
+    fn principals() {
+        let role = "arn:aws:iam::111122223333:role/app";
+        let session = "arn:aws:sts::111122223333:assumed-role/app/s1";
+        assert_eq!(
+            principals_match(&Principals::Any, role),
+            PrincipalMatch::Any
+        );
+        assert_eq!(principals_match(&aws(&["*"]), role), PrincipalMatch::Any);
+        assert_eq!(
+            principals_match(&aws(&["*"]), "s3.amazonaws.com"),
+            PrincipalMatch::No
+        );
+        assert_eq!(principals_match(&aws(&[role]), role), PrincipalMatch::Exact);
+        assert_eq!(
+            principals_match(&aws(&[role]), session),
+            PrincipalMatch::Role
+        );
+        assert_eq!(
+            principals_match(&aws(&["arn:aws:iam::111122223333:role/path/app"]), session),
+            PrincipalMatch::Role
+        );
+        assert_eq!(
+            principals_match(&aws(&["arn:aws:iam::999999999999:role/app"]), session),
+            PrincipalMatch::No
+        );
+        assert_eq!(
+            principals_match(&aws(&["arn:aws:iam::111122223333:root"]), role),
+            PrincipalMatch::AccountRoot
+        );
+        assert_eq!(
+            principals_match(&aws(&["111122223333"]), session),
+            PrincipalMatch::AccountRoot
+        );
+        assert_eq!(
+            principals_match(&aws(&["222222222222"]), role),
+            PrincipalMatch::No
+        );
+        // Direct beats root when both are listed.
+        assert_eq!(
+            principals_match(&aws(&["arn:aws:iam::111122223333:root", role]), role),
+            PrincipalMatch::Exact
+        );
+        let mut svc = BTreeMap::new();
+        svc.insert("Service".to_string(), vec!["s3.amazonaws.com".to_string()]);
+        let svc = Principals::Map(svc);
+        assert_eq!(
+            principals_match(&svc, "s3.amazonaws.com"),
+            PrincipalMatch::Exact
+        );
+        assert_eq!(principals_match(&svc, role), PrincipalMatch::No);
+        let not = PrincipalSpec::NotPrincipal(aws(&[role]));
+        assert_eq!(principal_spec_matches(&not, role), PrincipalMatch::No);
+        assert_eq!(
+            principal_spec_matches(&not, "arn:aws:iam::111122223333:role/other"),
+            PrincipalMatch::Any
+        );
+        assert!(is_service_principal("s3.amazonaws.com"));
+        assert!(!is_service_principal(role));
+        assert!(!is_service_principal("111122223333"));
+    }
+}
