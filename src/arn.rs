@@ -9,7 +9,16 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The partitions AWS publishes; anything else is a typo rather than a new partition.
-pub const PARTITIONS: &[&str] = &["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"];
+pub const PARTITIONS: &[&str] = &[
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
 
 /// A parsed ARN. Fields are kept as written (ARN comparison is case-sensitive).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -114,14 +123,19 @@ mod tests {
 
     #[test]
     fn parses_role_arn_with_path() {
-        let arn: Arn = "arn:aws:iam::123456789012:role/service/aoc-access".parse().unwrap();
+        let arn: Arn = "arn:aws:iam::123456789012:role/service/aoc-access"
+            .parse()
+            .unwrap();
         assert_eq!(arn.service, "iam");
         assert_eq!(arn.region, "");
         assert_eq!(arn.account, "123456789012");
         assert_eq!(arn.resource_type(), "role");
         assert_eq!(arn.resource_id(), "service/aoc-access");
         assert_eq!(arn.resource_name(), "aoc-access");
-        assert_eq!(arn.to_string(), "arn:aws:iam::123456789012:role/service/aoc-access");
+        assert_eq!(
+            arn.to_string(),
+            "arn:aws:iam::123456789012:role/service/aoc-access"
+        );
     }
 
     #[test]
@@ -136,8 +150,16 @@ mod tests {
     #[test]
     fn rejects_non_arns() {
         assert!("arn:aws:s3".parse::<Arn>().is_err());
-        assert!("aws:kms:us-east-1:123456789012:key/x:y".parse::<Arn>().is_err());
-        assert!("arn:aws:kms:us-east-1:123456789012:".parse::<Arn>().is_err());
+        assert!(
+            "aws:kms:us-east-1:123456789012:key/x:y"
+                .parse::<Arn>()
+                .is_err()
+        );
+        assert!(
+            "arn:aws:kms:us-east-1:123456789012:"
+                .parse::<Arn>()
+                .is_err()
+        );
     }
 
     #[test]

@@ -9,7 +9,14 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod arn;
+pub mod catalog;
+pub mod checks;
 pub mod cli;
 pub mod error;
+pub mod facts;
+pub mod gather;
 pub mod policy;
+pub mod report;
+pub mod run;
 pub mod simulate;
+pub mod spec;

@@ -1,1 +1,134 @@
-fn main() {}
+//! The `aoc-preflight` binary: parse arguments, run, render, and map the outcome to an exit
+//! code in one place (DESIGN.md §5). All logic is in the library.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use aoc_preflight::cli::{Cli, ColorChoice, Command, ReportFormat};
+use aoc_preflight::error::UsageError;
+use aoc_preflight::report::{self, FleetReport};
+use aoc_preflight::{catalog, checks, run, simulate};
+use clap::Parser;
+
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.color {
+        ColorChoice::Always => anstream::ColorChoice::Always.write_global(),
+        ColorChoice::Never => anstream::ColorChoice::Never.write_global(),
+        ColorChoice::Auto => {}
+    }
+    match dispatch(cli.command) {
+        Ok(code) => ExitCode::from(code),
+        Err(Failure::Usage(e)) => {
+            let _ = writeln!(io::stderr(), "aoc-preflight: error: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }
+        // A closed pipe (`aoc-preflight ... | head`) is not an error worth a message.
+        Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Failure::Io(e)) => {
+            let _ = writeln!(
+                io::stderr(),
+                "aoc-preflight: error: cannot write the output: {e}"
+            );
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+enum Failure {
+    Usage(UsageError),
+    Io(io::Error),
+}
+
+impl From<UsageError> for Failure {
+    fn from(e: UsageError) -> Self {
+        Failure::Usage(e)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Io(e)
+    }
+}
+
+fn dispatch(command: Command) -> Result<u8, Failure> {
+    match command {
+        Command::Check(args) => {
+            let reports = run::check(&args)?;
+            let fleet = FleetReport::new(reports);
+            let code = report::exit_code(
+                &fleet.summary,
+                args.fail_on == aoc_preflight::cli::FailOn::Warn,
+            );
+            let mut out = open_output(args.output.as_deref())?;
+            match (args.format, fleet.reports.len()) {
+                (ReportFormat::Json, 1) => report::json::write_report(&mut out, &fleet.reports[0])?,
+                (ReportFormat::Json, _) => report::json::write_fleet(&mut out, &fleet)?,
+                (ReportFormat::Text, 1) => report::text::write_report(&mut out, &fleet.reports[0])?,
+                (ReportFormat::Text, _) => report::text::write_fleet(&mut out, &fleet)?,
+            }
+            out.flush()?;
+            Ok(code)
+        }
+        Command::Simulate(args) => {
+            let mut out = io::stdout().lock();
+            simulate::run(&args, &mut out)?;
+            out.flush()?;
+            Ok(0)
+        }
+        Command::Checks(args) => {
+            let catalog = catalog::get().map_err(UsageError)?;
+            let mut out = anstream::stdout().lock();
+            match args.format {
+                ReportFormat::Json => {
+                    let list: Vec<serde_json::Value> = checks::ALL
+                        .iter()
+                        .map(|c| {
+                            let meta = catalog.meta(c.id);
+                            serde_json::json!({
+                                "id": c.id,
+                                "title": meta.map(|m| m.title.as_str()),
+                                "description": meta.map(|m| m.description.trim()),
+                                "docs": meta.map(|m| &m.docs),
+                            })
+                        })
+                        .collect();
+                    serde_json::to_writer_pretty(&mut out, &list).map_err(io::Error::from)?;
+                    writeln!(out)?;
+                }
+                ReportFormat::Text => {
+                    let width = checks::ALL.iter().map(|c| c.id.len()).max().unwrap_or(0);
+                    for c in checks::ALL {
+                        let title = catalog.meta(c.id).map_or("", |m| m.title.as_str());
+                        writeln!(out, "{:width$}  {title}", c.id)?;
+                    }
+                }
+            }
+            Ok(0)
+        }
+    }
+}
+
+/// Standard output or the `--output` file, behind a stream that strips colour where it does
+/// not belong (a file, a pipe, `NO_COLOR`, `--color never`).
+fn open_output(path: Option<&std::path::Path>) -> Result<Box<dyn Write>, Failure> {
+    Ok(match path {
+        Some(p) => {
+            let file = std::fs::File::create(p).map_err(|e| {
+                UsageError(format!(
+                    "--output: cannot create {}: {}",
+                    p.display(),
+                    aoc_preflight::error::io_reason(&e)
+                ))
+            })?;
+            Box::new(io::BufWriter::new(anstream::AutoStream::new(
+                file,
+                anstream::ColorChoice::global(),
+            )))
+        }
+        None => Box::new(anstream::stdout()),
+    })
+}

@@ -283,3 +283,72 @@ impl Evaluation {
         out
     }
 }
+
+/// The document as AWS policy JSON again (for showing a merged policy to paste). Single
+/// values are written as arrays, which AWS accepts equally.
+pub fn to_json(doc: &PolicyDocument) -> serde_json::Value {
+    use serde_json::{Map, Value, json};
+    let principals = |p: &Principals| match p {
+        Principals::Any => json!("*"),
+        Principals::Map(m) => json!(m),
+    };
+    let statements: Vec<Value> = doc
+        .statements
+        .iter()
+        .map(|st| {
+            let mut o = Map::new();
+            if let Some(sid) = &st.sid {
+                o.insert("Sid".into(), json!(sid));
+            }
+            o.insert(
+                "Effect".into(),
+                json!(match st.effect {
+                    Effect::Allow => "Allow",
+                    Effect::Deny => "Deny",
+                }),
+            );
+            match &st.principal {
+                Some(PrincipalSpec::Principal(p)) => {
+                    o.insert("Principal".into(), principals(p));
+                }
+                Some(PrincipalSpec::NotPrincipal(p)) => {
+                    o.insert("NotPrincipal".into(), principals(p));
+                }
+                None => {}
+            }
+            match &st.action {
+                ActionSpec::Action(a) => o.insert("Action".into(), json!(a)),
+                ActionSpec::NotAction(a) => o.insert("NotAction".into(), json!(a)),
+            };
+            match &st.resource {
+                Some(ResourceSpec::Resource(r)) => {
+                    o.insert("Resource".into(), json!(r));
+                }
+                Some(ResourceSpec::NotResource(r)) => {
+                    o.insert("NotResource".into(), json!(r));
+                }
+                None => {}
+            }
+            if !st.conditions.is_empty() {
+                let mut block: Map<String, Value> = Map::new();
+                for c in &st.conditions {
+                    let op = block.entry(c.operator.clone()).or_insert_with(|| json!({}));
+                    if let Some(op) = op.as_object_mut() {
+                        op.insert(c.key.clone(), json!(c.values));
+                    }
+                }
+                o.insert("Condition".into(), Value::Object(block));
+            }
+            Value::Object(o)
+        })
+        .collect();
+    let mut top = Map::new();
+    if let Some(v) = &doc.version {
+        top.insert("Version".into(), json!(v));
+    }
+    if let Some(id) = &doc.id {
+        top.insert("Id".into(), json!(id));
+    }
+    top.insert("Statement".into(), Value::Array(statements));
+    Value::Object(top)
+}

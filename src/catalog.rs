@@ -1,0 +1,325 @@
+//! The check catalog: titles, descriptions, doc links and the text of every reason, loaded
+//! from `checks/*.toml` (embedded at build time so the binary needs no data files), and the
+//! rendering of findings into report results with that text.
+//!
+//! The data files are the place to improve wording; a unit test keeps them and the code in
+//! step (no check without data, no data without a check, every reason with text).
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+use crate::checks::{self, CheckDef, Finding, Status};
+use crate::report::CheckResult;
+
+/// One reason's text. `{name}` placeholders are filled from the finding's variables.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonText {
+    pub summary: String,
+    #[serde(default)]
+    pub remediation: Option<String>,
+}
+
+/// A check's metadata.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckMeta {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    #[serde(default)]
+    pub docs: Vec<String>,
+    #[serde(default)]
+    pub reasons: BTreeMap<String, ReasonText>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommonFile {
+    reasons: BTreeMap<String, ReasonText>,
+}
+
+/// The embedded data files, by check ID.
+pub const FILES: &[(&str, &str)] = &[
+    ("input.values", include_str!("../checks/input.values.toml")),
+    (
+        "aws.credentials",
+        include_str!("../checks/aws.credentials.toml"),
+    ),
+    (
+        "bucket.reachable",
+        include_str!("../checks/bucket.reachable.toml"),
+    ),
+    (
+        "bucket.region",
+        include_str!("../checks/bucket.region.toml"),
+    ),
+    (
+        "bucket.encryption",
+        include_str!("../checks/bucket.encryption.toml"),
+    ),
+    (
+        "bucket.policy",
+        include_str!("../checks/bucket.policy.toml"),
+    ),
+    (
+        "bucket.public-access",
+        include_str!("../checks/bucket.public-access.toml"),
+    ),
+    ("kms.key", include_str!("../checks/kms.key.toml")),
+    ("kms.alias", include_str!("../checks/kms.alias.toml")),
+    (
+        "kms.key-policy",
+        include_str!("../checks/kms.key-policy.toml"),
+    ),
+    ("role.exists", include_str!("../checks/role.exists.toml")),
+    (
+        "role.s3-access",
+        include_str!("../checks/role.s3-access.toml"),
+    ),
+    (
+        "role.kms-access",
+        include_str!("../checks/role.kms-access.toml"),
+    ),
+    ("role.trust", include_str!("../checks/role.trust.toml")),
+    ("probe.write", include_str!("../checks/probe.write.toml")),
+];
+
+const COMMON: &str = include_str!("../checks/common.toml");
+
+/// The parsed catalog.
+#[derive(Debug)]
+pub struct Catalog {
+    pub checks: BTreeMap<String, CheckMeta>,
+    pub common: BTreeMap<String, ReasonText>,
+}
+
+/// Parses the embedded files. Errors name the file: they are build defects, caught by the
+/// unit tests, but a broken file must still not panic the tool.
+pub fn load() -> Result<Catalog, String> {
+    let mut checks = BTreeMap::new();
+    for (id, text) in FILES {
+        let meta: CheckMeta =
+            toml::from_str(text).map_err(|e| format!("checks/{id}.toml: {}", e.message()))?;
+        if meta.id != *id {
+            return Err(format!("checks/{id}.toml: id is `{}`", meta.id));
+        }
+        checks.insert(id.to_string(), meta);
+    }
+    let common: CommonFile =
+        toml::from_str(COMMON).map_err(|e| format!("checks/common.toml: {}", e.message()))?;
+    Ok(Catalog {
+        checks,
+        common: common.reasons,
+    })
+}
+
+pub static CATALOG: LazyLock<Result<Catalog, String>> = LazyLock::new(load);
+
+/// The catalog, or the reason it is broken.
+pub fn get() -> Result<&'static Catalog, String> {
+    CATALOG.as_ref().map_err(Clone::clone)
+}
+
+impl Catalog {
+    pub fn meta(&self, id: &str) -> Option<&CheckMeta> {
+        self.checks.get(id)
+    }
+
+    fn reason(&self, id: &str, reason: &str) -> Option<&ReasonText> {
+        self.checks
+            .get(id)
+            .and_then(|m| m.reasons.get(reason))
+            .or_else(|| self.common.get(reason))
+    }
+
+    /// Turns a check's findings into its report entry: the most serious finding's status and
+    /// summary; evidence and remediation of every finding that is not a pass.
+    pub fn result(&self, def: &CheckDef, findings: &[Finding]) -> CheckResult {
+        let meta = self.meta(def.id);
+        let status = findings
+            .iter()
+            .map(|f| f.status)
+            .max_by_key(|s| s.severity())
+            .unwrap_or(Status::Skip);
+        let text = |f: &Finding| self.reason(def.id, f.reason);
+        let summaries: Vec<String> = findings
+            .iter()
+            .filter(|f| f.status == status)
+            .map(|f| match text(f) {
+                Some(t) => fill(&t.summary, &f.vars),
+                None => format!("({} has no text for reason `{}`)", def.id, f.reason),
+            })
+            .collect();
+        let mut summary = summaries.first().cloned().unwrap_or_default();
+        if summaries.len() > 1 {
+            summary.push_str(&format!(" (and {} more)", summaries.len() - 1));
+        }
+
+        let mut evidence = Vec::new();
+        let mut remediation: Vec<String> = Vec::new();
+        let mut details = Vec::new();
+        for f in findings {
+            let filled_summary = text(f).map(|t| fill(&t.summary, &f.vars));
+            evidence.extend(f.evidence.iter().cloned());
+            if matches!(
+                f.status,
+                Status::Fail | Status::Warn | Status::Error | Status::Skip
+            ) && let Some(r) = text(f).and_then(|t| t.remediation.as_ref())
+            {
+                let r = fill(r, &f.vars);
+                if !remediation.contains(&r) {
+                    remediation.push(r);
+                }
+            }
+            if let Some(fix) = &f.fix {
+                remediation.push(fix.clone());
+            }
+            details.push(crate::report::FindingResult {
+                status: f.status,
+                reason: f.reason.to_string(),
+                summary: filled_summary.unwrap_or_default(),
+                evidence: f.evidence.clone(),
+            });
+        }
+        CheckResult {
+            id: def.id.to_string(),
+            title: meta.map(|m| m.title.clone()).unwrap_or_default(),
+            status,
+            summary,
+            evidence,
+            remediation: if remediation.is_empty() || status == Status::Pass {
+                None
+            } else {
+                Some(remediation.join("\n\n"))
+            },
+            docs: meta.map(|m| m.docs.clone()).unwrap_or_default(),
+            findings: details,
+        }
+    }
+}
+
+/// Fills `{name}` placeholders; anything else in braces (JSON in remediation text) is kept.
+pub fn fill(template: &str, vars: &[(&'static str, String)]) -> String {
+    let mut out = template.trim().to_string();
+    for (name, value) in vars {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+/// Placeholders (`{lower_case}`) left in a text: what a test looks for.
+pub fn placeholders(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        match after.find('}') {
+            Some(end)
+                if end > 0
+                    && after[..end]
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b == b'_') =>
+            {
+                out.push(after[..end].to_string());
+                rest = &after[end + 1..];
+            }
+            _ => rest = after,
+        }
+    }
+    out
+}
+
+/// Whether every check in the code has data and vice versa; every reason has text.
+pub fn lint(catalog: &Catalog) -> Vec<String> {
+    let mut problems = Vec::new();
+    for def in checks::ALL {
+        let Some(meta) = catalog.meta(def.id) else {
+            problems.push(format!("check {} has no checks/{}.toml", def.id, def.id));
+            continue;
+        };
+        if meta.title.trim().is_empty() || meta.description.trim().is_empty() {
+            problems.push(format!(
+                "checks/{}.toml: empty title or description",
+                def.id
+            ));
+        }
+        if meta.docs.is_empty() {
+            problems.push(format!("checks/{}.toml: no doc link", def.id));
+        }
+        for reason in def.reasons {
+            if !meta.reasons.contains_key(*reason) {
+                problems.push(format!(
+                    "checks/{}.toml: no text for reason `{reason}`",
+                    def.id
+                ));
+            }
+        }
+        for reason in meta.reasons.keys() {
+            if !def.reasons.contains(&reason.as_str()) {
+                problems.push(format!(
+                    "checks/{}.toml: reason `{reason}` is never returned by the code",
+                    def.id
+                ));
+            }
+        }
+    }
+    for id in catalog.checks.keys() {
+        if checks::find(id).is_none() {
+            problems.push(format!("checks/{id}.toml has no check in the code"));
+        }
+    }
+    for reason in checks::COMMON_REASONS {
+        if !catalog.common.contains_key(*reason) {
+            problems.push(format!("checks/common.toml: no text for `{reason}`"));
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_and_code_agree() {
+        let catalog = load().expect("catalog parses");
+        let problems = lint(&catalog);
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    #[test]
+    fn check_ids_are_unique_and_in_design_order() {
+        let ids: Vec<&str> = checks::ALL.iter().map(|c| c.id).collect();
+        assert_eq!(
+            ids,
+            [
+                "input.values",
+                "aws.credentials",
+                "bucket.reachable",
+                "bucket.region",
+                "bucket.encryption",
+                "bucket.policy",
+                "bucket.public-access",
+                "kms.key",
+                "kms.alias",
+                "kms.key-policy",
+                "role.exists",
+                "role.s3-access",
+                "role.kms-access",
+                "role.trust",
+                "probe.write",
+            ]
+        );
+    }
+
+    #[test]
+    fn placeholders_ignore_json() {
+        assert_eq!(
+            placeholders(r#"use {action} in {"StringEquals": {}}"#),
+            vec!["action".to_string()]
+        );
+    }
+}

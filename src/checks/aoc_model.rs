@@ -1,0 +1,259 @@
+//! The model of the requests AoC makes, which the policy checks evaluate: the role's session
+//! calls S3 over TLS with SSE-KMS headers naming the key; S3 calls KMS on its behalf
+//! (`kms:ViaService` = `s3.<region>.amazonaws.com`). What the tool cannot know about those
+//! requests (AoC's source IP, the encryption context with or without bucket keys, ...) is
+//! left unknown, so conditions on it make results conditional instead of guessed.
+//!
+//! The actions and resources come from `checks/required-actions.toml`.
+
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+use super::Values;
+use super::input_values::KmsKeyRef;
+use crate::arn::Arn;
+use crate::policy::{Context, Request};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredActions {
+    pub s3: S3Actions,
+    pub kms: KmsActions,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Actions {
+    pub object: ResourceActions,
+    pub bucket: ResourceActions,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceActions {
+    pub resource: String,
+    pub actions: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KmsActions {
+    pub resource: String,
+    pub required: Vec<String>,
+    pub recommended: Vec<String>,
+}
+
+pub const REQUIRED_ACTIONS_TOML: &str = include_str!("../../checks/required-actions.toml");
+
+/// The manifest of required actions. It is embedded and covered by a unit test, so a parse
+/// failure here is a build defect; an empty manifest would hide it, so the test is the guard.
+pub static REQUIRED: LazyLock<RequiredActions> = LazyLock::new(|| {
+    toml::from_str(REQUIRED_ACTIONS_TOML).unwrap_or(RequiredActions {
+        s3: S3Actions {
+            object: ResourceActions {
+                resource: String::new(),
+                actions: Vec::new(),
+            },
+            bucket: ResourceActions {
+                resource: String::new(),
+                actions: Vec::new(),
+            },
+        },
+        kms: KmsActions {
+            resource: String::new(),
+            required: Vec::new(),
+            recommended: Vec::new(),
+        },
+    })
+});
+
+/// The values an S3 request model needs.
+pub struct S3Target<'a> {
+    pub partition: &'a str,
+    pub region: &'a str,
+    pub bucket: &'a str,
+    pub prefix: &'a str,
+    pub role: &'a Arn,
+}
+
+impl<'a> S3Target<'a> {
+    /// `None` when one of the values is malformed (then `input.values` fails).
+    pub fn from_values(v: &'a Values) -> Option<Self> {
+        Some(S3Target {
+            partition: v.partition.as_deref()?,
+            region: v.region.as_deref()?,
+            bucket: v.bucket.as_deref()?,
+            prefix: v.prefix.as_deref()?,
+            role: v.role.as_ref()?,
+        })
+    }
+
+    fn fill(&self, template: &str) -> String {
+        template
+            .replace("{partition}", self.partition)
+            .replace("{bucket}", self.bucket)
+            .replace("{prefix}", self.prefix)
+    }
+
+    pub fn bucket_arn(&self) -> String {
+        self.fill(&REQUIRED.s3.bucket.resource)
+    }
+
+    /// The object resource AoC uses: every object under the path (`arn:aws:s3:::b/data/*`).
+    /// Evaluated as a literal ARN, a `*` at its end matches only policy patterns that cover
+    /// the whole path.
+    pub fn object_arn(&self) -> String {
+        self.fill(&REQUIRED.s3.object.resource)
+    }
+
+    /// Every (action, resource) AoC needs on S3.
+    pub fn required(&self) -> Vec<(String, String)> {
+        let object = self.object_arn();
+        let bucket = self.bucket_arn();
+        REQUIRED
+            .s3
+            .object
+            .actions
+            .iter()
+            .map(|a| (a.clone(), object.clone()))
+            .chain(
+                REQUIRED
+                    .s3
+                    .bucket
+                    .actions
+                    .iter()
+                    .map(|a| (a.clone(), bucket.clone())),
+            )
+            .collect()
+    }
+
+    /// The request AoC's session makes for `action` on `resource`.
+    pub fn request(&self, action: &str, resource: &str, values: &Values) -> Request {
+        let mut c = Context::partial();
+        principal_context(&mut c, self.role);
+        c.set("aws:SecureTransport", vec!["true".into()]);
+        c.set("aws:RequestedRegion", vec![self.region.into()]);
+        c.set("aws:ViaAWSService", vec!["false".into()]);
+        c.set("s3:signatureversion", vec!["AWS4-HMAC-SHA256".into()]);
+        c.set("s3:authType", vec!["REST-HEADER".into()]);
+        // AoC's transfer nodes are IBM's, not in the customer's VPC: a condition requiring
+        // the customer's VPC or VPC endpoint is not met.
+        c.set_absent("aws:SourceVpc");
+        c.set_absent("aws:SourceVpce");
+        // Only service principals carry these.
+        c.set_absent("aws:SourceArn");
+        c.set_absent("aws:SourceAccount");
+        if action.eq_ignore_ascii_case("s3:PutObject") {
+            c.set("s3:x-amz-server-side-encryption", vec!["aws:kms".into()]);
+            // Whether AoC sends an alias as entered or the key it resolves to is not
+            // documented, so with an alias the header's value stays unknown.
+            if let Some(KmsKeyRef::Key(arn)) = &values.key {
+                c.set(
+                    "s3:x-amz-server-side-encryption-aws-kms-key-id",
+                    vec![arn.to_string()],
+                );
+            }
+        } else {
+            c.set_absent("s3:x-amz-server-side-encryption");
+            c.set_absent("s3:x-amz-server-side-encryption-aws-kms-key-id");
+        }
+        if action.eq_ignore_ascii_case("s3:ListBucket") && !self.prefix.is_empty() {
+            c.set("s3:prefix", vec![self.prefix.into()]);
+        }
+        Request {
+            principal: self.role.to_string(),
+            action: action.to_string(),
+            resource: resource.to_string(),
+            resource_account: None,
+            context: c,
+        }
+    }
+}
+
+/// What every request of the role's session says about its principal.
+fn principal_context(c: &mut Context, role: &Arn) {
+    c.set("aws:PrincipalArn", vec![role.to_string()]);
+    c.set("aws:PrincipalAccount", vec![role.account.clone()]);
+    c.set("aws:PrincipalType", vec!["AssumedRole".into()]);
+    // Roles have no user name; only IAM users do.
+    c.set_absent("aws:username");
+    c.set_absent("aws:MultiFactorAuthPresent");
+}
+
+/// The key ARN to evaluate KMS requests against: the key ARN entered, or the one an alias
+/// resolved to in live mode.
+pub fn key_arn(values: &Values, resolved: Option<&str>) -> Option<String> {
+    resolved
+        .map(str::to_string)
+        .or_else(|| values.key.as_ref().and_then(KmsKeyRef::key_arn))
+}
+
+/// The request S3 makes to KMS on the role's behalf, for `action` on `key_arn`.
+pub fn kms_request(target: &S3Target<'_>, action: &str, key_arn: &str, values: &Values) -> Request {
+    let mut c = Context::partial();
+    principal_context(&mut c, target.role);
+    c.set("aws:SecureTransport", vec!["true".into()]);
+    c.set("aws:ViaAWSService", vec!["true".into()]);
+    c.set(
+        "kms:ViaService",
+        vec![format!("s3.{}.amazonaws.com", target.region)],
+    );
+    c.set("kms:CallerAccount", vec![target.role.account.clone()]);
+    c.set("kms:EncryptionContextKeys", vec!["aws:s3:arn".into()]);
+    // S3 calls KMS itself: AWS leaves out the caller's IP and VPC for such calls.
+    c.set_absent("aws:SourceIp");
+    c.set_absent("aws:SourceVpc");
+    c.set_absent("aws:SourceVpce");
+    c.set_absent("kms:GrantIsForAWSResource");
+    // With an alias entered, whether S3 passes the alias on is not documented, so
+    // kms:RequestAlias (and kms:ResourceAliases, the key may have other aliases) stay unknown.
+    if values
+        .key
+        .as_ref()
+        .and_then(KmsKeyRef::alias_name)
+        .is_none()
+    {
+        c.set_absent("kms:RequestAlias");
+    }
+    Request {
+        principal: target.role.to_string(),
+        action: action.to_string(),
+        resource: key_arn.to_string(),
+        resource_account: None,
+        context: c,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_parses_and_matches_the_design() {
+        let r: RequiredActions = toml::from_str(REQUIRED_ACTIONS_TOML).unwrap();
+        assert_eq!(r.s3.object.actions.len(), 5);
+        assert_eq!(r.s3.bucket.actions.len(), 3);
+        assert!(
+            r.s3.bucket
+                .actions
+                .contains(&"s3:ListBucketMultipartUploads".to_string())
+        );
+        assert_eq!(r.kms.required, vec!["kms:GenerateDataKey", "kms:Decrypt"]);
+    }
+
+    #[test]
+    fn path_scopes_the_object_resource() {
+        let role: Arn = "arn:aws:iam::111122223333:role/aoc".parse().unwrap();
+        let t = S3Target {
+            partition: "aws",
+            region: "us-east-1",
+            bucket: "b",
+            prefix: "data/",
+            role: &role,
+        };
+        assert_eq!(t.object_arn(), "arn:aws:s3:::b/data/*");
+        assert_eq!(t.bucket_arn(), "arn:aws:s3:::b");
+        assert_eq!(t.required().len(), 8);
+    }
+}

@@ -1,0 +1,228 @@
+//! `bucket.policy`: the bucket policy does not deny the requests AoC's session makes, and,
+//! when the bucket belongs to another account than the role, grants them (across accounts
+//! both the identity policy and the bucket policy must allow; IAM User Guide, "Cross-account
+//! policy evaluation logic",
+//! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html>).
+
+use super::aoc_model::S3Target;
+use super::policy_help::{describe_matched, statement_json};
+use super::{CheckDef, Finding, Input};
+use crate::facts::Fact;
+use crate::policy::{Decision, Effect, NamedPolicy, evaluate_policy};
+
+pub const DEF: CheckDef = CheckDef {
+    id: "bucket.policy",
+    reasons: &[
+        "no-policy",
+        "no-deny",
+        "denied",
+        "conditional-deny",
+        "no-grant-cross-account",
+    ],
+    run,
+};
+
+fn run(input: &Input<'_>) -> Vec<Finding> {
+    let Some(target) = S3Target::from_values(input.values) else {
+        return vec![Finding::skip_needs(
+            "a well-formed region, bucket, path and role ARN",
+        )];
+    };
+    let policy: &NamedPolicy = match &input.facts.bucket_policy {
+        Fact::Known(Some(p)) => p,
+        Fact::Known(None) => return vec![Finding::pass("no-policy").var("bucket", target.bucket)],
+        other => return Finding::from_missing_fact(other).into_iter().collect(),
+    };
+    // Who owns the bucket: known in live mode; offline, the key's account stands in (a
+    // bucket and its key are nearly always in one account), else the role's.
+    let (bucket_account, owner_source) = match input.facts.bucket_owner_account.known() {
+        Some(a) => (a.clone(), "the bucket's owner"),
+        None => match input.values.key.as_ref().and_then(|k| k.arn()) {
+            Some(k) => (k.account.clone(), "assumed from the KMS key's account"),
+            None => (
+                target.role.account.clone(),
+                "assumed to be the role's account",
+            ),
+        },
+    };
+    let cross_account = bucket_account != target.role.account;
+
+    let mut findings = Vec::new();
+    let mut checked = Vec::new();
+    let mut ungranted = Vec::new();
+    for (action, resource) in target.required() {
+        let mut request = target.request(&action, &resource, input.values);
+        request.resource_account = Some(bucket_account.clone());
+        let ev = evaluate_policy(policy, &request);
+        let denies: Vec<String> = ev
+            .matched
+            .iter()
+            .filter(|m| m.effect == Effect::Deny)
+            .map(describe_matched)
+            .collect();
+        match (ev.best, ev.worst) {
+            (Decision::ExplicitDeny, _) => findings.push(
+                Finding::fail("denied")
+                    .var("action", &action)
+                    .var("resource", &resource)
+                    .var("statement", denies.join("; "))
+                    .evidence(format!(
+                        "{action} on {resource} by {} is denied by {}",
+                        target.role,
+                        denies.join("; ")
+                    )),
+            ),
+            (_, Decision::ExplicitDeny) => findings.push(
+                Finding::warn("conditional-deny")
+                    .var("action", &action)
+                    .var("resource", &resource)
+                    .var("conditions", ev.unresolved_conditions().join(" and "))
+                    .evidence(format!(
+                        "{action} on {resource} is denied if {}: {}",
+                        ev.unresolved_conditions().join(" and "),
+                        denies.join("; ")
+                    )),
+            ),
+            _ => {
+                if cross_account && ev.worst != Decision::Allowed {
+                    ungranted.push((action.clone(), resource.clone()));
+                } else {
+                    checked.push(format!("{action} on {resource}: not denied"));
+                }
+            }
+        }
+    }
+
+    if !ungranted.is_empty() {
+        let mut f = Finding::fail("no-grant-cross-account")
+            .var("bucket_account", &bucket_account)
+            .var("role_account", &target.role.account);
+        let mut object_actions = Vec::new();
+        let mut bucket_actions = Vec::new();
+        for (action, resource) in &ungranted {
+            f = f.evidence(format!(
+                "{action} on {resource} is not granted to {} (bucket account {bucket_account}, {owner_source})",
+                target.role
+            ));
+            if *resource == target.bucket_arn() {
+                bucket_actions.push(action.clone());
+            } else {
+                object_actions.push(action.clone());
+            }
+        }
+        let role = target.role.to_string();
+        let mut statements = Vec::new();
+        if !object_actions.is_empty() {
+            statements.push(statement_json(
+                "AocRoleObjects",
+                Some(&role),
+                &object_actions,
+                &target.object_arn(),
+            ));
+        }
+        if !bucket_actions.is_empty() {
+            statements.push(statement_json(
+                "AocRoleBucket",
+                Some(&role),
+                &bucket_actions,
+                &target.bucket_arn(),
+            ));
+        }
+        findings.push(f.fix(format!(
+            "Statements to add to the bucket policy of {}:\n{}",
+            target.bucket,
+            statements.join(",\n")
+        )));
+    }
+
+    if findings.is_empty() {
+        findings.push(
+            Finding::pass("no-deny")
+                .var("bucket", target.bucket)
+                .evidence(format!(
+                    "judged {} requests of {} against {}",
+                    checked.len(),
+                    target.role,
+                    policy.label
+                ))
+                .evidence_lines(checked),
+        );
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::Status;
+    use crate::checks::test_support::*;
+    use crate::facts::Facts;
+
+    fn facts(bucket_policy: &str) -> Facts {
+        Facts {
+            bucket_policy: Fact::Known(Some(policy("bucket policy", bucket_policy))),
+            ..Facts::default()
+        }
+    }
+
+    #[test]
+    fn no_bucket_policy_passes() {
+        let facts = Facts {
+            bucket_policy: Fact::Known(None),
+            ..Facts::default()
+        };
+        let f = run_check(&DEF, &attachment(), &facts);
+        assert_eq!(status(&f), Status::Pass);
+    }
+
+    #[test]
+    fn deny_insecure_transport_does_not_block_aoc() {
+        let p = r#"{"Statement": [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+          "Action": "s3:*", "Resource": ["arn:aws:s3:::aspera-kms", "arn:aws:s3:::aspera-kms/*"],
+          "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}"#;
+        let f = run_check(&DEF, &attachment(), &facts(p));
+        assert_eq!(status(&f), Status::Pass, "{}", text(&f));
+    }
+
+    #[test]
+    fn deny_uploads_with_another_key_fails() {
+        let p = r#"{"Statement": [{"Sid": "RequireOtherKey", "Effect": "Deny", "Principal": "*",
+          "Action": "s3:PutObject", "Resource": "arn:aws:s3:::aspera-kms/*",
+          "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id":
+            "arn:aws:kms:us-east-1:111122223333:key/ffffffff-ffff-ffff-ffff-ffffffffffff"}}}]}"#;
+        let f = run_check(&DEF, &attachment(), &facts(p));
+        assert_eq!(status(&f), Status::Fail, "{}", text(&f));
+        let t = text(&f);
+        assert!(t.contains("RequireOtherKey"), "{t}");
+        assert!(t.contains("s3:PutObject"), "{t}");
+    }
+
+    #[test]
+    fn source_ip_deny_is_conditional() {
+        let p = r#"{"Statement": [{"Sid": "OfficeOnly", "Effect": "Deny", "Principal": "*",
+          "Action": "s3:*", "Resource": "arn:aws:s3:::aspera-kms/*",
+          "Condition": {"NotIpAddress": {"aws:SourceIp": "198.51.100.0/24"}}}]}"#;
+        let f = run_check(&DEF, &attachment(), &facts(p));
+        assert_eq!(status(&f), Status::Warn, "{}", text(&f));
+        assert!(text(&f).contains("aws:SourceIp"));
+    }
+
+    #[test]
+    fn vpce_only_policy_denies_aoc() {
+        let p = r#"{"Statement": [{"Sid": "VpceOnly", "Effect": "Deny", "Principal": "*",
+          "Action": "s3:*", "Resource": "arn:aws:s3:::aspera-kms/*",
+          "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}}]}"#;
+        let f = run_check(&DEF, &attachment(), &facts(p));
+        assert_eq!(status(&f), Status::Fail, "{}", text(&f));
+    }
+
+    #[test]
+    fn cross_account_bucket_needs_a_grant() {
+        let mut facts = facts(r#"{"Statement": []}"#);
+        facts.bucket_owner_account = Fact::Known("444455556666".into());
+        let f = run_check(&DEF, &attachment(), &facts);
+        assert_eq!(status(&f), Status::Fail, "{}", text(&f));
+        assert!(f.iter().any(|f| f.reason == "no-grant-cross-account"));
+        assert!(text(&f).contains(ROLE_ARN));
+    }
+}

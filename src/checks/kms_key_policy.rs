@@ -1,0 +1,257 @@
+//! `kms.key-policy`: the key policy gives the role a path to the key: it names the role (or
+//! its account's root with the role's own permissions) for the data-path actions, and no
+//! Deny applies. Unlike other resources, a KMS key is usable only if its key policy allows
+//! it: IAM policies count only when the key policy delegates to the account root (KMS
+//! Developer Guide, "Default key policy",
+//! <https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html>).
+
+use super::aoc_model::{self, REQUIRED, S3Target};
+use super::policy_help::{describe_matched, statement_json};
+use super::{CheckDef, Finding, Input};
+use crate::facts::Fact;
+use crate::policy::{Decision, Effect, NamedPolicy, PolicySet, evaluate, parse_policy};
+
+pub const DEF: CheckDef = CheckDef {
+    id: "kms.key-policy",
+    reasons: &["direct", "delegated", "no-grant", "denied", "conditional"],
+    run,
+};
+
+fn run(input: &Input<'_>) -> Vec<Finding> {
+    let values = input.values;
+    let (Some(target), Some(key)) = (S3Target::from_values(values), values.key.as_ref()) else {
+        return vec![Finding::skip_needs(
+            "a well-formed region, bucket, path, role ARN and KMS key",
+        )];
+    };
+    let key_policy: &NamedPolicy = match &input.facts.key_policy {
+        Fact::Known(p) => p,
+        other => return Finding::from_missing_fact(other).into_iter().collect(),
+    };
+    let resolved = input.facts.key.known().map(|k| k.arn.as_str());
+    let key_arn = aoc_model::key_arn(values, resolved).unwrap_or_else(|| {
+        format!(
+            "arn:{}:kms:{}:{}:key/*",
+            target.partition,
+            target.region,
+            key.arn()
+                .map_or(target.role.account.as_str(), |a| a.account.as_str())
+        )
+    });
+    let key_account = key_arn
+        .parse::<crate::arn::Arn>()
+        .map(|a| a.account)
+        .unwrap_or_default();
+
+    // An identity policy that allows everything: with it, the key policy alone decides
+    // whether the role has a path to the key. Without it, whether the grant is direct.
+    let allow_all = NamedPolicy {
+        label: "(any identity policy)".into(),
+        document: parse_policy(r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#)
+            .unwrap_or_else(|_| crate::policy::PolicyDocument {
+                version: None,
+                id: None,
+                statements: Vec::new(),
+            }),
+    };
+    let with_iam = PolicySet {
+        identity: std::slice::from_ref(&allow_all),
+        boundary: None,
+        resource: Some(key_policy),
+    };
+    let alone = PolicySet {
+        identity: &[],
+        boundary: None,
+        resource: Some(key_policy),
+    };
+
+    let mut findings = Vec::new();
+    let mut direct = Vec::new();
+    let mut delegated = Vec::new();
+    let mut blocked = Vec::new();
+    for action in &REQUIRED.kms.required {
+        let request = aoc_model::kms_request(&target, action, &key_arn, values);
+        let ev = evaluate(&with_iam, &request);
+        let key_policy_statements = |ev: &crate::policy::Evaluation, effect: Effect| {
+            ev.matched
+                .iter()
+                .filter(|m| m.effect == effect && m.policy == key_policy.label)
+                .map(describe_matched)
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        match (ev.best, ev.worst) {
+            (_, Decision::Allowed) => {
+                let own = evaluate(&alone, &request);
+                if own.worst == Decision::Allowed {
+                    direct.push(format!(
+                        "{action}: granted to the role by {}",
+                        key_policy_statements(&own, Effect::Allow)
+                    ));
+                } else {
+                    delegated.push(format!(
+                        "{action}: delegated to IAM policies by {}",
+                        key_policy_statements(&ev, Effect::Allow)
+                    ));
+                }
+            }
+            (Decision::ExplicitDeny, _) => {
+                let denies = key_policy_statements(&ev, Effect::Deny);
+                findings.push(
+                    Finding::fail("denied")
+                        .var("action", action)
+                        .var("statement", &denies)
+                        .evidence(format!(
+                            "{action} by {} is explicitly denied by {denies}",
+                            target.role
+                        )),
+                );
+            }
+            (Decision::Allowed, _) => {
+                let conditions = ev.unresolved_conditions().join(" and ");
+                findings.push(
+                    Finding::warn("conditional")
+                        .var("action", action)
+                        .var("conditions", &conditions)
+                        .evidence(format!(
+                            "{action} is allowed only if {conditions}: {}",
+                            ev.matched
+                                .iter()
+                                .map(describe_matched)
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        )),
+                );
+            }
+            _ => {
+                blocked.push(action.clone());
+                findings.push(
+                    Finding::fail("no-grant")
+                        .var("action", action)
+                        .var("role_arn", target.role.to_string())
+                        .var("key_account", &key_account)
+                        .evidence(format!(
+                            "{action}: the key policy neither names {} nor delegates to arn:{}:iam::{}:root ({})",
+                            target.role, target.partition, target.role.account, ev.explanation
+                        )),
+                );
+            }
+        }
+    }
+
+    if !blocked.is_empty() {
+        let statement = statement_json(
+            "AllowAocRoleUseOfTheKey",
+            Some(&target.role.to_string()),
+            &blocked,
+            "*",
+        );
+        let merged = merged_policy(key_policy, &statement);
+        let fix = format!(
+            "Statement to add to the key policy:\n{statement}\n\n`aws kms put-key-policy` replaces the whole policy, so put the merged policy (key-policy.json), not the statement alone:\n{merged}\n\n  aws kms put-key-policy --key-id {key_arn} --policy-name default --policy file://key-policy.json"
+        );
+        if let Some(first) = findings.iter_mut().find(|f| f.reason == "no-grant") {
+            first.fix = Some(fix);
+        }
+    }
+
+    if findings.is_empty() {
+        if delegated.is_empty() {
+            findings.push(Finding::pass("direct").evidence_lines(direct));
+        } else {
+            findings.push(
+                Finding::pass("delegated")
+                    .var("account", &target.role.account)
+                    .evidence_lines(direct.into_iter().chain(delegated)),
+            );
+        }
+    }
+    findings
+}
+
+/// The key policy with `statement` appended, as pretty JSON, from the parsed document.
+fn merged_policy(policy: &NamedPolicy, statement: &str) -> String {
+    let mut doc = crate::policy::to_json(&policy.document);
+    if let (Some(list), Ok(st)) = (
+        doc.get_mut("Statement").and_then(|s| s.as_array_mut()),
+        serde_json::from_str::<serde_json::Value>(statement),
+    ) {
+        list.push(st);
+    }
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::Status;
+    use crate::checks::test_support::*;
+    use crate::facts::Facts;
+
+    fn facts(key_policy: &str) -> Facts {
+        Facts {
+            key_policy: Fact::Known(policy("key policy", key_policy)),
+            ..Facts::default()
+        }
+    }
+
+    const DEFAULT_KEY_POLICY: &str = r#"{"Version": "2012-10-17", "Id": "key-default-1",
+      "Statement": [{"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]}"#;
+
+    #[test]
+    fn default_key_policy_delegates() {
+        let f = run_check(&DEF, &attachment(), &facts(DEFAULT_KEY_POLICY));
+        assert_eq!(status(&f), Status::Pass, "{}", text(&f));
+        assert_eq!(f[0].reason, "delegated");
+        assert!(text(&f).contains("Enable IAM User Permissions"));
+    }
+
+    #[test]
+    fn key_policy_without_root_or_role_fails_with_merged_fix() {
+        let p = r#"{"Statement": [{"Sid": "Admins", "Effect": "Allow",
+          "Principal": {"AWS": "arn:aws:iam::111122223333:role/KeyAdmin"}, "Action": "kms:*", "Resource": "*"}]}"#;
+        let f = run_check(&DEF, &attachment(), &facts(p));
+        assert_eq!(status(&f), Status::Fail);
+        let t = text(&f);
+        assert!(t.contains("arn:aws:iam::111122223333:root"), "{t}");
+        assert!(
+            t.contains("KeyAdmin"),
+            "merged policy keeps the old statements: {t}"
+        );
+        assert!(t.contains(ROLE_ARN), "{t}");
+        assert!(t.contains("put-key-policy"), "{t}");
+    }
+
+    #[test]
+    fn deny_in_key_policy_fails() {
+        let p = r#"{"Statement": [
+          {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"},
+          {"Sid": "NoDecrypt", "Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}]}"#;
+        let f = run_check(&DEF, &attachment(), &facts(p));
+        assert_eq!(status(&f), Status::Fail);
+        assert!(f.iter().any(|f| f.reason == "denied"));
+        assert!(text(&f).contains("NoDecrypt"));
+    }
+
+    #[test]
+    fn via_service_condition_for_another_region_is_no_grant() {
+        let p = r#"{"Statement": [{"Sid": "ViaS3", "Effect": "Allow",
+          "Principal": {"AWS": "arn:aws:iam::111122223333:role/aoc-access"},
+          "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*",
+          "Condition": {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}}]}"#;
+        let f = run_check(&DEF, &attachment(), &facts(p));
+        assert_eq!(status(&f), Status::Fail, "{}", text(&f));
+    }
+
+    #[test]
+    fn role_named_directly_passes() {
+        let p = r#"{"Statement": [{"Sid": "AocRole", "Effect": "Allow",
+          "Principal": {"AWS": "arn:aws:iam::111122223333:role/aoc-access"},
+          "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*",
+          "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}}]}"#;
+        let f = run_check(&DEF, &attachment(), &facts(p));
+        assert_eq!(status(&f), Status::Pass, "{}", text(&f));
+        assert_eq!(f[0].reason, "direct");
+    }
+}

@@ -1,0 +1,259 @@
+//! The checks: one module per check ID, each a pure function from the attachment and the
+//! gathered facts to findings. No I/O here and no text for humans beyond values: titles,
+//! summaries and remediation live as data in `checks/*.toml` (see [`crate::catalog`]).
+
+pub mod aoc_model;
+pub mod bucket_policy;
+pub mod bucket_region;
+pub mod input_values;
+pub mod kms_key_policy;
+pub mod live_only;
+pub mod policy_help;
+pub mod role_kms_access;
+pub mod role_s3_access;
+pub mod role_trust;
+
+use serde::Serialize;
+
+use crate::facts::{Fact, Facts};
+use crate::spec::Attachment;
+
+pub use input_values::Values;
+
+/// A check's status (DESIGN.md §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+    Skip,
+    Error,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Skip => "skip",
+            Status::Error => "error",
+        }
+    }
+
+    /// Which status a check with several findings takes: the most serious one.
+    pub fn severity(self) -> u8 {
+        match self {
+            Status::Skip => 0,
+            Status::Pass => 1,
+            Status::Warn => 2,
+            Status::Error => 3,
+            Status::Fail => 4,
+        }
+    }
+}
+
+/// One thing a check found. `reason` keys the text in the check's TOML file; `vars` fill
+/// its `{placeholders}`; `evidence` says what in which document led to it; `fix` is a
+/// computed, paste-able remedy (a policy statement, a command).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub status: Status,
+    pub reason: &'static str,
+    pub vars: Vec<(&'static str, String)>,
+    pub evidence: Vec<String>,
+    pub fix: Option<String>,
+}
+
+impl Finding {
+    pub fn new(status: Status, reason: &'static str) -> Self {
+        Finding {
+            status,
+            reason,
+            vars: Vec::new(),
+            evidence: Vec::new(),
+            fix: None,
+        }
+    }
+
+    pub fn pass(reason: &'static str) -> Self {
+        Finding::new(Status::Pass, reason)
+    }
+
+    pub fn warn(reason: &'static str) -> Self {
+        Finding::new(Status::Warn, reason)
+    }
+
+    pub fn fail(reason: &'static str) -> Self {
+        Finding::new(Status::Fail, reason)
+    }
+
+    pub fn var(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.vars.push((name, value.into()));
+        self
+    }
+
+    pub fn evidence(mut self, line: impl Into<String>) -> Self {
+        self.evidence.push(line.into());
+        self
+    }
+
+    pub fn evidence_lines(mut self, lines: impl IntoIterator<Item = String>) -> Self {
+        self.evidence.extend(lines);
+        self
+    }
+
+    pub fn fix(mut self, text: impl Into<String>) -> Self {
+        self.fix = Some(text.into());
+        self
+    }
+
+    /// `skip` because a value the check needs is malformed or missing.
+    pub fn skip_needs(what: &str) -> Self {
+        Finding::new(Status::Skip, "needs-value").var("value", what)
+    }
+
+    /// `skip` or `error` for a fact that is not known, with the fact's own explanation.
+    pub fn from_missing_fact<T>(fact: &Fact<T>) -> Option<Self> {
+        match fact {
+            Fact::Known(_) => None,
+            Fact::Unavailable(why) => {
+                Some(Finding::new(Status::Skip, "fact-unavailable").var("why", why.clone()))
+            }
+            Fact::Failed(why) => {
+                Some(Finding::new(Status::Error, "fact-failed").var("why", why.clone()))
+            }
+        }
+    }
+}
+
+/// Reasons every check may return, with text in `checks/common.toml`.
+pub const COMMON_REASONS: &[&str] = &["needs-value", "fact-unavailable", "fact-failed"];
+
+/// What a check is judged on.
+pub struct Input<'a> {
+    pub attachment: &'a Attachment,
+    pub values: &'a Values,
+    pub facts: &'a Facts,
+}
+
+/// A check: its ID (the name of its TOML file), the reasons it can return, and its logic.
+pub struct CheckDef {
+    pub id: &'static str,
+    pub reasons: &'static [&'static str],
+    pub run: fn(&Input<'_>) -> Vec<Finding>,
+}
+
+/// Every check, in report order (DESIGN.md §4).
+pub const ALL: &[CheckDef] = &[
+    input_values::DEF,
+    live_only::AWS_CREDENTIALS,
+    live_only::BUCKET_REACHABLE,
+    bucket_region::DEF,
+    live_only::BUCKET_ENCRYPTION,
+    bucket_policy::DEF,
+    live_only::BUCKET_PUBLIC_ACCESS,
+    live_only::KMS_KEY,
+    live_only::KMS_ALIAS,
+    kms_key_policy::DEF,
+    live_only::ROLE_EXISTS,
+    role_s3_access::DEF,
+    role_kms_access::DEF,
+    role_trust::DEF,
+    live_only::PROBE_WRITE,
+];
+
+/// Looks a check up by ID.
+pub fn find(id: &str) -> Option<&'static CheckDef> {
+    ALL.iter().find(|c| c.id == id)
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Builders for unit tests of the checks.
+
+    use super::*;
+    use crate::facts::Facts;
+    use crate::policy::{NamedPolicy, parse_policy};
+    use crate::spec::{AocTrust, Attachment};
+
+    pub const KEY_ARN: &str =
+        "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    pub const ROLE_ARN: &str = "arn:aws:iam::111122223333:role/aoc-access";
+    pub const AOC_PRINCIPAL: &str = "arn:aws:iam::860559707280:role/atp-aws-us-east-1-ts-atc-node";
+
+    pub fn attachment() -> Attachment {
+        Attachment {
+            name: None,
+            region: "us-east-1".into(),
+            bucket: "aspera-kms".into(),
+            path: "/".into(),
+            kms_key: KEY_ARN.into(),
+            role_arn: ROLE_ARN.into(),
+            aoc_trust: AocTrust {
+                policy: None,
+                external_id: Some("aoc-external-id-1".into()),
+                aoc_principal: Some(AOC_PRINCIPAL.into()),
+            },
+        }
+    }
+
+    pub fn policy(label: &str, json: &str) -> NamedPolicy {
+        NamedPolicy {
+            label: label.into(),
+            document: parse_policy(json).expect("test policy parses"),
+        }
+    }
+
+    /// Runs one check and returns its findings, asserting every finding has catalog text.
+    pub fn run_check(def: &CheckDef, attachment: &Attachment, facts: &Facts) -> Vec<Finding> {
+        let values = Values::from_attachment(attachment);
+        let input = Input {
+            attachment,
+            values: &values,
+            facts,
+        };
+        let findings = (def.run)(&input);
+        assert!(!findings.is_empty(), "{} returned no finding", def.id);
+        for f in &findings {
+            assert!(
+                def.reasons.contains(&f.reason) || COMMON_REASONS.contains(&f.reason),
+                "{} returned undeclared reason {}",
+                def.id,
+                f.reason
+            );
+        }
+        findings
+    }
+
+    /// The overall status of findings.
+    pub fn status(findings: &[Finding]) -> Status {
+        findings
+            .iter()
+            .map(|f| f.status)
+            .max_by_key(|s| s.severity())
+            .unwrap_or(Status::Skip)
+    }
+
+    /// All evidence and fixes of the findings, as one text to search.
+    pub fn text(findings: &[Finding]) -> String {
+        let mut out = String::new();
+        for f in findings {
+            out.push_str(f.reason);
+            out.push('\n');
+            for (k, v) in &f.vars {
+                out.push_str(&format!("{k}={v}\n"));
+            }
+            for e in &f.evidence {
+                out.push_str(e);
+                out.push('\n');
+            }
+            if let Some(fix) = &f.fix {
+                out.push_str(fix);
+                out.push('\n');
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,342 @@
+//! `role.kms-access`: the role may use the key for the S3 data path: `kms:GenerateDataKey`
+//! and `kms:Decrypt` on the key ARN, from its identity policies (limited by its boundary), or
+//! from a key policy that names the role directly. Whether the key policy delegates to IAM is
+//! `kms.key-policy`'s business.
+//!
+//! An alias ARN in `Resource` grants nothing: KMS authorizes against the key ARN (KMS
+//! Developer Guide, "Using aliases to control access to KMS keys",
+//! <https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html>).
+
+use super::aoc_model::{self, REQUIRED, S3Target};
+use super::input_values::KmsKeyRef;
+use super::policy_help::{describe, describe_matched, policy_json, statement_json};
+use super::{CheckDef, Finding, Input};
+use crate::facts::Fact;
+use crate::policy::{Decision, Effect, NamedPolicy, PolicySet, ResourceSpec, evaluate};
+
+pub const DEF: CheckDef = CheckDef {
+    id: "role.kms-access",
+    reasons: &[
+        "allowed",
+        "missing-action",
+        "alias-resource",
+        "denied",
+        "conditional",
+        "recommended-missing",
+        "key-unresolved",
+    ],
+    run,
+};
+
+fn run(input: &Input<'_>) -> Vec<Finding> {
+    let values = input.values;
+    let (Some(target), Some(key)) = (S3Target::from_values(values), values.key.as_ref()) else {
+        return vec![Finding::skip_needs(
+            "a well-formed region, bucket, path, role ARN and KMS key",
+        )];
+    };
+    let identity: &[NamedPolicy] = match &input.facts.identity_policies {
+        Fact::Known(p) => p,
+        other => return Finding::from_missing_fact(other).into_iter().collect(),
+    };
+    let boundary: Option<&NamedPolicy> = match &input.facts.permissions_boundary {
+        Fact::Known(b) => b.as_ref(),
+        other => return Finding::from_missing_fact(other).into_iter().collect(),
+    };
+    let key_policy = input.facts.key_policy.known();
+
+    let resolved = input.facts.key.known().map(|k| k.arn.as_str());
+    let key_arn = aoc_model::key_arn(values, resolved);
+    // Offline with an alias or a bare key ID, the key ARN is not known: evaluate against
+    // "any key of the account" and say so.
+    let (resource, unresolved) = match &key_arn {
+        Some(arn) => (arn.clone(), false),
+        None => (
+            format!(
+                "arn:{}:kms:{}:{}:key/*",
+                target.partition,
+                target.region,
+                key.arn()
+                    .map_or(target.role.account.as_str(), |a| a.account.as_str())
+            ),
+            true,
+        ),
+    };
+
+    let set = PolicySet {
+        identity,
+        boundary,
+        resource: None,
+    };
+    let mut findings = Vec::new();
+    let mut granted = Vec::new();
+    let mut missing = Vec::new();
+    for action in &REQUIRED.kms.required {
+        let request = aoc_model::kms_request(&target, action, &resource, values);
+        let ev = evaluate(&set, &request);
+        if ev.worst == Decision::Allowed {
+            granted.push(format!(
+                "{action} on {resource}: allowed by {}",
+                allows(&ev)
+            ));
+            continue;
+        }
+        // A key policy naming the role grants use of the key without any identity policy.
+        if let Some(kp) = key_policy {
+            let direct = evaluate(
+                &PolicySet {
+                    identity: &[],
+                    boundary,
+                    resource: Some(kp),
+                },
+                &request,
+            );
+            if direct.worst == Decision::Allowed {
+                granted.push(format!(
+                    "{action} on {resource}: allowed by the key policy, {}",
+                    allows(&direct)
+                ));
+                continue;
+            }
+        }
+        if ev.best == Decision::Allowed {
+            let conditions = ev.unresolved_conditions().join(" and ");
+            findings.push(
+                Finding::warn("conditional")
+                    .var("action", action)
+                    .var("resource", &resource)
+                    .var("conditions", &conditions)
+                    .evidence(format!(
+                        "{action} on {resource} is allowed only if {conditions}: {}",
+                        allows(&ev)
+                    )),
+            );
+            continue;
+        }
+        if ev.best == Decision::ExplicitDeny {
+            let denies: Vec<String> = ev
+                .matched
+                .iter()
+                .filter(|m| m.effect == Effect::Deny)
+                .map(describe_matched)
+                .collect();
+            findings.push(
+                Finding::fail("denied")
+                    .var("action", action)
+                    .var("resource", &resource)
+                    .var("statement", denies.join("; "))
+                    .evidence(format!(
+                        "{action} is explicitly denied by {}",
+                        denies.join("; ")
+                    )),
+            );
+            continue;
+        }
+        let alias_grants = alias_only_grants(identity, key, action);
+        if !alias_grants.is_empty() {
+            findings.push(
+                Finding::fail("alias-resource")
+                    .var("action", action)
+                    .var("resource", &resource)
+                    .evidence_lines(alias_grants),
+            );
+        } else if unresolved && names_specific_key(identity) {
+            findings.push(
+                Finding::warn("key-unresolved")
+                    .var("action", action)
+                    .var("kms_key", &input.attachment.kms_key)
+                    .evidence(format!(
+                        "{action} is granted on specific key ARNs only; offline, the key behind `{}` is not known",
+                        input.attachment.kms_key
+                    )),
+            );
+            continue;
+        } else {
+            findings.push(
+                Finding::fail("missing-action")
+                    .var("action", action)
+                    .var("resource", &resource)
+                    .evidence(format!(
+                        "no statement allows {action} on {resource} ({})",
+                        ev.explanation
+                    )),
+            );
+        }
+        missing.push(action.clone());
+    }
+
+    for action in &REQUIRED.kms.recommended {
+        let request = aoc_model::kms_request(&target, action, &resource, values);
+        let identity_ok = evaluate(&set, &request).best == Decision::Allowed;
+        let key_policy_ok = key_policy.is_some_and(|kp| {
+            evaluate(
+                &PolicySet {
+                    identity: &[],
+                    boundary,
+                    resource: Some(kp),
+                },
+                &request,
+            )
+            .best
+                == Decision::Allowed
+        });
+        if !identity_ok && !key_policy_ok {
+            findings.push(
+                Finding::warn("recommended-missing")
+                    .var("action", action)
+                    .evidence(format!(
+                        "{action} on {resource} is not allowed (the IBM procedure's KMS policy lists it)"
+                    )),
+            );
+        }
+    }
+
+    if !missing.is_empty() {
+        let key_for_fix = key_arn.clone().unwrap_or_else(|| {
+            format!(
+                "arn:{}:kms:{}:ACCOUNT:key/KEY_ID",
+                target.partition, target.region
+            )
+        });
+        let statement = statement_json("AocKmsDataPath", None, &missing, &key_for_fix);
+        let fix = format!(
+            "Policy to add (aoc-kms-access.json), naming the key ARN (an alias ARN in Resource grants nothing):\n{}\n\nAdd it to the role:\n  aws iam put-role-policy --role-name {} --policy-name aoc-kms-access --policy-document file://aoc-kms-access.json",
+            policy_json(&[statement]),
+            target.role.resource_name()
+        );
+        if let Some(first) = findings
+            .iter_mut()
+            .find(|f| f.reason == "missing-action" || f.reason == "alias-resource")
+        {
+            first.fix = Some(fix);
+        }
+    }
+
+    if findings.is_empty() {
+        findings.push(
+            Finding::pass("allowed")
+                .var("resource", &resource)
+                .evidence_lines(granted),
+        );
+    }
+    findings
+}
+
+fn allows(ev: &crate::policy::Evaluation) -> String {
+    let v: Vec<String> = ev
+        .matched
+        .iter()
+        .filter(|m| m.effect == Effect::Allow)
+        .map(describe_matched)
+        .collect();
+    if v.is_empty() {
+        "no statement".into()
+    } else {
+        v.join("; ")
+    }
+}
+
+/// Statements that allow `action` on an alias ARN (which grants nothing).
+fn alias_only_grants(identity: &[NamedPolicy], key: &KmsKeyRef, action: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (p, st) in super::policy_help::allows_of_action(identity, action) {
+        if let Some(ResourceSpec::Resource(list)) = &st.resource {
+            for r in list.iter().filter(|r| r.contains(":alias/")) {
+                let hint = match key {
+                    KmsKeyRef::Alias(a) if a.to_string() == *r => " (the alias entered in AoC)",
+                    _ => "",
+                };
+                out.push(format!(
+                    "{} allows {action} on the alias ARN {r}{hint}; KMS authorizes against the key ARN, so it grants nothing",
+                    describe(&p.label, st.index, st.sid.as_deref())
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// True when some statement names a specific key ARN (so a grant may exist for the key behind
+/// an alias that is not resolved offline).
+fn names_specific_key(identity: &[NamedPolicy]) -> bool {
+    identity.iter().any(|p| {
+        p.document.statements.iter().any(|st| {
+            matches!(&st.resource, Some(ResourceSpec::Resource(list))
+                if list.iter().any(|r| r.contains(":key/") && !r.ends_with(":key/*")))
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::Status;
+    use crate::checks::test_support::*;
+    use crate::facts::Facts;
+
+    fn kms_policy(resource: &str) -> String {
+        format!(
+            r#"{{"Version": "2012-10-17", "Statement": [{{"Sid": "Kms", "Effect": "Allow",
+              "Action": ["kms:EnableKey","kms:Encrypt","kms:Decrypt","kms:GenerateDataKey",
+                         "kms:GenerateDataKeyWithoutPlaintext","kms:ReEncryptTo","kms:ReEncryptFrom"],
+              "Resource": ["{resource}"]}}]}}"#
+        )
+    }
+
+    fn facts(identity: &str) -> Facts {
+        Facts {
+            identity_policies: Fact::Known(vec![policy("kms.json", identity)]),
+            permissions_boundary: Fact::Known(None),
+            ..Facts::default()
+        }
+    }
+
+    #[test]
+    fn seed_kms_policy_on_key_arn_passes() {
+        let f = run_check(&DEF, &attachment(), &facts(&kms_policy(KEY_ARN)));
+        assert_eq!(status(&f), Status::Pass, "{}", text(&f));
+    }
+
+    #[test]
+    fn decrypt_on_alias_arn_only_fails() {
+        let f = run_check(
+            &DEF,
+            &attachment(),
+            &facts(&kms_policy("arn:aws:kms:us-east-1:111122223333:alias/aoc")),
+        );
+        assert_eq!(status(&f), Status::Fail);
+        assert!(f.iter().any(|f| f.reason == "alias-resource"));
+        let t = text(&f);
+        assert!(
+            t.contains("alias ARN arn:aws:kms:us-east-1:111122223333:alias/aoc"),
+            "{t}"
+        );
+        assert!(t.contains(KEY_ARN), "the fix names the key ARN: {t}");
+    }
+
+    #[test]
+    fn missing_generate_data_key_fails_and_recommended_warn() {
+        let p = format!(
+            r#"{{"Statement": {{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "{KEY_ARN}"}}}}"#
+        );
+        let f = run_check(&DEF, &attachment(), &facts(&p));
+        assert_eq!(status(&f), Status::Fail);
+        assert!(f.iter().any(|f| f.reason == "missing-action"
+            && text(std::slice::from_ref(f)).contains("kms:GenerateDataKey")));
+        assert!(f.iter().any(|f| f.reason == "recommended-missing"));
+    }
+
+    #[test]
+    fn key_policy_naming_the_role_is_enough() {
+        let mut facts = facts(r#"{"Statement": []}"#);
+        facts.key_policy = Fact::Known(policy(
+            "key policy",
+            &format!(
+                r#"{{"Statement": [{{"Effect": "Allow", "Principal": {{"AWS": "{ROLE_ARN}"}},
+                  "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*"}}]}}"#
+            ),
+        ));
+        let f = run_check(&DEF, &attachment(), &facts);
+        assert!(!f.iter().any(|f| f.status == Status::Fail), "{}", text(&f));
+    }
+}

@@ -1,0 +1,62 @@
+//! Gathering facts. Offline mode reads the documents the user gave as files; live mode (AWS
+//! SDK calls) will live here too, so that all I/O is in one place and the checks stay pure.
+
+use crate::error::{UsageError, load_policy};
+use crate::facts::{Fact, Facts, Mode};
+use crate::spec::OfflineDocuments;
+
+/// Facts from policy files. A document that was not given makes the facts it would provide
+/// `Unavailable`, naming the flag that provides it; a file that cannot be read or parsed is a
+/// usage error.
+pub fn offline(docs: &OfflineDocuments) -> Result<Facts, UsageError> {
+    let identity_policies = if docs.identity_policies.is_empty() {
+        Fact::Unavailable(
+            "no identity policy given (offline: pass the role's policies with --identity-policy FILE)"
+                .to_string(),
+        )
+    } else {
+        Fact::Known(
+            docs.identity_policies
+                .iter()
+                .map(|p| load_policy(p))
+                .collect::<Result<Vec<_>, _>>()?,
+        )
+    };
+    // Offline, a role described by its identity policies and no boundary file is judged as
+    // having no boundary: that is what the user told us.
+    let permissions_boundary = match &docs.permissions_boundary {
+        Some(p) => Fact::Known(Some(load_policy(p)?)),
+        None => Fact::Known(None),
+    };
+    let bucket_policy = match &docs.bucket_policy {
+        Some(p) => Fact::Known(Some(load_policy(p)?)),
+        None => Fact::Unavailable(
+            "no bucket policy given (offline: pass it with --bucket-policy FILE)".to_string(),
+        ),
+    };
+    let key_policy = match &docs.key_policy {
+        Some(p) => Fact::Known(load_policy(p)?),
+        None => Fact::Unavailable(
+            "no key policy given (offline: pass it with --key-policy FILE)".to_string(),
+        ),
+    };
+    let role_trust_policy = match &docs.role_trust_policy {
+        Some(p) => Fact::Known(load_policy(p)?),
+        None => Fact::Unavailable(
+            "the role's current trust policy was not given (offline: pass it with --role-trust-policy FILE)"
+                .to_string(),
+        ),
+    };
+    const LIVE_ONLY: &str = "read from AWS in live mode only";
+    Ok(Facts {
+        mode: Mode::Offline,
+        identity_policies,
+        permissions_boundary,
+        bucket_policy,
+        key_policy,
+        role_trust_policy,
+        bucket_region: Fact::Unavailable(LIVE_ONLY.into()),
+        bucket_owner_account: Fact::Unavailable(LIVE_ONLY.into()),
+        key: Fact::Unavailable(LIVE_ONLY.into()),
+    })
+}

@@ -1,0 +1,181 @@
+//! The report model — its serde form is the JSON format (`--format json`) — and the sinks
+//! that render it. Sinks write to any `io::Write`, so tests render into a `Vec<u8>`.
+
+pub mod json;
+pub mod text;
+
+use serde::Serialize;
+
+use crate::checks::Status;
+use crate::spec::Attachment;
+
+/// Bumped when a field changes meaning or disappears; adding fields does not bump it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+pub const TOOL: Tool = Tool {
+    name: env!("CARGO_PKG_NAME"),
+    version: env!("CARGO_PKG_VERSION"),
+};
+
+/// The report for one attachment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    /// `offline` or `live`.
+    pub mode: &'static str,
+    pub attachment: Attachment,
+    /// The attachment's verdict: the most serious check status.
+    pub status: Status,
+    pub summary: Summary,
+    pub checks: Vec<CheckResult>,
+}
+
+/// Several attachments (a config file with several `[[attachment]]` tables).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FleetReport {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub status: Status,
+    /// Counts over every check of every attachment.
+    pub summary: Summary,
+    pub reports: Vec<Report>,
+}
+
+/// Counts of check statuses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub total: usize,
+    pub pass: usize,
+    pub warn: usize,
+    pub fail: usize,
+    pub skip: usize,
+    pub error: usize,
+}
+
+impl Summary {
+    pub fn add(&mut self, status: Status) {
+        self.total += 1;
+        match status {
+            Status::Pass => self.pass += 1,
+            Status::Warn => self.warn += 1,
+            Status::Fail => self.fail += 1,
+            Status::Skip => self.skip += 1,
+            Status::Error => self.error += 1,
+        }
+    }
+
+    pub fn merge(&mut self, other: &Summary) {
+        self.total += other.total;
+        self.pass += other.pass;
+        self.warn += other.warn;
+        self.fail += other.fail;
+        self.skip += other.skip;
+        self.error += other.error;
+    }
+}
+
+/// One check's result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckResult {
+    pub id: String,
+    pub title: String,
+    pub status: Status,
+    /// One line.
+    pub summary: String,
+    /// What in which document led to the status.
+    pub evidence: Vec<String>,
+    /// What to change, with filled-in statements and commands; `null` when nothing is to be
+    /// done.
+    pub remediation: Option<String>,
+    pub docs: Vec<String>,
+    /// Every finding behind the status, for tools that want them one by one.
+    pub findings: Vec<FindingResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FindingResult {
+    pub status: Status,
+    pub reason: String,
+    pub summary: String,
+    pub evidence: Vec<String>,
+}
+
+/// The most serious of some statuses; `pass` for none.
+pub fn overall<'a>(statuses: impl IntoIterator<Item = &'a Status>) -> Status {
+    statuses
+        .into_iter()
+        .copied()
+        .max_by_key(|s| s.severity())
+        .unwrap_or(Status::Pass)
+}
+
+impl Report {
+    pub fn new(mode: &'static str, attachment: Attachment, checks: Vec<CheckResult>) -> Self {
+        let mut summary = Summary::default();
+        for c in &checks {
+            summary.add(c.status);
+        }
+        Report {
+            schema_version: SCHEMA_VERSION,
+            tool: TOOL,
+            mode,
+            attachment,
+            status: overall(checks.iter().map(|c| &c.status)),
+            summary,
+            checks,
+        }
+    }
+}
+
+impl FleetReport {
+    pub fn new(reports: Vec<Report>) -> Self {
+        let mut summary = Summary::default();
+        for r in &reports {
+            summary.merge(&r.summary);
+        }
+        FleetReport {
+            schema_version: SCHEMA_VERSION,
+            tool: TOOL,
+            status: overall(reports.iter().map(|r| &r.status)),
+            summary,
+            reports,
+        }
+    }
+}
+
+/// Exit code for a run (DESIGN.md §5): 1 if a check failed (or warned, with
+/// `--fail-on warn`), else 3 if one could not be determined, else 0.
+pub fn exit_code(summary: &Summary, fail_on_warn: bool) -> u8 {
+    if summary.fail > 0 || (fail_on_warn && summary.warn > 0) {
+        1
+    } else if summary.error > 0 {
+        3
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_design() {
+        let mut s = Summary::default();
+        assert_eq!(exit_code(&s, false), 0);
+        s.add(Status::Warn);
+        assert_eq!(exit_code(&s, false), 0);
+        assert_eq!(exit_code(&s, true), 1);
+        s.add(Status::Error);
+        assert_eq!(exit_code(&s, false), 3);
+        s.add(Status::Fail);
+        assert_eq!(exit_code(&s, false), 1);
+    }
+}

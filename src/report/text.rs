@@ -1,0 +1,149 @@
+//! The text sink: a report for a person at a terminal. Grouped by area, one line per check,
+//! evidence and remediation under every check that is not a pass, a summary line last.
+//!
+//! It always writes styles; the caller wraps the output in `anstream::AutoStream`, which
+//! strips them for a file, a pipe, `NO_COLOR` or `--color never`.
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
+
+use super::{CheckResult, FleetReport, Report, Summary};
+use crate::checks::Status;
+
+fn style(status: Status) -> Style {
+    match status {
+        Status::Pass => AnsiColor::Green.on_default(),
+        Status::Warn => AnsiColor::Yellow.on_default().bold(),
+        Status::Fail => AnsiColor::Red.on_default().bold(),
+        Status::Error => AnsiColor::Magenta.on_default().bold(),
+        Status::Skip => Style::new().dimmed(),
+    }
+}
+
+fn label(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "pass ",
+        Status::Warn => "WARN ",
+        Status::Fail => "FAIL ",
+        Status::Error => "ERROR",
+        Status::Skip => "skip ",
+    }
+}
+
+fn area(id: &str) -> &'static str {
+    match id.split('.').next() {
+        Some("input") => "Input",
+        Some("aws") => "AWS access",
+        Some("bucket") => "Bucket",
+        Some("kms") => "KMS key",
+        Some("role") => "IAM role",
+        Some("probe") => "Probe",
+        _ => "Other",
+    }
+}
+
+pub fn write_report(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    let bold = Style::new().bold();
+    let a = &report.attachment;
+    let name = a
+        .name
+        .as_ref()
+        .map(|n| format!(" `{n}`"))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "{bold}aoc-preflight {}{bold:#}: {} check of attachment{name}",
+        report.tool.version, report.mode
+    )?;
+    writeln!(
+        out,
+        "  bucket  {} (path {}, region {})",
+        a.bucket, a.path, a.region
+    )?;
+    writeln!(out, "  key     {}", a.kms_key)?;
+    writeln!(out, "  role    {}", a.role_arn)?;
+
+    let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    let mut current = "";
+    for check in &report.checks {
+        let group = area(&check.id);
+        if group != current {
+            writeln!(out)?;
+            writeln!(out, "{bold}{group}{bold:#}")?;
+            current = group;
+        }
+        write_check(out, check, width)?;
+    }
+    writeln!(out)?;
+    write_summary(out, &report.summary)
+}
+
+fn write_check(out: &mut dyn Write, check: &CheckResult, width: usize) -> io::Result<()> {
+    let s = style(check.status);
+    writeln!(
+        out,
+        "  {s}{}{s:#}  {:width$}  {}",
+        label(check.status),
+        check.id,
+        check.summary
+    )?;
+    if matches!(check.status, Status::Pass | Status::Skip) {
+        return Ok(());
+    }
+    let indent = "           ";
+    let dim = Style::new().dimmed();
+    if !check.evidence.is_empty() {
+        writeln!(out, "{indent}{dim}evidence:{dim:#}")?;
+        for e in &check.evidence {
+            writeln!(out, "{indent}  - {e}")?;
+        }
+    }
+    if let Some(fix) = &check.remediation {
+        writeln!(out, "{indent}{dim}fix:{dim:#}")?;
+        for line in fix.lines() {
+            if line.is_empty() {
+                writeln!(out)?;
+            } else {
+                writeln!(out, "{indent}  {line}")?;
+            }
+        }
+    }
+    if let Some(doc) = check.docs.first() {
+        writeln!(out, "{indent}{dim}docs: {doc}{dim:#}")?;
+    }
+    Ok(())
+}
+
+fn write_summary(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
+    let mut parts = Vec::new();
+    let mut part = |n: usize, word: &str, status: Status| {
+        if n > 0 {
+            let st = style(status);
+            parts.push(format!("{st}{n} {word}{st:#}"));
+        }
+    };
+    part(s.fail, "failed", Status::Fail);
+    part(s.error, "could not be determined", Status::Error);
+    part(
+        s.warn,
+        if s.warn == 1 { "warning" } else { "warnings" },
+        Status::Warn,
+    );
+    part(s.pass, "passed", Status::Pass);
+    part(s.skip, "skipped", Status::Skip);
+    writeln!(out, "Summary: {}", parts.join(", "))
+}
+
+pub fn write_fleet(out: &mut dyn Write, fleet: &FleetReport) -> io::Result<()> {
+    for (i, r) in fleet.reports.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+            writeln!(out, "{}", "=".repeat(72))?;
+        }
+        write_report(out, r)?;
+    }
+    writeln!(out)?;
+    write!(out, "All {} attachments: ", fleet.reports.len())?;
+    write_summary(out, &fleet.summary)
+}

@@ -1,0 +1,319 @@
+//! The attachment being checked: what the admin entered in AoC (region, bucket, path, key,
+//! role) and what AoC showed them (the trust policy, or its external ID and principal),
+//! gathered from a TOML config file and command-line flags (flags win).
+//!
+//! This module only assembles and reads inputs; it does not judge the values. A malformed ARN
+//! or bucket name is a finding of the `input.values` check, not a usage error (DESIGN.md §5).
+//! What is a usage error here (exit 2): an unreadable file, TOML or JSON that does not parse,
+//! an unknown key in the config file, and a missing required value.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cli::{AttachmentArgs, CheckArgs};
+use crate::error::{UsageError, load_policy, read_input};
+use crate::policy::NamedPolicy;
+
+/// One attachment as the admin entered it. Values are kept as written, unvalidated.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Attachment {
+    /// A name for the attachment (from the config file), used in fleet reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub region: String,
+    pub bucket: String,
+    /// The bucket path entered in AoC; `/` when none was given.
+    pub path: String,
+    pub kms_key: String,
+    pub role_arn: String,
+    /// What AoC expects the role's trust policy to allow.
+    #[serde(skip_serializing_if = "AocTrust::is_empty")]
+    pub aoc_trust: AocTrust,
+}
+
+/// AoC's side of the trust relationship: the JSON copied from the AoC page, and/or the
+/// external ID and principal. Explicit values win over those read from the JSON.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AocTrust {
+    /// The trust policy JSON pasted from AoC, if given.
+    #[serde(skip)]
+    pub policy: Option<NamedPolicy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aoc_principal: Option<String>,
+}
+
+impl AocTrust {
+    pub fn is_empty(&self) -> bool {
+        self.policy.is_none() && self.external_id.is_none() && self.aoc_principal.is_none()
+    }
+}
+
+/// Policy documents given as files for offline mode (per attachment in a config file, or
+/// from flags).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OfflineDocuments {
+    pub identity_policies: Vec<PathBuf>,
+    pub permissions_boundary: Option<PathBuf>,
+    pub bucket_policy: Option<PathBuf>,
+    pub key_policy: Option<PathBuf>,
+    pub role_trust_policy: Option<PathBuf>,
+}
+
+/// An attachment together with the offline documents that belong to it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttachmentInput {
+    pub attachment: Attachment,
+    pub documents: OfflineDocuments,
+}
+
+/// The config file: several `[[attachment]]` tables. Unknown keys are an error so that a
+/// typo (`kms_kye`) is not silently ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    attachment: Vec<ConfigAttachment>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigAttachment {
+    name: Option<String>,
+    region: Option<String>,
+    bucket: Option<String>,
+    path: Option<String>,
+    kms_key: Option<String>,
+    role_arn: Option<String>,
+    trust_policy: Option<PathBuf>,
+    external_id: Option<String>,
+    aoc_principal: Option<String>,
+    #[serde(default)]
+    identity_policies: Vec<PathBuf>,
+    permissions_boundary: Option<PathBuf>,
+    bucket_policy: Option<PathBuf>,
+    key_policy: Option<PathBuf>,
+    role_trust_policy: Option<PathBuf>,
+}
+
+/// Builds the attachments to check from `--config` and the flags. Flags override every
+/// attachment's value of the same name; with `--attachment NAME` only that one is kept.
+pub fn resolve(args: &CheckArgs) -> Result<Vec<AttachmentInput>, UsageError> {
+    let mut entries: Vec<ConfigAttachment> = match &args.config {
+        Some(path) => {
+            let file = load_config(path)?;
+            let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
+            file.attachment
+                .into_iter()
+                .map(|a| relative_to(a, &base))
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    if let Some(wanted) = &args.attachment {
+        entries.retain(|a| a.name.as_deref() == Some(wanted.as_str()));
+        if entries.is_empty() {
+            return Err(UsageError(format!(
+                "--attachment: no attachment named `{wanted}` in the config file"
+            )));
+        }
+    }
+    if entries.is_empty() {
+        entries.push(ConfigAttachment::default());
+    }
+    let several = entries.len() > 1;
+    entries
+        .into_iter()
+        .enumerate()
+        .map(|(i, entry)| build(entry, args, several.then_some(i)))
+        .collect()
+}
+
+/// Reads and parses the config file; errors give the file, line and column on one line.
+fn load_config(path: &Path) -> Result<ConfigFile, UsageError> {
+    let text = read_input(path)?;
+    toml::from_str::<ConfigFile>(&text).map_err(|e| {
+        let (line, column) = e
+            .span()
+            .map(|span| line_column(&text, span.start))
+            .unwrap_or((1, 1));
+        UsageError(format!(
+            "{}:{line}:{column}: {}",
+            path.display(),
+            e.message().trim().replace('\n', " ")
+        ))
+    })
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Paths in a config file are relative to the file, not to the working directory, so a
+/// config can be run from anywhere.
+fn relative_to(mut a: ConfigAttachment, base: &Path) -> ConfigAttachment {
+    let fix = |p: &mut PathBuf| {
+        if p.is_relative() && p.as_os_str() != "-" {
+            *p = base.join(&*p);
+        }
+    };
+    a.trust_policy.as_mut().map(fix);
+    a.identity_policies.iter_mut().for_each(fix);
+    a.permissions_boundary.as_mut().map(fix);
+    a.bucket_policy.as_mut().map(fix);
+    a.key_policy.as_mut().map(fix);
+    a.role_trust_policy.as_mut().map(fix);
+    a
+}
+
+fn build(
+    file: ConfigAttachment,
+    args: &CheckArgs,
+    position: Option<usize>,
+) -> Result<AttachmentInput, UsageError> {
+    let flags: &AttachmentArgs = &args.attachment_args;
+    let label = match (&file.name, position) {
+        (Some(name), _) => format!("attachment `{name}`: "),
+        (None, Some(i)) => format!("attachment #{}: ", i + 1),
+        (None, None) => String::new(),
+    };
+    let pick = |flag: &Option<String>, from_file: Option<String>, name: &str| {
+        flag.clone()
+            .or(from_file)
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "{label}missing required value `{name}` (give --{} or set `{name}` in the config file)",
+                    name.replace('_', "-")
+                ))
+            })
+    };
+    let region = pick(&flags.region, file.region, "region")?;
+    let bucket = pick(&flags.bucket, file.bucket, "bucket")?;
+    let kms_key = pick(&flags.kms_key, file.kms_key, "kms_key")?;
+    let role_arn = pick(&flags.role_arn, file.role_arn, "role_arn")?;
+    let path = flags
+        .path
+        .clone()
+        .or(file.path)
+        .unwrap_or_else(|| "/".to_string());
+
+    let trust_file: Option<PathBuf> = flags
+        .trust_policy
+        .as_ref()
+        .map(PathBuf::from)
+        .or(file.trust_policy);
+    let policy = match trust_file {
+        Some(p) => Some(load_policy(&p)?),
+        None => None,
+    };
+    let aoc_trust = AocTrust {
+        policy,
+        external_id: flags.external_id.clone().or(file.external_id),
+        aoc_principal: flags.aoc_principal.clone().or(file.aoc_principal),
+    };
+
+    let or_flag = |flag: &Option<PathBuf>, from_file: Option<PathBuf>| flag.clone().or(from_file);
+    let documents = OfflineDocuments {
+        identity_policies: if args.identity_policies.is_empty() {
+            file.identity_policies
+        } else {
+            args.identity_policies.clone()
+        },
+        permissions_boundary: or_flag(&args.permissions_boundary, file.permissions_boundary),
+        bucket_policy: or_flag(&args.bucket_policy, file.bucket_policy),
+        key_policy: or_flag(&args.key_policy, file.key_policy),
+        role_trust_policy: or_flag(&args.role_trust_policy, file.role_trust_policy),
+    };
+
+    Ok(AttachmentInput {
+        attachment: Attachment {
+            name: file.name,
+            region,
+            bucket,
+            path,
+            kms_key,
+            role_arn,
+            aoc_trust,
+        },
+        documents,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_column_counts_from_one() {
+        let text = "a = 1\nbb = 2\n";
+        assert_eq!(line_column(text, 0), (1, 1));
+        assert_eq!(line_column(text, 6), (2, 1));
+        assert_eq!(line_column(text, 8), (2, 3));
+    }
+
+    #[test]
+    fn unknown_config_key_is_rejected_with_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aoc.toml");
+        std::fs::write(
+            &path,
+            "[[attachment]]\nregion = \"us-east-1\"\nkms_kye = \"x\"\n",
+        )
+        .unwrap();
+        let err = load_config(&path).unwrap_err().to_string();
+        assert!(err.contains("aoc.toml:3:1"), "{err}");
+        assert!(err.contains("kms_kye"), "{err}");
+        assert!(!err.contains('\n'), "{err}");
+    }
+
+    #[test]
+    fn flags_override_file_and_paths_are_relative_to_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aoc.toml");
+        std::fs::write(
+            &path,
+            r#"
+[[attachment]]
+name = "prod"
+region = "us-east-1"
+bucket = "from-file"
+kms_key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+role_arn = "arn:aws:iam::111122223333:role/aoc"
+bucket_policy = "bucket.json"
+"#,
+        )
+        .unwrap();
+        let args = CheckArgs {
+            config: Some(path),
+            attachment_args: AttachmentArgs {
+                bucket: Some("from-flag".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let got = resolve(&args).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].attachment.bucket, "from-flag");
+        assert_eq!(got[0].attachment.region, "us-east-1");
+        assert_eq!(got[0].attachment.path, "/");
+        assert_eq!(got[0].attachment.name.as_deref(), Some("prod"));
+        assert_eq!(
+            got[0].documents.bucket_policy.as_deref(),
+            Some(dir.path().join("bucket.json").as_path())
+        );
+    }
+
+    #[test]
+    fn missing_required_value_names_flag_and_key() {
+        let args = CheckArgs::default();
+        let err = resolve(&args).unwrap_err().to_string();
+        assert!(err.contains("--region"), "{err}");
+        assert!(err.contains("`region`"), "{err}");
+    }
+}
