@@ -1,1 +1,352 @@
-//! The `simulate` command. (Stub: to be written.)
+//! The `simulate` command: evaluates one request against policy files offline and prints
+//! the decision, why, and the statements that matched (like `aws iam
+//! simulate-custom-policy`, but with resource policies, boundaries and KMS key policies).
+//!
+//! Owns argument validation (ARNs, `--context` pairs) and the text/JSON rendering; the
+//! evaluation itself is [`crate::policy::evaluate`]. Reads the policy files it is given and
+//! writes only to the `out` it is handed (the library never prints). The context is strict:
+//! a key not given is absent from the request, as AWS treats it, so the answer is certain.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::cli::{SimulateArgs, SimulateFormat};
+use crate::error::{UsageError, load_policy};
+use crate::policy::eval::{is_cross_account, resource_account};
+use crate::policy::matching::is_service_principal;
+use crate::policy::{Context, Effect, Evaluation, NamedPolicy, PolicySet, Request, evaluate};
+
+/// The JSON form of a simulation (`--format json`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SimulationReport {
+    pub decision: &'static str,
+    pub principal: String,
+    pub action: String,
+    pub resource: String,
+    pub resource_account: Option<String>,
+    pub cross_account: bool,
+    pub explanation: String,
+    pub matched_statements: Vec<MatchedStatementReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MatchedStatementReport {
+    pub policy: String,
+    pub index: usize,
+    pub sid: Option<String>,
+    pub effect: &'static str,
+}
+
+fn effect_str(e: Effect) -> &'static str {
+    match e {
+        Effect::Allow => "Allow",
+        Effect::Deny => "Deny",
+    }
+}
+
+/// Checks that `value` is an ARN; the error names the flag and the expected format.
+fn require_arn(flag: &str, value: &str) -> Result<(), UsageError> {
+    value
+        .parse::<crate::arn::Arn>()
+        .map(|_| ())
+        .map_err(|e| UsageError::new(format!("{flag}: {e}")))
+}
+
+/// Checks `SERVICE:ACTION` (wildcards are for policies, not requests).
+fn require_action(value: &str) -> Result<(), UsageError> {
+    let ok = match value.split_once(':') {
+        Some((service, name)) => {
+            !service.is_empty()
+                && !name.is_empty()
+                && !value.contains(['*', '?', ' '])
+                && !name.contains(':')
+        }
+        None => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(UsageError::new(format!(
+            "--action: `{value}` is not an action (expected SERVICE:ACTION, e.g. s3:GetObject)"
+        )))
+    }
+}
+
+/// Builds the request context from `KEY=VALUE` pairs; a repeated key is multi-valued.
+pub fn parse_context(pairs: &[String]) -> Result<Context, UsageError> {
+    let mut ctx = Context::strict();
+    for pair in pairs {
+        match pair.split_once('=') {
+            Some((key, value)) if !key.trim().is_empty() => {
+                ctx.add(key.trim(), value);
+            }
+            _ => {
+                return Err(UsageError::new(format!(
+                    "--context: `{pair}` is not KEY=VALUE (e.g. --context sts:ExternalId=abc)"
+                )));
+            }
+        }
+    }
+    Ok(ctx)
+}
+
+/// Validates the arguments and builds the request (no file access).
+pub fn build_request(args: &SimulateArgs) -> Result<Request, UsageError> {
+    if !is_service_principal(&args.principal) {
+        require_arn("--principal", &args.principal)?;
+    }
+    require_action(&args.action)?;
+    require_arn("--resource", &args.resource)?;
+    if let Some(acct) = &args.resource_account
+        && !crate::arn::is_account_id(acct)
+    {
+        return Err(UsageError::new(format!(
+            "--resource-account: `{acct}` is not an AWS account ID (expected 12 digits)"
+        )));
+    }
+    Ok(Request {
+        principal: args.principal.clone(),
+        action: args.action.clone(),
+        resource: args.resource.clone(),
+        resource_account: args.resource_account.clone(),
+        context: parse_context(&args.context)?,
+    })
+}
+
+/// Evaluates and renders the report model.
+pub fn simulate(
+    identity: &[NamedPolicy],
+    boundary: Option<&NamedPolicy>,
+    resource: Option<&NamedPolicy>,
+    request: &Request,
+) -> (Evaluation, SimulationReport) {
+    let set = PolicySet {
+        identity,
+        boundary,
+        resource,
+    };
+    let evaluation = evaluate(&set, request);
+    let report = SimulationReport {
+        decision: evaluation.decision().as_str(),
+        principal: request.principal.clone(),
+        action: request.action.clone(),
+        resource: request.resource.clone(),
+        resource_account: resource_account(request),
+        cross_account: is_cross_account(request),
+        explanation: evaluation.explanation.clone(),
+        matched_statements: evaluation
+            .matched
+            .iter()
+            .map(|m| MatchedStatementReport {
+                policy: m.policy.clone(),
+                index: m.index,
+                sid: m.sid.clone(),
+                effect: effect_str(m.effect),
+            })
+            .collect(),
+    };
+    (evaluation, report)
+}
+
+fn write_err(e: std::io::Error) -> UsageError {
+    UsageError::new(format!(
+        "cannot write output: {}",
+        crate::error::io_reason(&e)
+    ))
+}
+
+/// Runs `simulate`: validates, loads the policies, evaluates, writes the answer to `out`.
+/// Every decision is a successful run (exit 0); only bad usage or unusable input is an
+/// error.
+pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> Result<(), UsageError> {
+    let request = build_request(args)?;
+    let identity: Vec<NamedPolicy> = args
+        .policies
+        .iter()
+        .map(|p| load_policy(p))
+        .collect::<Result<_, _>>()?;
+    let boundary = args
+        .permissions_boundary
+        .as_deref()
+        .map(load_policy)
+        .transpose()?;
+    let resource = args
+        .resource_policy
+        .as_deref()
+        .map(load_policy)
+        .transpose()?;
+    let (_, report) = simulate(&identity, boundary.as_ref(), resource.as_ref(), &request);
+    match args.format {
+        SimulateFormat::Json => {
+            let text = serde_json::to_string_pretty(&report)
+                .map_err(|e| UsageError::new(format!("cannot render JSON: {e}")))?;
+            writeln!(out, "{text}").map_err(write_err)?;
+        }
+        SimulateFormat::Text => write_text(&report, out).map_err(write_err)?,
+    }
+    Ok(())
+}
+
+/// The text form: decision first, then the request, why, and the statements.
+pub fn write_text(report: &SimulationReport, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "Decision:  {}", report.decision)?;
+    writeln!(out, "Principal: {}", report.principal)?;
+    writeln!(out, "Action:    {}", report.action)?;
+    writeln!(out, "Resource:  {}", report.resource)?;
+    let account = report.resource_account.as_deref().unwrap_or("unknown");
+    let scope = if report.cross_account {
+        "cross-account"
+    } else {
+        "same account"
+    };
+    writeln!(out, "Account:   {account} ({scope})")?;
+    writeln!(out, "Why:       {}", report.explanation)?;
+    if report.matched_statements.is_empty() {
+        writeln!(out, "Matched statements: none")?;
+    } else {
+        writeln!(out, "Matched statements:")?;
+        for m in &report.matched_statements {
+            let sid = match &m.sid {
+                Some(s) if !s.is_empty() => format!(" (Sid {s:?})"),
+                _ => String::new(),
+            };
+            writeln!(
+                out,
+                "  - {} statement {}{sid}: {}",
+                m.policy, m.index, m.effect
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn args(dir: &std::path::Path) -> SimulateArgs {
+        SimulateArgs {
+            policies: vec![dir.join("id.json")],
+            permissions_boundary: None,
+            resource_policy: None,
+            principal: "arn:aws:iam::111122223333:role/app".into(),
+            action: "s3:GetObject".into(),
+            resource: "arn:aws:s3:::b/k".into(),
+            resource_account: None,
+            context: vec![],
+            format: SimulateFormat::Json,
+        }
+    }
+
+    fn tempdir_with_policy() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("id.json"),
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#,
+        )
+        .expect("write");
+        dir
+    }
+
+    #[test]
+    fn json_output() {
+        let dir = tempdir_with_policy();
+        let mut out = Vec::new();
+        run(&args(dir.path()), &mut out).expect("runs");
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        assert_eq!(v["decision"], "allowed");
+        assert_eq!(v["crossAccount"], false);
+        assert_eq!(v["resourceAccount"], "111122223333");
+        assert_eq!(v["matchedStatements"][0]["sid"], "Read");
+        assert_eq!(v["matchedStatements"][0]["index"], 0);
+        assert_eq!(v["matchedStatements"][0]["effect"], "Allow");
+        assert!(
+            v["explanation"]
+                .as_str()
+                .unwrap_or("")
+                .contains("statement 0")
+        );
+    }
+
+    #[test]
+    fn text_output() {
+        let dir = tempdir_with_policy();
+        let mut a = args(dir.path());
+        a.format = SimulateFormat::Text;
+        a.action = "s3:PutObject".into();
+        let mut out = Vec::new();
+        run(&a, &mut out).expect("runs");
+        let text = String::from_utf8(out).expect("utf8");
+        assert!(text.starts_with("Decision:  implicitDeny\n"), "{text}");
+        assert!(text.contains("(same account)"), "{text}");
+        assert!(text.contains("Matched statements: none"), "{text}");
+    }
+
+    #[test]
+    fn usage_errors() {
+        let dir = tempdir_with_policy();
+        let mut a = args(dir.path());
+        a.principal = "role/app".into();
+        let e = run(&a, &mut Vec::new()).expect_err("bad principal");
+        assert_eq!(
+            e.0,
+            "--principal: `role/app` is not an ARN (expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)"
+        );
+        let mut a = args(dir.path());
+        a.principal = "s3.amazonaws.com".into();
+        assert!(run(&a, &mut Vec::new()).is_ok());
+        let mut a = args(dir.path());
+        a.resource = "b/k".into();
+        assert!(
+            run(&a, &mut Vec::new())
+                .expect_err("bad resource")
+                .0
+                .starts_with("--resource: ")
+        );
+        let mut a = args(dir.path());
+        a.action = "GetObject".into();
+        assert!(
+            run(&a, &mut Vec::new())
+                .expect_err("bad action")
+                .0
+                .starts_with("--action: ")
+        );
+        let mut a = args(dir.path());
+        a.context = vec!["novalue".into()];
+        assert!(
+            run(&a, &mut Vec::new())
+                .expect_err("bad context")
+                .0
+                .starts_with("--context: ")
+        );
+        let mut a = args(dir.path());
+        a.resource_account = Some("12".into());
+        assert!(run(&a, &mut Vec::new()).is_err());
+        let mut a = args(dir.path());
+        a.policies = vec![PathBuf::from("/nonexistent/p.json")];
+        let e = run(&a, &mut Vec::new()).expect_err("missing file");
+        assert!(e.0.contains("/nonexistent/p.json"), "{}", e.0);
+    }
+
+    #[test]
+    fn context_pairs() {
+        let ctx =
+            parse_context(&["k=a".into(), "K=b".into(), "x==y".into(), "e=".into()]).expect("ok");
+        assert_eq!(
+            ctx.get("k"),
+            crate::policy::KeyState::Present(&["a".to_string(), "b".to_string()])
+        );
+        assert_eq!(
+            ctx.get("x"),
+            crate::policy::KeyState::Present(&["=y".to_string()])
+        );
+        assert_eq!(
+            ctx.get("e"),
+            crate::policy::KeyState::Present(&[String::new()])
+        );
+        assert!(parse_context(&["=v".into()]).is_err());
+    }
+}

@@ -1,6 +1,35 @@
-//! Combining policies into a decision, with AWS's rules. (Stub: to be written.)
+//! Combining policies into a decision, with AWS's rules, three-valued.
+//!
+//! Pure: no I/O. Sources:
+//! - "Policy evaluation logic" and "How AWS enforcement code logic evaluates requests"
+//!   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html>):
+//!   an applicable `Deny` anywhere wins; in one account an `Allow` in the identity policies
+//!   or in the resource policy suffices, except for IAM role trust policies and KMS key
+//!   policies, which must themselves allow the principal.
+//! - "Cross-account policy evaluation logic"
+//!   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html>):
+//!   across accounts both the identity policies and the resource policy must allow.
+//! - "Permissions boundaries for IAM entities"
+//!   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html>):
+//!   a boundary caps identity-policy grants; it also caps resource-policy grants to a role
+//!   ARN, but not grants naming an IAM user ARN or a role session ARN.
+//! - KMS "Default key policy" (<https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html>):
+//!   a key policy statement for `arn:aws:iam::ACCT:root` lets IAM policies of that account
+//!   grant use of the key; without it (or a statement naming the principal) IAM policies
+//!   grant nothing.
+//!
+//! Each statement is True/False/Unknown; the decision is computed twice, for the best case
+//! (unknown Allow statements apply, unknown Deny statements do not) and the worst case.
 
-use super::{Evaluation, NamedPolicy, Request};
+use std::borrow::Cow;
+
+use super::condition::evaluate_condition;
+use super::matching::{
+    PrincipalMatch, Tri, action_spec_matches, principal_spec_matches, resource_spec_matches,
+};
+use super::{
+    Context, Decision, Effect, Evaluation, MatchedStatement, NamedPolicy, Request, Statement,
+};
 
 /// The policies that apply to one request.
 #[derive(Debug, Clone, Copy, Default)]
@@ -13,15 +42,1039 @@ pub struct PolicySet<'a> {
     pub resource: Option<&'a NamedPolicy>,
 }
 
+/// Which role a policy plays in the request; it decides how `Principal` is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyKind {
+    Identity,
+    Boundary,
+    Resource,
+}
+
+impl PolicyKind {
+    fn noun(self) -> &'static str {
+        match self {
+            PolicyKind::Identity => "identity policy",
+            PolicyKind::Boundary => "permissions boundary",
+            PolicyKind::Resource => "resource policy",
+        }
+    }
+}
+
+/// How one statement relates to a request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatementOutcome {
+    /// Whether the statement applies (action, resource, principal and every condition).
+    pub applies: Tri,
+    /// How the principal matched; `Exact` for statements without a principal element
+    /// (identity policies, which apply to the principal they are attached to).
+    pub principal: PrincipalMatch,
+    /// The rendered parts that could not be determined (conditions, or a `Resource` whose
+    /// policy variable is unknown).
+    pub unresolved: Vec<String>,
+}
+
+/// True when the document's policy variables are substituted: AWS does so only for
+/// `"Version": "2012-10-17"` (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_version.html>).
+pub fn variables_enabled(policy: &NamedPolicy) -> bool {
+    policy.document.version.as_deref() == Some("2012-10-17")
+}
+
+/// Evaluates one statement against a request. `resource_policy`: the statement belongs to
+/// a resource policy, so a statement without `Principal`/`NotPrincipal` applies to nobody
+/// (AWS requires the element there); in identity policies it applies to the holder.
+pub fn statement_outcome(
+    statement: &Statement,
+    request: &Request,
+    ctx: &Context,
+    vars: bool,
+    resource_policy: bool,
+) -> StatementOutcome {
+    let mut unresolved = Vec::new();
+    let principal = match &statement.principal {
+        Some(spec) => principal_spec_matches(spec, &request.principal),
+        None if resource_policy => PrincipalMatch::No,
+        None => PrincipalMatch::Exact,
+    };
+    let none = |p| StatementOutcome {
+        applies: Tri::False,
+        principal: p,
+        unresolved: Vec::new(),
+    };
+    if !principal.matched() || !action_spec_matches(&statement.action, &request.action) {
+        return none(principal);
+    }
+    let resource = match &statement.resource {
+        Some(spec) => resource_spec_matches(spec, &request.resource, ctx, vars),
+        None => Tri::True,
+    };
+    if resource == Tri::False {
+        return none(principal);
+    }
+    if resource == Tri::Unknown
+        && let Some(spec) = &statement.resource
+    {
+        unresolved.push(render_resource(spec));
+    }
+    let mut applies = resource;
+    for cond in &statement.conditions {
+        match evaluate_condition(cond, ctx, vars) {
+            Tri::False => return none(principal),
+            Tri::Unknown => {
+                unresolved.push(cond.to_string());
+                applies = applies.and(Tri::Unknown);
+            }
+            Tri::True => {}
+        }
+    }
+    StatementOutcome {
+        applies,
+        principal,
+        unresolved,
+    }
+}
+
+fn render_resource(spec: &super::ResourceSpec) -> String {
+    let (name, list) = match spec {
+        super::ResourceSpec::Resource(l) => ("Resource", l),
+        super::ResourceSpec::NotResource(l) => ("NotResource", l),
+    };
+    let values: Vec<String> = list.iter().map(|v| format!("{v:?}")).collect();
+    format!("{name} [{}]", values.join(", "))
+}
+
+/// `statement 2 (Sid "DenyOtherKeys")` — how evidence names a statement.
+pub fn describe_statement(statement: &Statement) -> String {
+    match &statement.sid {
+        Some(sid) if !sid.is_empty() => format!("statement {} (Sid {sid:?})", statement.index),
+        _ => format!("statement {}", statement.index),
+    }
+}
+
+/// The context as AWS would see it: keys AWS always sets and that can be read off the
+/// principal ARN (`aws:PrincipalArn`, `aws:PrincipalAccount`, and `aws:username` for IAM
+/// users) are filled in unless the caller said something about them.
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html>)
+pub fn effective_context(request: &Request) -> Cow<'_, Context> {
+    let ctx = &request.context;
+    let said = |k: &str| {
+        let k = k.to_ascii_lowercase();
+        ctx.values.contains_key(&k) || ctx.absent.contains(&k)
+    };
+    let Ok(arn) = request.principal.parse::<crate::arn::Arn>() else {
+        return Cow::Borrowed(ctx);
+    };
+    let mut extra: Vec<(&str, String)> = Vec::new();
+    if !arn.account.is_empty() && !said("aws:PrincipalAccount") {
+        extra.push(("aws:PrincipalAccount", arn.account.clone()));
+    }
+    // For a role session AWS reports the role's ARN, whose path the session ARN does not
+    // carry; only users and roles are filled in.
+    if arn.service == "iam"
+        && matches!(arn.resource_type(), "user" | "role")
+        && !said("aws:PrincipalArn")
+    {
+        extra.push(("aws:PrincipalArn", request.principal.clone()));
+    }
+    if arn.service == "iam" && arn.resource_type() == "user" && !said("aws:username") {
+        extra.push(("aws:username", arn.resource_name().to_string()));
+    }
+    if extra.is_empty() {
+        return Cow::Borrowed(ctx);
+    }
+    let mut owned = ctx.clone();
+    for (k, v) in extra {
+        owned.set(k, vec![v]);
+    }
+    Cow::Owned(owned)
+}
+
+/// One statement that did not certainly fail.
+struct Hit<'a> {
+    policy: &'a NamedPolicy,
+    kind: PolicyKind,
+    statement: &'a Statement,
+    outcome: StatementOutcome,
+}
+
+impl Hit<'_> {
+    /// Whether the statement takes effect in the given case.
+    fn applies(&self, best: bool) -> bool {
+        let possible = self.outcome.applies != Tri::False;
+        let certain = self.outcome.applies == Tri::True;
+        match (self.statement.effect, best) {
+            (Effect::Allow, true) | (Effect::Deny, false) => possible,
+            (Effect::Allow, false) | (Effect::Deny, true) => certain,
+        }
+    }
+
+    fn name(&self) -> String {
+        format!(
+            "{} {} {}",
+            self.kind.noun(),
+            self.policy.label,
+            describe_statement(self.statement)
+        )
+    }
+
+    fn matched(&self) -> MatchedStatement {
+        MatchedStatement {
+            policy: self.policy.label.clone(),
+            index: self.statement.index,
+            sid: self.statement.sid.clone(),
+            effect: self.statement.effect,
+            unresolved: self.outcome.unresolved.clone(),
+        }
+    }
+}
+
+fn hits<'a>(
+    policy: &'a NamedPolicy,
+    kind: PolicyKind,
+    request: &Request,
+    ctx: &Context,
+) -> Vec<Hit<'a>> {
+    let vars = variables_enabled(policy);
+    policy
+        .document
+        .statements
+        .iter()
+        .filter_map(|statement| {
+            let outcome =
+                statement_outcome(statement, request, ctx, vars, kind == PolicyKind::Resource);
+            (outcome.applies != Tri::False).then_some(Hit {
+                policy,
+                kind,
+                statement,
+                outcome,
+            })
+        })
+        .collect()
+}
+
+/// The account that owns the resource: as given, else the ARN's account field, else (S3
+/// ARNs have none) the principal's account.
+pub fn resource_account(request: &Request) -> Option<String> {
+    if let Some(a) = &request.resource_account
+        && !a.is_empty()
+    {
+        return Some(a.clone());
+    }
+    request
+        .resource
+        .parse::<crate::arn::Arn>()
+        .ok()
+        .map(|a| a.account)
+        .filter(|a| !a.is_empty())
+        .or_else(|| crate::arn::account_of(&request.principal))
+}
+
+/// True when the request crosses accounts (both accounts known and different).
+pub fn is_cross_account(request: &Request) -> bool {
+    match (
+        crate::arn::account_of(&request.principal),
+        resource_account(request),
+    ) {
+        (Some(p), Some(r)) => p != r,
+        _ => false,
+    }
+}
+
+/// Resources whose own policy must allow the principal even within one account: KMS keys
+/// (key policy) and IAM roles being assumed (trust policy).
+fn strict_resource(request: &Request) -> Option<&'static str> {
+    let arn = request.resource.parse::<crate::arn::Arn>().ok()?;
+    if arn.service == "kms" {
+        return Some("key policy");
+    }
+    let action = request.action.to_ascii_lowercase();
+    if arn.service == "iam" && arn.resource_type() == "role" && action.starts_with("sts:") {
+        return Some("trust policy");
+    }
+    None
+}
+
+/// True for a caller whose resource-policy grant is not capped by its permissions boundary
+/// when the policy names it exactly: an IAM user or a role session.
+fn boundary_exempt(caller: &str) -> bool {
+    let Ok(arn) = caller.parse::<crate::arn::Arn>() else {
+        return false;
+    };
+    (arn.service == "iam" && arn.resource_type() == "user")
+        || (arn.service == "sts" && arn.resource_type() == "assumed-role")
+}
+
 /// Evaluates a request against a set of policies.
 pub fn evaluate(set: &PolicySet<'_>, request: &Request) -> Evaluation {
-    let _ = (set, request);
-    todo!()
+    let ctx = effective_context(request);
+    let identity: Vec<Hit> = set
+        .identity
+        .iter()
+        .flat_map(|p| hits(p, PolicyKind::Identity, request, &ctx))
+        .collect();
+    let boundary: Option<Vec<Hit>> = set
+        .boundary
+        .map(|p| hits(p, PolicyKind::Boundary, request, &ctx));
+    let resource: Option<Vec<Hit>> = set
+        .resource
+        .map(|p| hits(p, PolicyKind::Resource, request, &ctx));
+
+    let matched: Vec<MatchedStatement> = identity
+        .iter()
+        .chain(boundary.iter().flatten())
+        .chain(resource.iter().flatten())
+        .map(Hit::matched)
+        .collect();
+
+    let input = Combine {
+        set,
+        request,
+        identity: &identity,
+        boundary: boundary.as_deref(),
+        resource: resource.as_deref(),
+    };
+    let (best, best_why) = input.decide(true);
+    let (worst, worst_why) = input.decide(false);
+    Evaluation {
+        best,
+        worst,
+        matched,
+        explanation: explain(best, &best_why, worst, &worst_why),
+    }
+}
+
+fn explain(best: Decision, best_why: &str, worst: Decision, worst_why: &str) -> String {
+    if best == worst {
+        worst_why.to_string()
+    } else {
+        format!(
+            "depends on conditions the tool cannot evaluate: {} at best ({best_why}), {} at worst ({worst_why})",
+            best.as_str(),
+            worst.as_str()
+        )
+    }
+}
+
+struct Combine<'a, 'b> {
+    set: &'a PolicySet<'a>,
+    request: &'a Request,
+    identity: &'a [Hit<'b>],
+    boundary: Option<&'a [Hit<'b>]>,
+    resource: Option<&'a [Hit<'b>]>,
+}
+
+impl Combine<'_, '_> {
+    fn decide(&self, best: bool) -> (Decision, String) {
+        let req = self.request;
+        let all = self
+            .identity
+            .iter()
+            .chain(self.boundary.into_iter().flatten())
+            .chain(self.resource.into_iter().flatten());
+        // 1. An applicable Deny anywhere wins.
+        if let Some(deny) = all
+            .filter(|h| h.statement.effect == Effect::Deny)
+            .find(|h| h.applies(best))
+        {
+            return (
+                Decision::ExplicitDeny,
+                format!("explicitly denied by {}", deny.name()),
+            );
+        }
+        let allows = |hits: &[Hit<'_>]| -> Vec<usize> {
+            hits.iter()
+                .enumerate()
+                .filter(|(_, h)| h.statement.effect == Effect::Allow && h.applies(best))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let identity_allow = allows(self.identity).first().map(|&i| &self.identity[i]);
+        let boundary_allow = self.boundary.map(|b| allows(b).first().map(|&i| &b[i]));
+        let boundary_ok = !matches!(boundary_allow, Some(None));
+        let boundary_label = self.set.boundary.map(|b| b.label.as_str()).unwrap_or("");
+        let (resource_direct, resource_root) = match self.resource {
+            Some(r) => {
+                let idx = allows(r);
+                let direct = idx
+                    .iter()
+                    .map(|&i| &r[i])
+                    .find(|h| h.outcome.principal.is_direct());
+                let root = idx
+                    .iter()
+                    .map(|&i| &r[i])
+                    .find(|h| h.outcome.principal == PrincipalMatch::AccountRoot);
+                (direct, root)
+            }
+            None => (None, None),
+        };
+        // A resource-policy grant naming an IAM user or a role session exactly is not capped
+        // by the boundary; one naming the role ARN, or `*`, is.
+        let direct_ok = resource_direct.is_some_and(|h| {
+            boundary_ok
+                || (h.outcome.principal == PrincipalMatch::Exact && boundary_exempt(&req.principal))
+        });
+        let resource_label = self.set.resource.map(|r| r.label.as_str()).unwrap_or("");
+        let action_on = format!("{} on {}", req.action, req.resource);
+        let no_identity = format!("no identity policy allows {action_on}");
+        let boundary_blocks = |granted_by: &str| {
+            format!(
+                "{granted_by} allows it, but the permissions boundary {boundary_label} does not allow {action_on}"
+            )
+        };
+        let caller_account = crate::arn::account_of(&req.principal);
+        let root_arn = format!(
+            "arn:aws:iam::{}:root",
+            caller_account.as_deref().unwrap_or("ACCOUNT")
+        );
+        let cross = is_cross_account(req);
+        let identity_ok = identity_allow.is_some() && boundary_ok;
+        let identity_why = |h: &Hit| {
+            if self.boundary.is_some() {
+                format!("{} (within the permissions boundary)", h.name())
+            } else {
+                h.name()
+            }
+        };
+
+        if let Some(kind) = strict_resource(req) {
+            let Some(_) = self.resource else {
+                // Without the key or trust policy only the identity side can be judged.
+                let note = format!(
+                    "no {kind} given: it must also allow {} or delegate to IAM via {root_arn}, which was not checked",
+                    req.principal
+                );
+                return match identity_allow {
+                    Some(h) if boundary_ok => (
+                        Decision::Allowed,
+                        format!("allowed by {}; {note}", identity_why(h)),
+                    ),
+                    Some(h) => (
+                        Decision::ImplicitDeny,
+                        format!("{}; {note}", boundary_blocks(&h.name())),
+                    ),
+                    None => (Decision::ImplicitDeny, format!("{no_identity}; {note}")),
+                };
+            };
+            let service = if kind == "key policy" {
+                "KMS"
+            } else {
+                "IAM role trust"
+            };
+            let prefix = if cross {
+                format!("cross-account {service}: ")
+            } else {
+                format!("{service}: ")
+            };
+            if resource_direct.is_none() && resource_root.is_none() {
+                return (
+                    Decision::ImplicitDeny,
+                    format!(
+                        "{prefix}the {kind} {resource_label} neither names {} nor delegates to IAM via {root_arn}",
+                        req.principal
+                    ),
+                );
+            }
+            if !cross
+                && direct_ok
+                && let Some(h) = resource_direct
+            {
+                return (
+                    Decision::Allowed,
+                    format!("{prefix}allowed by {}, which names the principal", h.name()),
+                );
+            }
+            let grant = resource_direct
+                .or(resource_root)
+                .map(|h| h.name())
+                .unwrap_or_default();
+            let how = if resource_direct.is_some() {
+                "names the principal"
+            } else {
+                "delegates to IAM via the account root"
+            };
+            return match identity_allow {
+                Some(h) if boundary_ok => (
+                    Decision::Allowed,
+                    format!("{prefix}{grant} {how}, and {} allows it", identity_why(h)),
+                ),
+                Some(h) => (
+                    Decision::ImplicitDeny,
+                    format!("{prefix}{grant} {how}; {}", boundary_blocks(&h.name())),
+                ),
+                None if resource_direct.is_some() && !cross => (
+                    Decision::ImplicitDeny,
+                    format!(
+                        "{prefix}{grant} names the principal, but the permissions boundary {boundary_label} does not allow {action_on}"
+                    ),
+                ),
+                None => (
+                    Decision::ImplicitDeny,
+                    format!("{prefix}{grant} {how}, but {no_identity}"),
+                ),
+            };
+        }
+
+        if cross {
+            let resource_account = resource_account(req).unwrap_or_default();
+            let Some(_) = self.resource else {
+                return (
+                    Decision::ImplicitDeny,
+                    format!(
+                        "cross-account: the resource is in account {resource_account}, and no resource policy was given; across accounts the resource policy must also allow {}",
+                        req.principal
+                    ),
+                );
+            };
+            let grant = resource_direct.or(resource_root);
+            return match (grant, identity_allow) {
+                (None, _) => (
+                    Decision::ImplicitDeny,
+                    format!(
+                        "cross-account: the resource policy {resource_label} does not allow {}",
+                        req.principal
+                    ),
+                ),
+                (Some(g), None) => (
+                    Decision::ImplicitDeny,
+                    format!("cross-account: {} allows it, but {no_identity}", g.name()),
+                ),
+                (Some(g), Some(h)) if boundary_ok => (
+                    Decision::Allowed,
+                    format!(
+                        "cross-account: allowed by {} and by {}",
+                        identity_why(h),
+                        g.name()
+                    ),
+                ),
+                (Some(_), Some(h)) => (
+                    Decision::ImplicitDeny,
+                    format!("cross-account: {}", boundary_blocks(&h.name())),
+                ),
+            };
+        }
+
+        // Same account: the identity side or a direct resource-policy grant suffices.
+        if let Some(h) = identity_allow
+            && identity_ok
+        {
+            return (Decision::Allowed, format!("allowed by {}", identity_why(h)));
+        }
+        if direct_ok && let Some(h) = resource_direct {
+            return (
+                Decision::Allowed,
+                format!("allowed by {}, which names the principal", h.name()),
+            );
+        }
+        if let Some(h) = identity_allow {
+            return (Decision::ImplicitDeny, boundary_blocks(&h.name()));
+        }
+        if let Some(h) = resource_direct {
+            return (Decision::ImplicitDeny, boundary_blocks(&h.name()));
+        }
+        if let Some(h) = resource_root {
+            return (
+                Decision::ImplicitDeny,
+                format!(
+                    "{} grants only the account root {root_arn} (delegation to IAM), and {no_identity}",
+                    h.name()
+                ),
+            );
+        }
+        (
+            Decision::ImplicitDeny,
+            format!("no policy allows {action_on}"),
+        )
+    }
 }
 
 /// Evaluates a request against one policy on its own (no cross-policy combination): allowed
-/// if one of its statements allows and none denies.
+/// if one of its statements allows and none denies. Statements with a principal element
+/// must match the caller; an account-root principal counts as matching here.
 pub fn evaluate_policy(policy: &NamedPolicy, request: &Request) -> Evaluation {
-    let _ = (policy, request);
-    todo!()
+    let ctx = effective_context(request);
+    let vars = variables_enabled(policy);
+    let found: Vec<Hit> = policy
+        .document
+        .statements
+        .iter()
+        .filter_map(|statement| {
+            let outcome = statement_outcome(statement, request, &ctx, vars, false);
+            (outcome.applies != Tri::False).then_some(Hit {
+                policy,
+                kind: PolicyKind::Identity,
+                statement,
+                outcome,
+            })
+        })
+        .collect();
+    let decide = |best: bool| -> (Decision, String) {
+        let stmt = |h: &Hit| format!("{} {}", policy.label, describe_statement(h.statement));
+        if let Some(h) = found
+            .iter()
+            .find(|h| h.statement.effect == Effect::Deny && h.applies(best))
+        {
+            return (
+                Decision::ExplicitDeny,
+                format!("explicitly denied by {}", stmt(h)),
+            );
+        }
+        if let Some(h) = found
+            .iter()
+            .find(|h| h.statement.effect == Effect::Allow && h.applies(best))
+        {
+            return (Decision::Allowed, format!("allowed by {}", stmt(h)));
+        }
+        (
+            Decision::ImplicitDeny,
+            format!(
+                "no statement of {} allows {} to perform {} on {}",
+                policy.label, request.principal, request.action, request.resource
+            ),
+        )
+    };
+    let (best, best_why) = decide(true);
+    let (worst, worst_why) = decide(false);
+    Evaluation {
+        best,
+        worst,
+        matched: found.iter().map(Hit::matched).collect(),
+        explanation: explain(best, &best_why, worst, &worst_why),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::parse_policy;
+
+    const ROLE: &str = "arn:aws:iam::111122223333:role/app";
+    const OTHER: &str = "arn:aws:iam::444455556666:role/ext";
+    const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+    fn pol(label: &str, json: &str) -> NamedPolicy {
+        NamedPolicy {
+            label: label.to_string(),
+            document: parse_policy(json).expect("test policy parses"),
+        }
+    }
+
+    fn req(principal: &str, action: &str, resource: &str) -> Request {
+        Request {
+            principal: principal.to_string(),
+            action: action.to_string(),
+            resource: resource.to_string(),
+            resource_account: None,
+            context: Context::strict(),
+        }
+    }
+
+    fn allow(action: &str, resource: &str) -> String {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{action}","Resource":"{resource}"}}]}}"#
+        )
+    }
+
+    fn resource_allow(principal: &str, action: &str, resource: &str) -> String {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"R","Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":"{action}","Resource":"{resource}"}}]}}"#
+        )
+    }
+
+    fn decide(set: PolicySet<'_>, r: &Request) -> Decision {
+        let e = evaluate(&set, r);
+        assert!(e.is_certain(), "{e:?}");
+        e.decision()
+    }
+
+    #[test]
+    fn identity_allow_and_deny() {
+        let id = [pol("id", &allow("s3:*", "arn:aws:s3:::b/*"))];
+        let set = PolicySet {
+            identity: &id,
+            ..Default::default()
+        };
+        let e = evaluate(&set, &req(ROLE, "s3:GetObject", "arn:aws:s3:::b/k"));
+        assert_eq!(e.decision(), Decision::Allowed);
+        assert_eq!(e.matched.len(), 1);
+        assert!(
+            e.explanation.contains("identity policy id statement 0"),
+            "{}",
+            e.explanation
+        );
+        assert_eq!(
+            decide(set, &req(ROLE, "s3:GetObject", "arn:aws:s3:::b")),
+            Decision::ImplicitDeny
+        );
+
+        let deny = pol(
+            "deny",
+            r#"{"Statement":{"Effect":"Deny","Action":"s3:GetObject","Resource":"*"}}"#,
+        );
+        let ids = [id[0].clone(), deny];
+        let set = PolicySet {
+            identity: &ids,
+            ..Default::default()
+        };
+        let e = evaluate(&set, &req(ROLE, "s3:GetObject", "arn:aws:s3:::b/k"));
+        assert_eq!(e.decision(), Decision::ExplicitDeny);
+        assert!(
+            e.explanation
+                .contains("explicitly denied by identity policy deny"),
+            "{}",
+            e.explanation
+        );
+    }
+
+    #[test]
+    fn boundary_caps_identity() {
+        let id = [pol("id", &allow("s3:*", "*"))];
+        let b = pol("b", &allow("s3:GetObject", "*"));
+        let set = PolicySet {
+            identity: &id,
+            boundary: Some(&b),
+            resource: None,
+        };
+        assert_eq!(
+            decide(set, &req(ROLE, "s3:GetObject", "arn:aws:s3:::b/k")),
+            Decision::Allowed
+        );
+        let e = evaluate(&set, &req(ROLE, "s3:PutObject", "arn:aws:s3:::b/k"));
+        assert_eq!(e.decision(), Decision::ImplicitDeny);
+        assert!(
+            e.explanation
+                .contains("permissions boundary b does not allow"),
+            "{}",
+            e.explanation
+        );
+    }
+
+    #[test]
+    fn same_account_resource_policy_direct_vs_root() {
+        let none: [NamedPolicy; 0] = [];
+        let direct = pol(
+            "bp",
+            &resource_allow(ROLE, "s3:GetObject", "arn:aws:s3:::b/*"),
+        );
+        let set = PolicySet {
+            identity: &none,
+            boundary: None,
+            resource: Some(&direct),
+        };
+        assert_eq!(
+            decide(set, &req(ROLE, "s3:GetObject", "arn:aws:s3:::b/k")),
+            Decision::Allowed
+        );
+        // A session of the role is covered by the role principal.
+        let session = "arn:aws:sts::111122223333:assumed-role/app/s";
+        assert_eq!(
+            decide(set, &req(session, "s3:GetObject", "arn:aws:s3:::b/k")),
+            Decision::Allowed
+        );
+
+        let root = pol(
+            "bp",
+            &resource_allow(
+                "arn:aws:iam::111122223333:root",
+                "s3:GetObject",
+                "arn:aws:s3:::b/*",
+            ),
+        );
+        let set = PolicySet {
+            identity: &none,
+            boundary: None,
+            resource: Some(&root),
+        };
+        let e = evaluate(&set, &req(ROLE, "s3:GetObject", "arn:aws:s3:::b/k"));
+        assert_eq!(e.decision(), Decision::ImplicitDeny);
+        assert!(e.explanation.contains("delegation"), "{}", e.explanation);
+    }
+
+    #[test]
+    fn boundary_and_resource_policy_grants() {
+        let none: [NamedPolicy; 0] = [];
+        let b = pol("b", &allow("sts:GetCallerIdentity", "*"));
+        let user = "arn:aws:iam::111122223333:user/u";
+        let for_role = pol("bp", &resource_allow(ROLE, "s3:GetObject", "*"));
+        let for_user = pol("bp", &resource_allow(user, "s3:GetObject", "*"));
+        fn r<'a>(none: &'a [NamedPolicy], b: &'a NamedPolicy, p: &'a NamedPolicy) -> PolicySet<'a> {
+            PolicySet {
+                identity: none,
+                boundary: Some(b),
+                resource: Some(p),
+            }
+        }
+        // Role ARN grants are capped by the boundary; user ARN grants are not.
+        let set = r(&none, &b, &for_role);
+        assert_eq!(
+            decide(set, &req(ROLE, "s3:GetObject", "arn:aws:s3:::b/k")),
+            Decision::ImplicitDeny
+        );
+        let set = r(&none, &b, &for_user);
+        assert_eq!(
+            decide(set, &req(user, "s3:GetObject", "arn:aws:s3:::b/k")),
+            Decision::Allowed
+        );
+    }
+
+    #[test]
+    fn cross_account_needs_both() {
+        let id = [pol("id", &allow("s3:GetObject", "*"))];
+        let none: [NamedPolicy; 0] = [];
+        let bp = pol(
+            "bp",
+            &resource_allow(OTHER, "s3:GetObject", "arn:aws:s3:::b/*"),
+        );
+        let mut r = req(OTHER, "s3:GetObject", "arn:aws:s3:::b/k");
+        r.resource_account = Some("111122223333".into());
+        assert!(is_cross_account(&r));
+        assert_eq!(
+            decide(
+                PolicySet {
+                    identity: &id,
+                    boundary: None,
+                    resource: Some(&bp)
+                },
+                &r
+            ),
+            Decision::Allowed
+        );
+        let e = evaluate(
+            &PolicySet {
+                identity: &none,
+                boundary: None,
+                resource: Some(&bp),
+            },
+            &r,
+        );
+        assert_eq!(e.decision(), Decision::ImplicitDeny);
+        assert!(
+            e.explanation.starts_with("cross-account"),
+            "{}",
+            e.explanation
+        );
+        let e = evaluate(
+            &PolicySet {
+                identity: &id,
+                boundary: None,
+                resource: None,
+            },
+            &r,
+        );
+        assert_eq!(e.decision(), Decision::ImplicitDeny);
+        assert!(
+            e.explanation.contains("no resource policy"),
+            "{}",
+            e.explanation
+        );
+        // The trusting account may name the caller's account root.
+        let root = pol("bp", &resource_allow("444455556666", "s3:GetObject", "*"));
+        assert_eq!(
+            decide(
+                PolicySet {
+                    identity: &id,
+                    boundary: None,
+                    resource: Some(&root)
+                },
+                &r
+            ),
+            Decision::Allowed
+        );
+    }
+
+    #[test]
+    fn kms_key_policy_rules() {
+        let id = [pol("id", &allow("kms:Decrypt", KEY))];
+        let none: [NamedPolicy; 0] = [];
+        let root = pol(
+            "kp",
+            &resource_allow("arn:aws:iam::111122223333:root", "kms:*", "*"),
+        );
+        let direct = pol("kp", &resource_allow(ROLE, "kms:Decrypt", "*"));
+        let other = pol(
+            "kp",
+            &resource_allow("arn:aws:iam::111122223333:role/admin", "kms:*", "*"),
+        );
+        let r = req(ROLE, "kms:Decrypt", KEY);
+        assert_eq!(
+            decide(
+                PolicySet {
+                    identity: &id,
+                    boundary: None,
+                    resource: Some(&root)
+                },
+                &r
+            ),
+            Decision::Allowed
+        );
+        let e = evaluate(
+            &PolicySet {
+                identity: &none,
+                boundary: None,
+                resource: Some(&root),
+            },
+            &r,
+        );
+        assert_eq!(e.decision(), Decision::ImplicitDeny);
+        assert!(
+            e.explanation.contains("delegates to IAM"),
+            "{}",
+            e.explanation
+        );
+        assert_eq!(
+            decide(
+                PolicySet {
+                    identity: &none,
+                    boundary: None,
+                    resource: Some(&direct)
+                },
+                &r
+            ),
+            Decision::Allowed
+        );
+        let e = evaluate(
+            &PolicySet {
+                identity: &id,
+                boundary: None,
+                resource: Some(&other),
+            },
+            &r,
+        );
+        assert_eq!(e.decision(), Decision::ImplicitDeny);
+        assert!(
+            e.explanation.contains("neither names arn:aws:iam::111122223333:role/app nor delegates to IAM via arn:aws:iam::111122223333:root"),
+            "{}",
+            e.explanation
+        );
+        let e = evaluate(
+            &PolicySet {
+                identity: &id,
+                boundary: None,
+                resource: None,
+            },
+            &r,
+        );
+        assert_eq!(e.decision(), Decision::Allowed);
+        assert!(
+            e.explanation.contains("no key policy given"),
+            "{}",
+            e.explanation
+        );
+    }
+
+    #[test]
+    fn unknown_conditions_give_best_and_worst() {
+        let id = [pol(
+            "id",
+            r#"{"Version":"2012-10-17","Statement":[
+                {"Effect":"Allow","Action":"s3:*","Resource":"*"},
+                {"Sid":"D","Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"StringNotEquals":{"aws:SourceVpce":"vpce-1"}}}]}"#,
+        )];
+        let mut r = req(ROLE, "s3:GetObject", "arn:aws:s3:::b/k");
+        r.context = Context::partial();
+        let e = evaluate(
+            &PolicySet {
+                identity: &id,
+                ..Default::default()
+            },
+            &r,
+        );
+        assert_eq!(e.best, Decision::Allowed);
+        assert_eq!(e.worst, Decision::ExplicitDeny);
+        assert!(!e.is_certain());
+        assert_eq!(
+            e.unresolved_conditions(),
+            vec!["StringNotEquals aws:SourceVpce [\"vpce-1\"]".to_string()]
+        );
+        assert!(
+            e.explanation.starts_with("depends on conditions"),
+            "{}",
+            e.explanation
+        );
+        // Known value: certain.
+        r.context.add("aws:SourceVpce", "vpce-1");
+        let e = evaluate(
+            &PolicySet {
+                identity: &id,
+                ..Default::default()
+            },
+            &r,
+        );
+        assert_eq!((e.best, e.worst), (Decision::Allowed, Decision::Allowed));
+        assert_eq!(e.matched.len(), 1);
+    }
+
+    #[test]
+    fn effective_context_fills_principal_keys() {
+        let id = [pol(
+            "id",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/home/${aws:username}/*"}]}"#,
+        )];
+        let set = PolicySet {
+            identity: &id,
+            ..Default::default()
+        };
+        let alice = "arn:aws:iam::111122223333:user/alice";
+        assert_eq!(
+            decide(
+                set,
+                &req(alice, "s3:GetObject", "arn:aws:s3:::b/home/alice/x")
+            ),
+            Decision::Allowed
+        );
+        assert_eq!(
+            decide(
+                set,
+                &req(alice, "s3:GetObject", "arn:aws:s3:::b/home/bob/x")
+            ),
+            Decision::ImplicitDeny
+        );
+        // A role has no aws:username.
+        assert_eq!(
+            decide(set, &req(ROLE, "s3:GetObject", "arn:aws:s3:::b/home/app/x")),
+            Decision::ImplicitDeny
+        );
+    }
+
+    #[test]
+    fn trust_policy_alone() {
+        let trust = pol(
+            "trust",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"abc"}}}]}"#,
+        );
+        let mut r = req(
+            OTHER,
+            "sts:AssumeRole",
+            "arn:aws:iam::111122223333:role/app",
+        );
+        assert_eq!(
+            evaluate_policy(&trust, &r).decision(),
+            Decision::ImplicitDeny
+        );
+        r.context.add("sts:ExternalId", "abc");
+        let e = evaluate_policy(&trust, &r);
+        assert_eq!(e.decision(), Decision::Allowed);
+        assert!(
+            e.explanation.contains("allowed by trust statement 0"),
+            "{}",
+            e.explanation
+        );
+        let mut r2 = req(ROLE, "sts:AssumeRole", "arn:aws:iam::111122223333:role/x");
+        r2.context.add("sts:ExternalId", "abc");
+        assert_eq!(
+            evaluate_policy(&trust, &r2).decision(),
+            Decision::ImplicitDeny
+        );
+    }
+
+    #[test]
+    fn describe() {
+        let p = pol(
+            "p",
+            r#"{"Statement":[{"Sid":"S1","Effect":"Allow","Action":"x:y"},{"Effect":"Deny","Action":"x:y"}]}"#,
+        );
+        assert_eq!(
+            describe_statement(&p.document.statements[0]),
+            "statement 0 (Sid \"S1\")"
+        );
+        assert_eq!(describe_statement(&p.document.statements[1]), "statement 1");
+    }
 }
