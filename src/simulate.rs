@@ -150,11 +150,17 @@ pub fn simulate(
     (evaluation, report)
 }
 
-fn write_err(e: std::io::Error) -> UsageError {
-    UsageError::new(format!(
-        "cannot write output: {}",
-        crate::error::io_reason(&e)
-    ))
+/// A closed pipe (`aoc-preflight simulate ... | head`) is not an error; any other write
+/// failure is reported as unusable output.
+fn written(result: std::io::Result<()>) -> Result<(), UsageError> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(UsageError::new(format!(
+            "cannot write the output: {}",
+            crate::error::io_reason(&e)
+        ))),
+    }
 }
 
 /// Runs `simulate`: validates, loads the policies, evaluates, writes the answer to `out`.
@@ -182,9 +188,9 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> Result<(), UsageError> {
         SimulateFormat::Json => {
             let text = serde_json::to_string_pretty(&report)
                 .map_err(|e| UsageError::new(format!("cannot render JSON: {e}")))?;
-            writeln!(out, "{text}").map_err(write_err)?;
+            written(writeln!(out, "{text}"))?;
         }
-        SimulateFormat::Text => write_text(&report, out).map_err(write_err)?,
+        SimulateFormat::Text => written(write_text(&report, out))?,
     }
     Ok(())
 }

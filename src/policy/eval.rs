@@ -89,8 +89,28 @@ pub fn statement_outcome(
     vars: bool,
     resource_policy: bool,
 ) -> StatementOutcome {
+    outcome_inner(statement, request, ctx, vars, resource_policy, false)
+}
+
+/// [`statement_outcome`], plus one documented quirk: a resource-policy `Deny` with
+/// `NotPrincipal` "will always deny any IAM principal that has a permissions boundary
+/// policy attached, regardless of the values specified in the NotPrincipal element"
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html>).
+fn outcome_inner(
+    statement: &Statement,
+    request: &Request,
+    ctx: &Context,
+    vars: bool,
+    resource_policy: bool,
+    has_boundary: bool,
+) -> StatementOutcome {
     let mut unresolved = Vec::new();
     let principal = match &statement.principal {
+        Some(super::PrincipalSpec::NotPrincipal(_))
+            if has_boundary && resource_policy && statement.effect == Effect::Deny =>
+        {
+            PrincipalMatch::Any
+        }
         Some(spec) => principal_spec_matches(spec, &request.principal),
         None if resource_policy => PrincipalMatch::No,
         None => PrincipalMatch::Exact,
@@ -232,6 +252,7 @@ fn hits<'a>(
     kind: PolicyKind,
     request: &Request,
     ctx: &Context,
+    has_boundary: bool,
 ) -> Vec<Hit<'a>> {
     let vars = variables_enabled(policy);
     policy
@@ -239,8 +260,14 @@ fn hits<'a>(
         .statements
         .iter()
         .filter_map(|statement| {
-            let outcome =
-                statement_outcome(statement, request, ctx, vars, kind == PolicyKind::Resource);
+            let outcome = outcome_inner(
+                statement,
+                request,
+                ctx,
+                vars,
+                kind == PolicyKind::Resource,
+                has_boundary,
+            );
             (outcome.applies != Tri::False).then_some(Hit {
                 policy,
                 kind,
@@ -309,14 +336,20 @@ pub fn evaluate(set: &PolicySet<'_>, request: &Request) -> Evaluation {
     let identity: Vec<Hit> = set
         .identity
         .iter()
-        .flat_map(|p| hits(p, PolicyKind::Identity, request, &ctx))
+        .flat_map(|p| hits(p, PolicyKind::Identity, request, &ctx, false))
         .collect();
     let boundary: Option<Vec<Hit>> = set
         .boundary
-        .map(|p| hits(p, PolicyKind::Boundary, request, &ctx));
-    let resource: Option<Vec<Hit>> = set
-        .resource
-        .map(|p| hits(p, PolicyKind::Resource, request, &ctx));
+        .map(|p| hits(p, PolicyKind::Boundary, request, &ctx, false));
+    let resource: Option<Vec<Hit>> = set.resource.map(|p| {
+        hits(
+            p,
+            PolicyKind::Resource,
+            request,
+            &ctx,
+            set.boundary.is_some(),
+        )
+    });
 
     let matched: Vec<MatchedStatement> = identity
         .iter()

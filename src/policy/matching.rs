@@ -447,19 +447,56 @@ fn better(a: PrincipalMatch, b: PrincipalMatch) -> PrincipalMatch {
     if rank(b) > rank(a) { b } else { a }
 }
 
-/// `Principal` as [`principals_match`]; `NotPrincipal` applies to every caller it does not
-/// name (by any form, including the account), and then counts as a grant to the caller.
+/// `Principal` as [`principals_match`]. `NotPrincipal` applies to every caller it does not
+/// exclude, and then counts as a grant to (or denial of) the caller itself.
+///
+/// AWS excludes a caller only when the element names the caller's own ARN and also its
+/// account (and, for a role session, its role); otherwise "the policy might deny access to
+/// the entire account containing the principal"
+/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html>).
+/// Since AWS leaves it to the service, the strict reading is used: all must be listed.
 pub fn principal_spec_matches(spec: &PrincipalSpec, caller: &str) -> PrincipalMatch {
     match spec {
         PrincipalSpec::Principal(p) => principals_match(p, caller),
         PrincipalSpec::NotPrincipal(p) => {
-            if principals_match(p, caller).matched() {
+            if not_principal_excludes(p, caller) {
                 PrincipalMatch::No
             } else {
                 PrincipalMatch::Any
             }
         }
     }
+}
+
+/// Whether a `NotPrincipal` list exempts the caller (see [`principal_spec_matches`]).
+fn not_principal_excludes(principals: &Principals, caller: &str) -> bool {
+    let map = match principals {
+        Principals::Any => return true,
+        Principals::Map(map) => map,
+    };
+    let values = |kind: &str| map.get(kind).map(Vec::as_slice).unwrap_or(&[]);
+    if is_service_principal(caller) {
+        return values("Service")
+            .iter()
+            .any(|v| v.eq_ignore_ascii_case(caller));
+    }
+    let named = map
+        .iter()
+        .any(|(kind, vs)| kind != "Service" && vs.iter().any(|v| v == caller));
+    if !named {
+        return false;
+    }
+    let aws = values("AWS");
+    let account_listed = match crate::arn::account_of(caller) {
+        Some(acct) => aws.iter().any(|v| account_root(v) == Some(acct.as_str())),
+        None => true,
+    };
+    let role_listed = match assumed_role_parts(caller) {
+        Some(session) => aws.iter().any(|v| role_parts(v) == Some(session)),
+        None => true,
+    };
+    // The account root caller itself needs nothing more than its own ARN.
+    (account_listed && role_listed) || account_root(caller).is_some()
 }
 
 #[cfg(test)]
@@ -712,10 +749,26 @@ mod tests {
             PrincipalMatch::Exact
         );
         assert_eq!(principals_match(&svc, role), PrincipalMatch::No);
-        let not = PrincipalSpec::NotPrincipal(aws(&[role]));
+        // NotPrincipal exempts the caller only with its account (and role) listed too.
+        let root = "arn:aws:iam::111122223333:root";
+        let not = PrincipalSpec::NotPrincipal(aws(&[role, root]));
         assert_eq!(principal_spec_matches(&not, role), PrincipalMatch::No);
         assert_eq!(
             principal_spec_matches(&not, "arn:aws:iam::111122223333:role/other"),
+            PrincipalMatch::Any
+        );
+        let role_only = PrincipalSpec::NotPrincipal(aws(&[role]));
+        assert_eq!(
+            principal_spec_matches(&role_only, role),
+            PrincipalMatch::Any
+        );
+        // The role alone does not exempt its sessions; session + role + account does.
+        assert_eq!(principal_spec_matches(&not, session), PrincipalMatch::Any);
+        let all = PrincipalSpec::NotPrincipal(aws(&[session, role, root]));
+        assert_eq!(principal_spec_matches(&all, session), PrincipalMatch::No);
+        let no_role = PrincipalSpec::NotPrincipal(aws(&[session, root]));
+        assert_eq!(
+            principal_spec_matches(&no_role, session),
             PrincipalMatch::Any
         );
         assert!(is_service_principal("s3.amazonaws.com"));
