@@ -56,30 +56,114 @@ impl Mode {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Facts {
     pub mode: Mode,
+    /// Who the tool runs as (`sts:GetCallerIdentity`).
+    pub caller: Fact<CallerIdentity>,
+    /// What `s3:HeadBucket` answered.
+    pub bucket_head: Fact<BucketHead>,
+    /// The bucket's real region (`x-amz-bucket-region`, or `GetBucketLocation` normalized:
+    /// empty is `us-east-1`, `EU` is `eu-west-1`).
+    pub bucket_region: Fact<String>,
+    /// The account that owns the bucket, when known.
+    pub bucket_owner_account: Fact<String>,
+    /// Default encryption; `Known(None)` when the bucket has no configuration.
+    pub bucket_encryption: Fact<Option<BucketEncryption>>,
+    /// Bucket-level Block Public Access; `Known(None)` when none is set.
+    pub public_access_block: Fact<Option<PublicAccessBlock>>,
+    /// The bucket policy; `Known(None)` when the bucket has none.
+    pub bucket_policy: Fact<Option<NamedPolicy>>,
+    /// `kms:DescribeKey` of the key as entered (a key ARN or an alias ARN); `Known(None)` when
+    /// KMS says it does not exist.
+    pub key: Fact<Option<KeyMetadata>>,
+    /// The aliases that point at the key (`kms:ListAliases` with the key ID).
+    pub key_aliases: Fact<Vec<String>>,
+    pub key_policy: Fact<NamedPolicy>,
+    /// `iam:GetRole`; `Known(None)` when the role does not exist.
+    pub role: Fact<Option<RoleInfo>>,
     /// The role's identity policies: inline and attached managed policies.
     pub identity_policies: Fact<Vec<NamedPolicy>>,
     /// The role's permissions boundary; `Known(None)` when the role has none.
     pub permissions_boundary: Fact<Option<NamedPolicy>>,
-    /// The bucket policy; `Known(None)` when the bucket has none.
-    pub bucket_policy: Fact<Option<NamedPolicy>>,
-    pub key_policy: Fact<NamedPolicy>,
     /// The trust policy the role has in AWS now.
     pub role_trust_policy: Fact<NamedPolicy>,
-    /// The bucket's real region (live mode).
-    pub bucket_region: Fact<String>,
-    /// The account that owns the bucket, when known.
-    pub bucket_owner_account: Fact<String>,
-    /// The key's metadata (live mode).
-    pub key: Fact<KeyMetadata>,
+    /// The AWS calls made, in order, with what they answered (evidence; empty offline).
+    pub calls: Vec<CallRecord>,
+}
+
+/// The identity the tool runs as.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CallerIdentity {
+    pub account: String,
+    pub arn: String,
+    /// Where the credentials came from (`environment`, `profile NAME`, ...).
+    pub credential_source: String,
+}
+
+/// What HeadBucket said.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BucketHead {
+    /// HTTP status: 200 exists and readable, 403 exists but refused, 404 no such bucket, 301
+    /// exists in another region than the request's.
+    pub status: u16,
+    /// `x-amz-bucket-region`, which S3 sends even with a 403.
+    pub region: Option<String>,
+}
+
+/// A bucket's default encryption rule.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BucketEncryption {
+    /// `aws:kms`, `aws:kms:dsse` or `AES256`.
+    pub algorithm: String,
+    /// As configured: a key ARN, key ID, alias name or alias ARN; `None` for the AWS managed
+    /// key `aws/s3`.
+    pub kms_key_id: Option<String>,
+    pub bucket_key_enabled: bool,
+}
+
+/// Bucket-level Block Public Access settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PublicAccessBlock {
+    pub block_public_acls: bool,
+    pub ignore_public_acls: bool,
+    pub block_public_policy: bool,
+    pub restrict_public_buckets: bool,
 }
 
 /// What `kms:DescribeKey` says about the key.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct KeyMetadata {
+    /// The key ARN (also when the key was looked up by alias).
     pub arn: String,
+    pub key_id: String,
     pub enabled: bool,
+    /// `Enabled`, `Disabled`, `PendingDeletion`, `PendingImport`, `Unavailable`, ...
     pub key_state: String,
+    /// `ENCRYPT_DECRYPT`, `SIGN_VERIFY`, ... (empty when KMS did not say).
     pub key_usage: String,
+    /// `SYMMETRIC_DEFAULT`, `RSA_2048`, ...
     pub key_spec: String,
+    /// `CUSTOMER` or `AWS`.
     pub key_manager: String,
+    /// RFC 3339, when the key is pending deletion.
+    pub deletion_date: Option<String>,
+}
+
+/// What `iam:GetRole` says about the role.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RoleInfo {
+    pub arn: String,
+    pub role_id: String,
+    /// The permissions boundary policy's ARN, if any.
+    pub permissions_boundary_arn: Option<String>,
+}
+
+/// One AWS call and its outcome, for evidence and for counting calls.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CallRecord {
+    /// `s3:HeadBucket`, `kms:DescribeKey`, ...
+    pub operation: String,
+    /// What it was asked about (bucket name, key ARN, role name, ...).
+    pub target: String,
+    /// `ok`, or the error code / message.
+    pub outcome: String,
+    pub millis: u64,
 }

@@ -57,7 +57,11 @@ impl From<io::Error> for Failure {
 fn dispatch(command: Command) -> Result<u8, Failure> {
     match command {
         Command::Check(args) => {
-            let reports = run::check(&args)?;
+            // A spinner only where a person watches: text to a terminal, not in CI.
+            let progress = args.format == ReportFormat::Text
+                && io::IsTerminal::is_terminal(&io::stderr())
+                && std::env::var_os("CI").is_none();
+            let reports = run::check(&args, progress)?;
             let fleet = FleetReport::new(reports);
             let code = report::exit_code(
                 &fleet.summary,

@@ -6,9 +6,13 @@ use crate::checks::{self, Input, Values};
 use crate::cli::CheckArgs;
 use crate::error::UsageError;
 use crate::facts::Facts;
-use crate::gather;
+use crate::gather::{
+    self,
+    live::{self, LiveOptions},
+};
 use crate::report::{CheckResult, Report};
 use crate::spec::{self, Attachment};
+use std::time::Duration;
 
 /// Fails on a check ID that does not exist, listing the ones that do: a typo in `--only`
 /// must not silently run nothing.
@@ -49,25 +53,88 @@ pub fn judge(
         .collect())
 }
 
-/// The reports of a `check` run, one per attachment.
-pub fn check(args: &CheckArgs) -> Result<Vec<Report>, UsageError> {
+/// The reports of a `check` run, one per attachment. `progress` shows a spinner on stderr
+/// while AWS answers (the caller decides: a terminal, text format, not CI).
+pub fn check(args: &CheckArgs, progress: bool) -> Result<Vec<Report>, UsageError> {
     validate_selection(&args.only, &args.skip)?;
-    if !args.offline {
-        return Err(UsageError::new(
-            "live mode (reading AWS) is not available in this version yet; run with --offline and the policy documents as files",
-        ));
-    }
     if args.probe {
         return Err(UsageError::new(
-            "--probe writes to the bucket and needs live mode; it cannot be combined with --offline",
+            "--probe (the end-to-end write probe) is not available in this version; the checks are read-only",
         ));
     }
     let inputs = spec::resolve(args)?;
     let mut reports = Vec::with_capacity(inputs.len());
+    if args.offline {
+        for input in inputs {
+            let facts = gather::offline(&input.documents)?;
+            let results = judge(&input.attachment, &facts, &args.only, &args.skip)?;
+            reports.push(Report::new(facts.mode.as_str(), input.attachment, results));
+        }
+        return Ok(reports);
+    }
+    if let Some(flag) = offline_only_flag(args, &inputs) {
+        return Err(UsageError(format!(
+            "{flag} is for offline mode (live mode reads the documents from AWS); add --offline"
+        )));
+    }
+    let options = LiveOptions {
+        profile: args.profile.clone(),
+        endpoint_url: args.endpoint_url.clone(),
+        timeout: Duration::from_secs(args.timeout.max(1)),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| UsageError(format!("cannot start the async runtime: {e}")))?;
     for input in inputs {
-        let facts = gather::offline(&input.documents)?;
+        let spinner = progress.then(|| spinner(&input.attachment));
+        let values = Values::from_attachment(&input.attachment);
+        let facts = runtime.block_on(live::gather(&input.attachment, &values, &options));
+        if let Some(s) = spinner {
+            s.finish_and_clear();
+        }
         let results = judge(&input.attachment, &facts, &args.only, &args.skip)?;
         reports.push(Report::new(facts.mode.as_str(), input.attachment, results));
     }
     Ok(reports)
+}
+
+/// A document flag given without `--offline`: live mode would ignore it, silently judging
+/// something else than the user meant.
+fn offline_only_flag(args: &CheckArgs, inputs: &[spec::AttachmentInput]) -> Option<&'static str> {
+    if !args.identity_policies.is_empty() {
+        return Some("--identity-policy");
+    }
+    let given = |f: fn(&spec::OfflineDocuments) -> bool| inputs.iter().any(|i| f(&i.documents));
+    if given(|d| d.permissions_boundary.is_some()) {
+        return Some("--permissions-boundary");
+    }
+    if given(|d| d.bucket_policy.is_some()) {
+        return Some("--bucket-policy");
+    }
+    if given(|d| d.key_policy.is_some()) {
+        return Some("--key-policy");
+    }
+    if given(|d| d.role_trust_policy.is_some()) {
+        return Some("--role-trust-policy");
+    }
+    if given(|d| !d.identity_policies.is_empty()) {
+        return Some("identity_policies (config file)");
+    }
+    None
+}
+
+fn spinner(attachment: &Attachment) -> indicatif::ProgressBar {
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_message(format!(
+        "Reading S3, KMS and IAM for bucket {}",
+        attachment.bucket
+    ));
+    bar.enable_steady_tick(Duration::from_millis(100));
+    bar
 }

@@ -28,7 +28,12 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         Fact::Known(p) => p,
         other => return Finding::from_missing_fact(other).into_iter().collect(),
     };
-    let resolved = input.facts.key.known().map(|k| k.arn.as_str());
+    let resolved = input
+        .facts
+        .key
+        .known()
+        .and_then(|k| k.as_ref())
+        .map(|k| k.arn.as_str());
     let key_arn = aoc_model::key_arn(values, resolved).unwrap_or_else(|| {
         format!(
             "arn:{}:kms:{}:{}:key/*",

@@ -3,12 +3,19 @@
 //! summaries and remediation live as data in `checks/*.toml` (see [`crate::catalog`]).
 
 pub mod aoc_model;
+pub mod aws_credentials;
+pub mod bucket_encryption;
 pub mod bucket_policy;
+pub mod bucket_public_access;
+pub mod bucket_reachable;
 pub mod bucket_region;
 pub mod input_values;
+pub mod kms_alias;
+pub mod kms_key;
 pub mod kms_key_policy;
-pub mod live_only;
 pub mod policy_help;
+pub mod probe_write;
+pub mod role_exists;
 pub mod role_kms_access;
 pub mod role_s3_access;
 pub mod role_trust;
@@ -148,20 +155,20 @@ pub struct CheckDef {
 /// Every check, in report order (DESIGN.md §4).
 pub const ALL: &[CheckDef] = &[
     input_values::DEF,
-    live_only::AWS_CREDENTIALS,
-    live_only::BUCKET_REACHABLE,
+    aws_credentials::DEF,
+    bucket_reachable::DEF,
     bucket_region::DEF,
-    live_only::BUCKET_ENCRYPTION,
+    bucket_encryption::DEF,
     bucket_policy::DEF,
-    live_only::BUCKET_PUBLIC_ACCESS,
-    live_only::KMS_KEY,
-    live_only::KMS_ALIAS,
+    bucket_public_access::DEF,
+    kms_key::DEF,
+    kms_alias::DEF,
     kms_key_policy::DEF,
-    live_only::ROLE_EXISTS,
+    role_exists::DEF,
     role_s3_access::DEF,
     role_kms_access::DEF,
     role_trust::DEF,
-    live_only::PROBE_WRITE,
+    probe_write::DEF,
 ];
 
 /// Looks a check up by ID.
@@ -224,6 +231,20 @@ pub(crate) mod test_support {
                 f.reason
             );
         }
+        // Every placeholder of the rendered text must be filled by the finding's variables.
+        let catalog = crate::catalog::get().expect("catalog loads");
+        let result = catalog.result(def, &findings);
+        let rendered = format!(
+            "{}\n{}",
+            result.summary,
+            result.remediation.clone().unwrap_or_default()
+        );
+        let left = crate::catalog::placeholders(&rendered);
+        assert!(
+            left.is_empty(),
+            "{}: unfilled {left:?} in {rendered}",
+            def.id
+        );
         findings
     }
 

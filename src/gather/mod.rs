@@ -1,5 +1,7 @@
-//! Gathering facts. Offline mode reads the documents the user gave as files; live mode (AWS
-//! SDK calls) will live here too, so that all I/O is in one place and the checks stay pure.
+//! Gathering facts: all I/O of a check run lives here, so that the checks stay pure. Offline
+//! mode reads the documents the user gave as files; live mode ([`live`]) reads AWS.
+
+pub mod live;
 
 use crate::error::{UsageError, load_policy};
 use crate::facts::{Fact, Facts, Mode};
@@ -55,8 +57,15 @@ pub fn offline(docs: &OfflineDocuments) -> Result<Facts, UsageError> {
         bucket_policy,
         key_policy,
         role_trust_policy,
+        caller: Fact::Unavailable(LIVE_ONLY.into()),
+        bucket_head: Fact::Unavailable(LIVE_ONLY.into()),
         bucket_region: Fact::Unavailable(LIVE_ONLY.into()),
         bucket_owner_account: Fact::Unavailable(LIVE_ONLY.into()),
+        bucket_encryption: Fact::Unavailable(LIVE_ONLY.into()),
+        public_access_block: Fact::Unavailable(LIVE_ONLY.into()),
         key: Fact::Unavailable(LIVE_ONLY.into()),
+        key_aliases: Fact::Unavailable(LIVE_ONLY.into()),
+        role: Fact::Unavailable(LIVE_ONLY.into()),
+        calls: Vec::new(),
     })
 }

@@ -1,4 +1,5 @@
 //! The one integration-test crate: every file directly under `tests/` would link the whole
 //! program again, so all end-to-end tests live in modules here.
 
+mod check;
 mod simulate;

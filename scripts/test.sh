@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The project's test command (README, "Run the tests"): everything a fresh machine needs, then
+# the tests. Builds once: `cargo test` compiles the binary the integration tests run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
+cargo test --locked

@@ -1,0 +1,938 @@
+//! Live mode: reads the attachment's state from AWS with read-only calls, concurrently, each
+//! fact once, within an overall deadline, and records every call as evidence.
+//!
+//! Only these operations are ever called here (all reads): sts:GetCallerIdentity;
+//! s3:HeadBucket, GetBucketLocation, GetBucketEncryption, GetBucketPolicy,
+//! GetPublicAccessBlock; kms:DescribeKey, ListAliases, GetKeyPolicy; iam:GetRole,
+//! ListRolePolicies, GetRolePolicy, ListAttachedRolePolicies, GetPolicy, GetPolicyVersion.
+//! `permissions` prints the IAM policy that allows exactly these.
+//!
+//! A call AWS refuses becomes `Fact::Failed` naming the permission the tool needs; a call that
+//! does not answer in time becomes `Fact::Failed` saying so; the other facts are unaffected.
+
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use futures_util::future::join_all;
+
+use crate::checks::Values;
+use crate::checks::input_values::KmsKeyRef;
+use crate::facts::{
+    BucketEncryption, BucketHead, CallRecord, CallerIdentity, Fact, Facts, KeyMetadata, Mode,
+    PublicAccessBlock, RoleInfo,
+};
+use crate::policy::{NamedPolicy, parse_policy};
+use crate::spec::Attachment;
+
+/// How to reach AWS.
+#[derive(Debug, Clone, Default)]
+pub struct LiveOptions {
+    /// `--profile`: credentials from this profile alone (not the environment first).
+    pub profile: Option<String>,
+    /// `--endpoint-url` / `AWS_ENDPOINT_URL`: an emulator or a private endpoint; S3 then uses
+    /// path-style addressing.
+    pub endpoint_url: Option<String>,
+    /// The overall time limit.
+    pub timeout: Duration,
+}
+
+/// Where the credentials come from, by the order of the default chain, for the report.
+fn credential_source(opts: &LiveOptions) -> String {
+    let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+    if let Some(p) = &opts.profile {
+        format!("profile `{p}` (--profile)")
+    } else if set("AWS_ACCESS_KEY_ID") {
+        "environment variables (AWS_ACCESS_KEY_ID)".to_string()
+    } else if let Ok(p) = std::env::var("AWS_PROFILE") {
+        format!("profile `{p}` (AWS_PROFILE)")
+    } else if set("AWS_WEB_IDENTITY_TOKEN_FILE") {
+        "web identity token (AWS_WEB_IDENTITY_TOKEN_FILE)".to_string()
+    } else if set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        || set("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+    {
+        "container credentials".to_string()
+    } else {
+        "the default profile, SSO or instance metadata".to_string()
+    }
+}
+
+/// A failed call, classified.
+#[derive(Debug, Clone)]
+struct CallError {
+    /// AWS's error code (`AccessDenied`, `NoSuchBucket`, ...), or empty.
+    code: String,
+    message: String,
+    status: Option<u16>,
+    /// `x-amz-bucket-region`, which S3 sends even on 403 and 301.
+    bucket_region: Option<String>,
+    kind: ErrorKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ErrorKind {
+    /// AWS answered with an error.
+    Service,
+    /// No answer in time.
+    Timeout,
+    /// Could not connect or send (DNS, refused, TLS, credentials).
+    Transport,
+}
+
+impl CallError {
+    fn is(&self, codes: &[&str]) -> bool {
+        codes.iter().any(|c| self.code == *c)
+    }
+
+    fn access_denied(&self) -> bool {
+        self.status == Some(403)
+            || self.code.contains("AccessDenied")
+            || self.code == "UnauthorizedOperation"
+    }
+
+    /// The `Fact::Failed` text: what happened and what to do.
+    fn explain(&self, permission: &str, resource: &str, timeout: Duration) -> String {
+        match self.kind {
+            ErrorKind::Timeout => format!(
+                "{permission} on {resource} did not answer within {} s (check the network or --endpoint-url, or raise --timeout)",
+                timeout.as_secs()
+            ),
+            ErrorKind::Transport => format!(
+                "{permission} could not be sent: {} (check the credentials, the network and --endpoint-url)",
+                self.message
+            ),
+            ErrorKind::Service if self.access_denied() => format!(
+                "the tool needs {permission} on {resource} (AWS answered {}{}); `aoc-preflight permissions` prints the policy to grant",
+                self.status.map(|s| s.to_string()).unwrap_or_default(),
+                if self.code.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", self.code)
+                }
+            ),
+            ErrorKind::Service => format!(
+                "{permission} on {resource} failed: {}{}",
+                if self.code.is_empty() {
+                    format!("HTTP {}", self.status.unwrap_or(0))
+                } else {
+                    self.code.clone()
+                },
+                if self.message.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", self.message)
+                }
+            ),
+        }
+    }
+}
+
+fn classify<E>(err: SdkError<E, HttpResponse>) -> CallError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let bucket_region = err
+        .raw_response()
+        .and_then(|r| r.headers().get("x-amz-bucket-region"))
+        .map(str::to_string);
+    let code = err.code().unwrap_or_default().to_string();
+    let message = err.message().unwrap_or_default().to_string();
+    let kind = match &err {
+        SdkError::TimeoutError(_) => ErrorKind::Timeout,
+        SdkError::DispatchFailure(d) if d.is_timeout() => ErrorKind::Timeout,
+        SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) => ErrorKind::Transport,
+        _ => ErrorKind::Service,
+    };
+    let message = if message.is_empty() && kind != ErrorKind::Service {
+        // The chain of sources says what went wrong ("connection refused", "no credentials").
+        let mut text = Vec::new();
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+        while let Some(e) = source {
+            let s = e.to_string();
+            if !text.contains(&s) {
+                text.push(s);
+            }
+            source = e.source();
+        }
+        text.join(": ")
+    } else {
+        message
+    };
+    CallError {
+        code,
+        message,
+        status,
+        bucket_region,
+        kind,
+    }
+}
+
+/// Runs calls under the overall deadline and records them.
+struct Caller {
+    calls: Mutex<Vec<CallRecord>>,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+}
+
+impl Caller {
+    async fn call<T, E, F>(&self, operation: &str, target: &str, fut: F) -> Result<T, CallError>
+    where
+        F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let started = Instant::now();
+        let result = match tokio::time::timeout_at(self.deadline, fut).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(classify(e)),
+            Err(_) => Err(CallError {
+                code: String::new(),
+                message: "overall --timeout reached".to_string(),
+                status: None,
+                bucket_region: None,
+                kind: ErrorKind::Timeout,
+            }),
+        };
+        let outcome = match &result {
+            Ok(_) => "ok".to_string(),
+            Err(e) if e.kind == ErrorKind::Timeout => "timeout".to_string(),
+            Err(e) if !e.code.is_empty() => e.code.clone(),
+            Err(e) => match e.status {
+                Some(s) => format!("HTTP {s}"),
+                None => "not sent".to_string(),
+            },
+        };
+        if let Ok(mut calls) = self.calls.lock() {
+            calls.push(CallRecord {
+                operation: operation.to_string(),
+                target: target.to_string(),
+                outcome,
+                millis: started.elapsed().as_millis() as u64,
+            });
+        }
+        result
+    }
+
+    fn failed<T>(&self, e: &CallError, permission: &str, resource: &str) -> Fact<T> {
+        Fact::Failed(e.explain(permission, resource, self.timeout))
+    }
+}
+
+/// Reads every fact the checks need for one attachment.
+pub async fn gather(attachment: &Attachment, values: &Values, opts: &LiveOptions) -> Facts {
+    let region = values
+        .region
+        .clone()
+        .unwrap_or_else(|| attachment.region.clone());
+    let config = load_config(opts, &region).await;
+    let caller = Caller {
+        calls: Mutex::new(Vec::new()),
+        deadline: tokio::time::Instant::now() + opts.timeout,
+        timeout: opts.timeout,
+    };
+
+    let (identity, bucket, key, role) = tokio::join!(
+        caller_identity(&caller, &config, opts),
+        bucket_facts(&caller, &config, opts, values),
+        key_facts(&caller, &config, values),
+        role_facts(&caller, &config, values),
+    );
+
+    let mut facts = Facts {
+        mode: Mode::Live,
+        caller: identity,
+        ..Facts::default()
+    };
+    facts.bucket_head = bucket.head;
+    facts.bucket_region = bucket.region;
+    facts.bucket_owner_account = Fact::Unavailable(
+        "S3 does not tell the owning account; assumed from the KMS key's account".to_string(),
+    );
+    facts.bucket_encryption = bucket.encryption;
+    facts.public_access_block = bucket.public_access;
+    facts.bucket_policy = bucket.policy;
+    facts.key = key.metadata;
+    facts.key_aliases = key.aliases;
+    facts.key_policy = key.policy;
+    facts.role = role.role;
+    facts.identity_policies = role.identity;
+    facts.permissions_boundary = role.boundary;
+    facts.role_trust_policy = role.trust;
+    facts.calls = caller.calls.into_inner().unwrap_or_default();
+    facts
+}
+
+async fn load_config(opts: &LiveOptions, region: &str) -> aws_config::SdkConfig {
+    // Retries cover throttling and 5xx; per-attempt timeouts keep one stuck call from using
+    // the whole budget.
+    let attempt = (opts.timeout / 3).max(Duration::from_secs(1));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_string()))
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(attempt.min(Duration::from_secs(5)))
+                .operation_attempt_timeout(attempt)
+                .operation_timeout(opts.timeout)
+                .build(),
+        );
+    if let Some(profile) = &opts.profile {
+        // The default chain would try environment credentials before the profile; the aws CLI
+        // uses the profile alone when asked for one, and so do we.
+        loader = loader.profile_name(profile).credentials_provider(
+            aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .profile_name(profile)
+                .build(),
+        );
+    }
+    if let Some(url) = &opts.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+async fn caller_identity(
+    caller: &Caller,
+    config: &aws_config::SdkConfig,
+    opts: &LiveOptions,
+) -> Fact<CallerIdentity> {
+    let sts = aws_sdk_sts::Client::new(config);
+    match caller
+        .call(
+            "sts:GetCallerIdentity",
+            "",
+            sts.get_caller_identity().send(),
+        )
+        .await
+    {
+        Ok(out) => Fact::Known(CallerIdentity {
+            account: out.account().unwrap_or_default().to_string(),
+            arn: out.arn().unwrap_or_default().to_string(),
+            credential_source: credential_source(opts),
+        }),
+        Err(e) => caller.failed(&e, "sts:GetCallerIdentity", "*"),
+    }
+}
+
+struct BucketFacts {
+    head: Fact<BucketHead>,
+    region: Fact<String>,
+    encryption: Fact<Option<BucketEncryption>>,
+    public_access: Fact<Option<PublicAccessBlock>>,
+    policy: Fact<Option<NamedPolicy>>,
+}
+
+impl BucketFacts {
+    fn missing(head: Option<Fact<BucketHead>>, why: &Missing) -> Self {
+        BucketFacts {
+            head: head.unwrap_or_else(|| why.fact()),
+            region: why.fact(),
+            encryption: why.fact(),
+            public_access: why.fact(),
+            policy: why.fact(),
+        }
+    }
+}
+
+/// `GetBucketLocation`'s answer as a region name: empty is us-east-1, `EU` is eu-west-1
+/// (S3 API Reference, GetBucketLocation).
+pub fn normalize_location(constraint: &str) -> String {
+    match constraint {
+        "" => "us-east-1".to_string(),
+        "EU" => "eu-west-1".to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn s3_client(
+    config: &aws_config::SdkConfig,
+    opts: &LiveOptions,
+    region: &str,
+) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(config)
+        .region(aws_sdk_s3::config::Region::new(region.to_string()))
+        .force_path_style(opts.endpoint_url.is_some())
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+async fn bucket_facts(
+    caller: &Caller,
+    config: &aws_config::SdkConfig,
+    opts: &LiveOptions,
+    values: &Values,
+) -> BucketFacts {
+    let Some(bucket) = values.bucket.as_deref() else {
+        return BucketFacts::missing(
+            None,
+            &Missing::Unavailable("needs a well-formed bucket name (input.values)".to_string()),
+        );
+    };
+    let bucket_arn = format!(
+        "arn:{}:s3:::{bucket}",
+        values.partition.as_deref().unwrap_or("aws")
+    );
+    let default_region = config
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "us-east-1".to_string());
+    let s3 = s3_client(config, opts, &default_region);
+
+    let head = caller
+        .call(
+            "s3:HeadBucket",
+            bucket,
+            s3.head_bucket().bucket(bucket).send(),
+        )
+        .await;
+    let (head_fact, header_region) = match &head {
+        Ok(out) => (
+            Fact::Known(BucketHead {
+                status: 200,
+                region: out.bucket_region().map(str::to_string),
+            }),
+            out.bucket_region().map(str::to_string),
+        ),
+        Err(e) if e.kind == ErrorKind::Service && e.status.is_some() => (
+            Fact::Known(BucketHead {
+                status: e.status.unwrap_or_default(),
+                region: e.bucket_region.clone(),
+            }),
+            e.bucket_region.clone(),
+        ),
+        Err(e) => (
+            caller.failed(e, "s3:ListBucket (HeadBucket)", &bucket_arn),
+            None,
+        ),
+    };
+    let status = head_fact.known().map(|h| h.status);
+    if status == Some(404) {
+        return BucketFacts::missing(
+            Some(head_fact),
+            &Missing::Unavailable(format!(
+                "the bucket {bucket} does not exist (bucket.reachable)"
+            )),
+        );
+    }
+    if status.is_none() {
+        // No answer at all: the reads below would fail the same way.
+        let why = Missing::of(&head_fact);
+        return BucketFacts::missing(Some(head_fact), &why);
+    }
+
+    // The region: from HeadBucket's header, else GetBucketLocation.
+    let region_fact = match header_region {
+        Some(r) => Fact::Known(r),
+        None => match caller
+            .call(
+                "s3:GetBucketLocation",
+                bucket,
+                s3.get_bucket_location().bucket(bucket).send(),
+            )
+            .await
+        {
+            Ok(out) => Fact::Known(normalize_location(
+                out.location_constraint().map(|c| c.as_str()).unwrap_or(""),
+            )),
+            Err(e) => caller.failed(&e, "s3:GetBucketLocation", &bucket_arn),
+        },
+    };
+    // Later calls go to the bucket's own region, whatever the default region is.
+    let s3 = match region_fact.known() {
+        Some(r) if *r != default_region => s3_client(config, opts, r),
+        _ => s3,
+    };
+
+    let (encryption, public_access, policy) = tokio::join!(
+        async {
+            match caller
+                .call(
+                    "s3:GetBucketEncryption",
+                    bucket,
+                    s3.get_bucket_encryption().bucket(bucket).send(),
+                )
+                .await
+            {
+                Ok(out) => {
+                    let rule = out
+                        .server_side_encryption_configuration()
+                        .and_then(|c| c.rules().first());
+                    Fact::Known(rule.and_then(|r| {
+                        r.apply_server_side_encryption_by_default()
+                            .map(|d| BucketEncryption {
+                                algorithm: d.sse_algorithm().as_str().to_string(),
+                                kms_key_id: d.kms_master_key_id().map(str::to_string),
+                                bucket_key_enabled: r.bucket_key_enabled().unwrap_or(false),
+                            })
+                    }))
+                }
+                Err(e) if e.is(&["ServerSideEncryptionConfigurationNotFoundError"]) => {
+                    Fact::Known(None)
+                }
+                Err(e) => caller.failed(&e, "s3:GetEncryptionConfiguration", &bucket_arn),
+            }
+        },
+        async {
+            match caller
+                .call(
+                    "s3:GetPublicAccessBlock",
+                    bucket,
+                    s3.get_public_access_block().bucket(bucket).send(),
+                )
+                .await
+            {
+                Ok(out) => Fact::Known(out.public_access_block_configuration().map(|c| {
+                    PublicAccessBlock {
+                        block_public_acls: c.block_public_acls().unwrap_or(false),
+                        ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
+                        block_public_policy: c.block_public_policy().unwrap_or(false),
+                        restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
+                    }
+                })),
+                Err(e) if e.is(&["NoSuchPublicAccessBlockConfiguration"]) => Fact::Known(None),
+                Err(e) => caller.failed(&e, "s3:GetBucketPublicAccessBlock", &bucket_arn),
+            }
+        },
+        async {
+            match caller
+                .call(
+                    "s3:GetBucketPolicy",
+                    bucket,
+                    s3.get_bucket_policy().bucket(bucket).send(),
+                )
+                .await
+            {
+                Ok(out) => match out.policy() {
+                    Some(text) => {
+                        policy_fact(text, format!("bucket policy of {bucket}")).map_some()
+                    }
+                    None => Fact::Known(None),
+                },
+                Err(e) if e.is(&["NoSuchBucketPolicy"]) => Fact::Known(None),
+                Err(e) => caller.failed(&e, "s3:GetBucketPolicy", &bucket_arn),
+            }
+        },
+    );
+
+    BucketFacts {
+        head: head_fact,
+        region: region_fact,
+        encryption,
+        public_access,
+        policy,
+    }
+}
+
+/// A policy document from AWS, parsed. A document AWS returned that does not parse is not
+/// the user's input error: the checks that need it are `error`, with the parser's reason.
+fn policy_fact(text: &str, label: String) -> Fact<NamedPolicy> {
+    match parse_policy(text) {
+        Ok(document) => Fact::Known(NamedPolicy { label, document }),
+        Err(e) => Fact::Failed(format!(
+            "{label} as returned by AWS does not parse: line {}, column {}: {}",
+            e.line, e.column, e.message
+        )),
+    }
+}
+
+/// Why a group of facts is missing; makes a `Fact` of any type.
+#[derive(Clone)]
+enum Missing {
+    Unavailable(String),
+    Failed(String),
+}
+
+impl Missing {
+    fn fact<T>(&self) -> Fact<T> {
+        match self {
+            Missing::Unavailable(w) => Fact::Unavailable(w.clone()),
+            Missing::Failed(w) => Fact::Failed(w.clone()),
+        }
+    }
+
+    /// The reason behind a fact that is not known.
+    fn of<T>(fact: &Fact<T>) -> Missing {
+        match fact {
+            Fact::Unavailable(w) => Missing::Unavailable(w.clone()),
+            Fact::Failed(w) => Missing::Failed(w.clone()),
+            Fact::Known(_) => Missing::Failed(String::new()),
+        }
+    }
+}
+
+trait MapSome<T> {
+    fn map_some(self) -> Fact<Option<T>>;
+}
+
+impl<T> MapSome<T> for Fact<T> {
+    fn map_some(self) -> Fact<Option<T>> {
+        match self {
+            Fact::Known(v) => Fact::Known(Some(v)),
+            Fact::Unavailable(w) => Fact::Unavailable(w),
+            Fact::Failed(w) => Fact::Failed(w),
+        }
+    }
+}
+
+struct KeyFacts {
+    metadata: Fact<Option<KeyMetadata>>,
+    aliases: Fact<Vec<String>>,
+    policy: Fact<NamedPolicy>,
+}
+
+impl KeyFacts {
+    fn missing(metadata: Option<Fact<Option<KeyMetadata>>>, why: &Missing) -> Self {
+        KeyFacts {
+            metadata: metadata.unwrap_or_else(|| why.fact()),
+            aliases: why.fact(),
+            policy: why.fact(),
+        }
+    }
+}
+
+async fn key_facts(caller: &Caller, config: &aws_config::SdkConfig, values: &Values) -> KeyFacts {
+    let (key_id, key_region) = match &values.key {
+        Some(KmsKeyRef::Key(arn) | KmsKeyRef::Alias(arn)) => (arn.to_string(), arn.region.clone()),
+        Some(KmsKeyRef::BareId(id)) => (id.clone(), values.region.clone().unwrap_or_default()),
+        None => {
+            return KeyFacts::missing(
+                None,
+                &Missing::Unavailable("needs a well-formed KMS key (input.values)".to_string()),
+            );
+        }
+    };
+    // KMS calls go to the key's own region.
+    let kms = aws_sdk_kms::Client::from_conf(
+        aws_sdk_kms::config::Builder::from(config)
+            .region(aws_sdk_kms::config::Region::new(key_region))
+            .build(),
+    );
+    let described = caller
+        .call(
+            "kms:DescribeKey",
+            &key_id,
+            kms.describe_key().key_id(&key_id).send(),
+        )
+        .await;
+    let meta = match described {
+        Ok(out) => match out.key_metadata() {
+            Some(m) => m.clone(),
+            None => {
+                return KeyFacts::missing(
+                    None,
+                    &Missing::Failed("kms:DescribeKey returned no key metadata".to_string()),
+                );
+            }
+        },
+        Err(e) if e.is(&["NotFoundException"]) => {
+            return KeyFacts::missing(
+                Some(Fact::Known(None)),
+                &Missing::Unavailable(format!("KMS has no key {key_id} (kms.key, kms.alias)")),
+            );
+        }
+        Err(e) => {
+            let why = Missing::of(&caller.failed::<()>(&e, "kms:DescribeKey", &key_id));
+            return KeyFacts::missing(None, &why);
+        }
+    };
+    let key_arn = meta.arn().unwrap_or(&key_id).to_string();
+    let metadata = KeyMetadata {
+        arn: key_arn.clone(),
+        key_id: meta.key_id().to_string(),
+        enabled: meta.enabled(),
+        key_state: meta
+            .key_state()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        key_usage: meta
+            .key_usage()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        key_spec: meta
+            .key_spec()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        key_manager: meta
+            .key_manager()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        deletion_date: meta.deletion_date().and_then(|d| {
+            d.fmt(aws_sdk_kms::primitives::DateTimeFormat::DateTime)
+                .ok()
+        }),
+    };
+
+    let key_uuid = metadata.key_id.clone();
+    let (aliases, policy) = tokio::join!(
+        async {
+            let mut names = Vec::new();
+            let mut pages = kms.list_aliases().key_id(&key_uuid).into_paginator().send();
+            loop {
+                let page = caller
+                    .call("kms:ListAliases", &key_arn, async {
+                        pages.next().await.transpose()
+                    })
+                    .await;
+                match page {
+                    Ok(Some(p)) => names.extend(
+                        p.aliases()
+                            .iter()
+                            .filter_map(|a| a.alias_name().map(str::to_string)),
+                    ),
+                    Ok(None) => break Fact::Known(names),
+                    Err(e) => break caller.failed(&e, "kms:ListAliases", "*"),
+                }
+            }
+        },
+        async {
+            match caller
+                .call(
+                    "kms:GetKeyPolicy",
+                    &key_arn,
+                    kms.get_key_policy()
+                        .key_id(&key_arn)
+                        .policy_name("default")
+                        .send(),
+                )
+                .await
+            {
+                Ok(out) => match out.policy() {
+                    Some(text) => policy_fact(text, "key policy".to_string()),
+                    None => Fact::Failed("kms:GetKeyPolicy returned no policy".to_string()),
+                },
+                Err(e) => caller.failed(&e, "kms:GetKeyPolicy", &key_arn),
+            }
+        },
+    );
+    KeyFacts {
+        metadata: Fact::Known(Some(metadata)),
+        aliases,
+        policy,
+    }
+}
+
+struct RoleFacts {
+    role: Fact<Option<RoleInfo>>,
+    identity: Fact<Vec<NamedPolicy>>,
+    boundary: Fact<Option<NamedPolicy>>,
+    trust: Fact<NamedPolicy>,
+}
+
+impl RoleFacts {
+    fn missing(role: Option<Fact<Option<RoleInfo>>>, why: &Missing) -> Self {
+        RoleFacts {
+            role: role.unwrap_or_else(|| why.fact()),
+            identity: why.fact(),
+            boundary: why.fact(),
+            trust: why.fact(),
+        }
+    }
+}
+
+async fn role_facts(caller: &Caller, config: &aws_config::SdkConfig, values: &Values) -> RoleFacts {
+    let Some(role_arn) = values.role.as_ref() else {
+        return RoleFacts::missing(
+            None,
+            &Missing::Unavailable("needs a well-formed role ARN (input.values)".to_string()),
+        );
+    };
+    let iam = aws_sdk_iam::Client::new(config);
+    let name = role_arn.resource_name().to_string();
+    let arn_text = role_arn.to_string();
+
+    let got = caller
+        .call("iam:GetRole", &name, iam.get_role().role_name(&name).send())
+        .await;
+    let role = match got {
+        Ok(out) => match out.role() {
+            Some(r) => r.clone(),
+            None => {
+                return RoleFacts::missing(
+                    None,
+                    &Missing::Failed("iam:GetRole returned no role".to_string()),
+                );
+            }
+        },
+        Err(e) if e.is(&["NoSuchEntity"]) => {
+            return RoleFacts::missing(
+                Some(Fact::Known(None)),
+                &Missing::Unavailable(format!("the role {name} does not exist (role.exists)")),
+            );
+        }
+        Err(e) => {
+            let why = Missing::of(&caller.failed::<()>(&e, "iam:GetRole", &arn_text));
+            return RoleFacts::missing(None, &why);
+        }
+    };
+    let boundary_arn = role
+        .permissions_boundary()
+        .and_then(|b| b.permissions_boundary_arn())
+        .map(str::to_string);
+    let info = RoleInfo {
+        arn: role.arn().to_string(),
+        role_id: role.role_id().to_string(),
+        permissions_boundary_arn: boundary_arn.clone(),
+    };
+    let trust = match role.assume_role_policy_document() {
+        Some(doc) => policy_fact(doc, format!("trust policy of role {name}")),
+        None => Fact::Failed("iam:GetRole returned no trust policy".to_string()),
+    };
+
+    let (inline, attached, boundary) = tokio::join!(
+        inline_policies(caller, &iam, &name, &arn_text),
+        attached_policies(caller, &iam, &name, &arn_text),
+        async {
+            match &boundary_arn {
+                None => Fact::Known(None),
+                Some(arn) => managed_policy(caller, &iam, arn, "permissions boundary")
+                    .await
+                    .map_some(),
+            }
+        },
+    );
+    let identity = match (inline, attached) {
+        (Fact::Known(mut a), Fact::Known(b)) => {
+            a.extend(b);
+            Fact::Known(a)
+        }
+        (Fact::Failed(w), _) | (_, Fact::Failed(w)) => Fact::Failed(w),
+        (Fact::Unavailable(w), _) | (_, Fact::Unavailable(w)) => Fact::Unavailable(w),
+    };
+    RoleFacts {
+        role: Fact::Known(Some(info)),
+        identity,
+        boundary,
+        trust,
+    }
+}
+
+async fn inline_policies(
+    caller: &Caller,
+    iam: &aws_sdk_iam::Client,
+    role: &str,
+    role_arn: &str,
+) -> Fact<Vec<NamedPolicy>> {
+    let mut names = Vec::new();
+    let mut pages = iam
+        .list_role_policies()
+        .role_name(role)
+        .into_paginator()
+        .send();
+    loop {
+        match caller
+            .call("iam:ListRolePolicies", role, async {
+                pages.next().await.transpose()
+            })
+            .await
+        {
+            Ok(Some(p)) => names.extend(p.policy_names().iter().cloned()),
+            Ok(None) => break,
+            Err(e) => return caller.failed(&e, "iam:ListRolePolicies", role_arn),
+        }
+    }
+    let fetches = names.iter().map(|n| async move {
+        match caller
+            .call(
+                "iam:GetRolePolicy",
+                &format!("{role}/{n}"),
+                iam.get_role_policy().role_name(role).policy_name(n).send(),
+            )
+            .await
+        {
+            Ok(out) => policy_fact(out.policy_document(), format!("inline policy {n}")),
+            Err(e) => caller.failed(&e, "iam:GetRolePolicy", role_arn),
+        }
+    });
+    collect_policies(join_all(fetches).await)
+}
+
+async fn attached_policies(
+    caller: &Caller,
+    iam: &aws_sdk_iam::Client,
+    role: &str,
+    role_arn: &str,
+) -> Fact<Vec<NamedPolicy>> {
+    let mut arns = Vec::new();
+    let mut pages = iam
+        .list_attached_role_policies()
+        .role_name(role)
+        .into_paginator()
+        .send();
+    loop {
+        match caller
+            .call("iam:ListAttachedRolePolicies", role, async {
+                pages.next().await.transpose()
+            })
+            .await
+        {
+            Ok(Some(p)) => arns.extend(
+                p.attached_policies()
+                    .iter()
+                    .filter_map(|a| a.policy_arn().map(str::to_string)),
+            ),
+            Ok(None) => break,
+            Err(e) => return caller.failed(&e, "iam:ListAttachedRolePolicies", role_arn),
+        }
+    }
+    let fetches = arns
+        .iter()
+        .map(|arn| managed_policy(caller, iam, arn, "managed policy"));
+    collect_policies(join_all(fetches).await)
+}
+
+/// A managed policy's default version (GetPolicy, then GetPolicyVersion).
+async fn managed_policy(
+    caller: &Caller,
+    iam: &aws_sdk_iam::Client,
+    arn: &str,
+    what: &str,
+) -> Fact<NamedPolicy> {
+    let version = match caller
+        .call(
+            "iam:GetPolicy",
+            arn,
+            iam.get_policy().policy_arn(arn).send(),
+        )
+        .await
+    {
+        Ok(out) => match out.policy().and_then(|p| p.default_version_id()) {
+            Some(v) => v.to_string(),
+            None => return Fact::Failed(format!("iam:GetPolicy on {arn} gave no default version")),
+        },
+        Err(e) => return caller.failed(&e, "iam:GetPolicy", arn),
+    };
+    match caller
+        .call(
+            "iam:GetPolicyVersion",
+            arn,
+            iam.get_policy_version()
+                .policy_arn(arn)
+                .version_id(&version)
+                .send(),
+        )
+        .await
+    {
+        Ok(out) => match out.policy_version().and_then(|v| v.document()) {
+            Some(doc) => policy_fact(doc, format!("{what} {arn}")),
+            None => Fact::Failed(format!("iam:GetPolicyVersion on {arn} gave no document")),
+        },
+        Err(e) => caller.failed(&e, "iam:GetPolicyVersion", arn),
+    }
+}
+
+fn collect_policies(facts: Vec<Fact<NamedPolicy>>) -> Fact<Vec<NamedPolicy>> {
+    let mut out = Vec::new();
+    for f in facts {
+        match f {
+            Fact::Known(p) => out.push(p),
+            Fact::Failed(w) => return Fact::Failed(w),
+            Fact::Unavailable(w) => return Fact::Unavailable(w),
+        }
+    }
+    Fact::Known(out)
+}
