@@ -4,6 +4,9 @@
 use super::{CheckDef, Finding, Input, Status};
 use crate::facts::Fact;
 
+/// How the gather layer starts the reason of a caller fact whose credentials do not work.
+pub const CREDENTIALS_PROBLEM: &str = "credentials rejected or missing";
+
 pub const DEF: CheckDef = CheckDef {
     id: "aws.credentials",
     reasons: &["ok", "no-credentials", "other-account"],

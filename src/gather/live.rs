@@ -89,6 +89,24 @@ impl CallError {
         codes.iter().any(|c| self.code == *c)
     }
 
+    /// The credentials themselves are the problem (none found, unknown key, bad signature,
+    /// expired), rather than a permission or the network.
+    fn credentials_problem(&self) -> bool {
+        match self.kind {
+            ErrorKind::Transport => self.message.to_ascii_lowercase().contains("credential"),
+            ErrorKind::Service => self.is(&[
+                "InvalidClientTokenId",
+                "SignatureDoesNotMatch",
+                "ExpiredToken",
+                "ExpiredTokenException",
+                "InvalidAccessKeyId",
+                "UnrecognizedClientException",
+                "AuthFailure",
+            ]),
+            ErrorKind::Timeout => false,
+        }
+    }
+
     fn access_denied(&self) -> bool {
         self.status == Some(403)
             || self.code.contains("AccessDenied")
@@ -164,6 +182,8 @@ where
     } else {
         message
     };
+    // Reports are line-oriented: the credential chain's "Attempted:" list spans lines.
+    let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
     CallError {
         code,
         message,
@@ -315,6 +335,11 @@ async fn caller_identity(
             arn: out.arn().unwrap_or_default().to_string(),
             credential_source: credential_source(opts),
         }),
+        Err(e) if e.credentials_problem() => Fact::Failed(format!(
+            "{}: {}",
+            crate::checks::aws_credentials::CREDENTIALS_PROBLEM,
+            if e.message.is_empty() { &e.code } else { &e.message }
+        )),
         Err(e) => caller.failed(&e, "sts:GetCallerIdentity", "*"),
     }
 }
