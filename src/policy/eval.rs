@@ -71,6 +71,9 @@ pub struct StatementOutcome {
     /// The rendered parts that could not be determined (conditions, or a `Resource` whose
     /// policy variable is unknown).
     pub unresolved: Vec<String>,
+    /// When principal, action and resource match but a condition is false: that condition,
+    /// rendered (a "near miss" worth naming in an explanation).
+    pub failed_condition: Option<String>,
 }
 
 /// True when the document's policy variables are substituted: AWS does so only for
@@ -119,6 +122,7 @@ fn outcome_inner(
         applies: Tri::False,
         principal: p,
         unresolved: Vec::new(),
+        failed_condition: None,
     };
     if !principal.matched() || !action_spec_matches(&statement.action, &request.action) {
         return none(principal);
@@ -138,7 +142,12 @@ fn outcome_inner(
     let mut applies = resource;
     for cond in &statement.conditions {
         match evaluate_condition(cond, ctx, vars) {
-            Tri::False => return none(principal),
+            Tri::False => {
+                return StatementOutcome {
+                    failed_condition: Some(cond.to_string()),
+                    ..none(principal)
+                };
+            }
             Tri::Unknown => {
                 unresolved.push(cond.to_string());
                 applies = applies.and(Tri::Unknown);
@@ -150,6 +159,7 @@ fn outcome_inner(
         applies,
         principal,
         unresolved,
+        failed_condition: None,
     }
 }
 
@@ -211,7 +221,8 @@ pub fn effective_context(request: &Request) -> Cow<'_, Context> {
 /// One statement that did not certainly fail.
 struct Hit<'a> {
     policy: &'a NamedPolicy,
-    kind: PolicyKind,
+    /// How evidence names the policy: "identity policy", "key policy", ...
+    noun: &'static str,
     statement: &'a Statement,
     outcome: StatementOutcome,
 }
@@ -230,7 +241,7 @@ impl Hit<'_> {
     fn name(&self) -> String {
         format!(
             "{} {} {}",
-            self.kind.noun(),
+            self.noun,
             self.policy.label,
             describe_statement(self.statement)
         )
@@ -255,6 +266,10 @@ fn hits<'a>(
     has_boundary: bool,
 ) -> Vec<Hit<'a>> {
     let vars = variables_enabled(policy);
+    let noun = match kind {
+        PolicyKind::Resource => strict_resource(request).unwrap_or("resource policy"),
+        _ => kind.noun(),
+    };
     policy
         .document
         .statements
@@ -268,9 +283,9 @@ fn hits<'a>(
                 kind == PolicyKind::Resource,
                 has_boundary,
             );
-            (outcome.applies != Tri::False).then_some(Hit {
+            (outcome.applies != Tri::False || outcome.failed_condition.is_some()).then_some(Hit {
                 policy,
-                kind,
+                noun,
                 statement,
                 outcome,
             })
@@ -355,6 +370,7 @@ pub fn evaluate(set: &PolicySet<'_>, request: &Request) -> Evaluation {
         .iter()
         .chain(boundary.iter().flatten())
         .chain(resource.iter().flatten())
+        .filter(|h| h.outcome.applies != Tri::False)
         .map(Hit::matched)
         .collect();
 
@@ -396,7 +412,39 @@ struct Combine<'a, 'b> {
 }
 
 impl Combine<'_, '_> {
+    /// The first Allow statement that matched principal, action and resource but failed a
+    /// condition: the resource policy's first, then the identity policies', then the
+    /// boundary's.
+    fn near_miss(&self, resource_only: bool) -> Option<(String, &str)> {
+        let resource = self.resource.into_iter().flatten();
+        let others = self
+            .identity
+            .iter()
+            .chain(self.boundary.into_iter().flatten())
+            .filter(|_| !resource_only);
+        resource
+            .chain(others)
+            .filter(|h| h.statement.effect == Effect::Allow)
+            .find_map(|h| h.outcome.failed_condition.as_deref().map(|c| (h.name(), c)))
+    }
+
+    /// The decision for one case, with a note on a near miss when nothing allowed it: the
+    /// usual cause of a surprising implicit deny is a condition that does not hold.
     fn decide(&self, best: bool) -> (Decision, String) {
+        let (decision, why) = self.decide_core(best);
+        if decision != Decision::ImplicitDeny {
+            return (decision, why);
+        }
+        match self.near_miss(false) {
+            Some((name, cond)) if !why.contains(cond) => (
+                decision,
+                format!("{why}; {name} would allow it, but its condition {cond} does not hold"),
+            ),
+            _ => (decision, why),
+        }
+    }
+
+    fn decide_core(&self, best: bool) -> (Decision, String) {
         let req = self.request;
         let all = self
             .identity
@@ -498,6 +546,15 @@ impl Combine<'_, '_> {
                 format!("{service}: ")
             };
             if resource_direct.is_none() && resource_root.is_none() {
+                if let Some((name, cond)) = self.near_miss(true) {
+                    return (
+                        Decision::ImplicitDeny,
+                        format!(
+                            "{prefix}the {kind} {resource_label} does not allow {}: {name} would, but its condition {cond} does not hold",
+                            req.principal
+                        ),
+                    );
+                }
                 return (
                     Decision::ImplicitDeny,
                     format!(
@@ -633,7 +690,7 @@ pub fn evaluate_policy(policy: &NamedPolicy, request: &Request) -> Evaluation {
             let outcome = statement_outcome(statement, request, &ctx, vars, false);
             (outcome.applies != Tri::False).then_some(Hit {
                 policy,
-                kind: PolicyKind::Identity,
+                noun: "policy",
                 statement,
                 outcome,
             })
