@@ -1093,6 +1093,57 @@ mod tests {
     }
 
     #[test]
+    fn unknown_operator_is_unresolved_in_partial_mode_and_false_in_strict() {
+        let id = [pol(
+            "id",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringFuzzy":{"k":"v"}}}]}"#,
+        )];
+        let set = PolicySet {
+            identity: &id,
+            ..Default::default()
+        };
+        let mut r = req(ROLE, "s3:GetObject", "arn:aws:s3:::b/k");
+        r.context = Context::partial();
+        let e = evaluate(&set, &r);
+        assert_eq!(
+            (e.best, e.worst),
+            (Decision::Allowed, Decision::ImplicitDeny)
+        );
+        assert_eq!(
+            e.unresolved_conditions(),
+            vec!["StringFuzzy k [\"v\"]".to_string()]
+        );
+        r.context = Context::strict();
+        assert_eq!(decide(set, &r), Decision::ImplicitDeny);
+    }
+
+    #[test]
+    fn near_miss_names_the_failed_condition() {
+        let none: [NamedPolicy; 0] = [];
+        let trust = pol(
+            "trust",
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"Aoc","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:role/ext"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"abc"}}}]}"#,
+        );
+        let mut r = req(OTHER, "sts:AssumeRole", ROLE);
+        r.context.add("sts:ExternalId", "xyz");
+        let e = evaluate(
+            &PolicySet {
+                identity: &none,
+                boundary: None,
+                resource: Some(&trust),
+            },
+            &r,
+        );
+        assert_eq!(e.decision(), Decision::ImplicitDeny);
+        assert!(e.matched.is_empty());
+        assert!(
+            e.explanation.contains("trust policy trust statement 0 (Sid \"Aoc\") would, but its condition StringEquals sts:ExternalId [\"abc\"] does not hold"),
+            "{}",
+            e.explanation
+        );
+    }
+
+    #[test]
     fn effective_context_fills_principal_keys() {
         let id = [pol(
             "id",

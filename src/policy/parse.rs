@@ -800,6 +800,27 @@ mod tests {
     }
 
     #[test]
+    fn never_panics_on_truncated_or_mangled_input() {
+        let doc = r#"{"Version":"2012-10-17","Statement":[{"Sid":"A\"b","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::1:root"]},"Action":["s3:*"],"Resource":"*","Condition":{"StringEquals":{"k":["v",1,true]}}},{"Effect":"Alow","Action":"x"}]}"#;
+        for (i, _) in doc.char_indices() {
+            let _ = parse_policy(&doc[..i]);
+        }
+        let bytes = doc.as_bytes();
+        for i in 0..bytes.len() {
+            for replacement in [b'{', b'}', b'[', b']', b'"', b',', b':', b'\\', b'x', b'1'] {
+                let mut mangled = bytes.to_vec();
+                mangled[i] = replacement;
+                if let Ok(text) = std::str::from_utf8(&mangled) {
+                    let _ = parse_policy(text);
+                }
+            }
+        }
+        let _ = parse_policy("%7B%ZZ");
+        let _ = parse_policy("%7b%FF%FE");
+        let _ = parse_policy("\u{feff}{\"Statement\": []}");
+    }
+
+    #[test]
     fn locate_handles_escapes_and_nesting() {
         let text = "{\"a\\\"b\": [1, {\"x\": \"}]\"}], \"Statement\": {\"k\": [10, 20]}}";
         let path = [
