@@ -369,7 +369,7 @@ fn account_root(value: &str) -> Option<&str> {
     }
     let parts: Vec<&str> = value.splitn(6, ':').collect();
     (parts.len() == 6 && parts[0] == "arn" && parts[2] == "iam" && parts[5] == "root")
-        .then_some(parts[4])
+        .then(|| parts[4])
 }
 
 /// Matches one value of an `AWS` principal list against the caller.
