@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The live-mode tests run against moto, the AWS emulator, installed into .venv (pinned).
+./scripts/setup-moto.sh
+
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked

@@ -27,6 +27,15 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// List the checks: IDs and titles.
     Checks(ChecksArgs),
+    /// Print the read-only IAM policy the tool needs in live mode (scoped to the attachment
+    /// given by flags, else to any bucket, key and role).
+    Permissions(PermissionsArgs),
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct PermissionsArgs {
+    #[command(flatten)]
+    pub attachment_args: AttachmentArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod error;
 pub mod facts;
 pub mod gather;
+pub mod permissions;
 pub mod policy;
 pub mod report;
 pub mod run;

@@ -83,6 +83,14 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
             out.flush()?;
             Ok(0)
         }
+        Command::Permissions(args) => {
+            let values = permissions_values(&args.attachment_args);
+            let doc = aoc_preflight::permissions::policy(values.as_ref());
+            let mut out = io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &doc).map_err(io::Error::from)?;
+            writeln!(out)?;
+            Ok(0)
+        }
         Command::Checks(args) => {
             let catalog = catalog::get().map_err(UsageError)?;
             let mut out = anstream::stdout().lock();
@@ -114,6 +122,22 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
             Ok(0)
         }
     }
+}
+
+/// The attachment's values for scoping `permissions`, from whichever flags were given.
+fn permissions_values(a: &aoc_preflight::cli::AttachmentArgs) -> Option<checks::Values> {
+    if a.bucket.is_none() && a.kms_key.is_none() && a.role_arn.is_none() {
+        return None;
+    }
+    let attachment = aoc_preflight::spec::Attachment {
+        region: a.region.clone().unwrap_or_default(),
+        bucket: a.bucket.clone().unwrap_or_default(),
+        kms_key: a.kms_key.clone().unwrap_or_default(),
+        role_arn: a.role_arn.clone().unwrap_or_default(),
+        path: "/".to_string(),
+        ..Default::default()
+    };
+    Some(checks::Values::from_attachment(&attachment))
 }
 
 /// Standard output or the `--output` file, behind a stream that strips colour where it does
