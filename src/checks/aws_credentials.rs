@@ -16,9 +16,9 @@ pub const DEF: CheckDef = CheckDef {
 fn run(input: &Input<'_>) -> Vec<Finding> {
     let me = match &input.facts.caller {
         Fact::Known(c) => c,
-        // Without working credentials nothing else can be read: that is a failure of the set-up,
-        // not an undetermined check.
-        Fact::Failed(why) => {
+        // Credentials that do not work are a failure of the set-up, not an undetermined
+        // check; a timeout or a refused call is `error` like anywhere else.
+        Fact::Failed(why) if why.starts_with(CREDENTIALS_PROBLEM) => {
             return vec![
                 Finding::fail("no-credentials")
                     .var("why", why)
@@ -79,9 +79,17 @@ mod tests {
         let f = run_check(
             &DEF,
             &attachment(),
-            &facts(Fact::Failed("no credentials".into())),
+            &facts(Fact::Failed(format!(
+                "{CREDENTIALS_PROBLEM}: no credentials in chain"
+            ))),
         );
         assert_eq!(status(&f), Status::Fail);
+        let f = run_check(
+            &DEF,
+            &attachment(),
+            &facts(Fact::Failed("timed out".into())),
+        );
+        assert_eq!(status(&f), Status::Error);
         let f = run_check(
             &DEF,
             &attachment(),
