@@ -171,7 +171,11 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     }
 
     // Against an unknown key every specific grant looks missing: say nothing rather than noise.
-    let recommended: &[String] = if unresolved { &[] } else { &REQUIRED.kms.recommended };
+    let recommended: &[String] = if unresolved {
+        &[]
+    } else {
+        &REQUIRED.kms.recommended
+    };
     for action in recommended {
         let request = aoc_model::kms_request(&target, action, &resource, values);
         let identity_ok = evaluate(&set, &request).best == Decision::Allowed;

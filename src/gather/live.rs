@@ -338,7 +338,11 @@ async fn caller_identity(
         Err(e) if e.credentials_problem() => Fact::Failed(format!(
             "{}: {}",
             crate::checks::aws_credentials::CREDENTIALS_PROBLEM,
-            if e.message.is_empty() { &e.code } else { &e.message }
+            if e.message.is_empty() {
+                &e.code
+            } else {
+                &e.message
+            }
         )),
         Err(e) => caller.failed(&e, "sts:GetCallerIdentity", "*"),
     }
