@@ -2,4 +2,6 @@
 //! program again, so all end-to-end tests live in modules here.
 
 mod check;
+mod live;
 mod simulate;
+mod support;
