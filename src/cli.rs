@@ -27,6 +27,10 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// List the checks: IDs and titles.
     Checks(ChecksArgs),
+    /// Say what usually causes an error message an admin saw, and which checks confirm it.
+    Explain(crate::explain::ExplainArgs),
+    /// Write the policy documents an attachment needs, correct by construction.
+    Generate(crate::generate::GenerateArgs),
     /// Print the read-only IAM policy the tool needs in live mode (scoped to the attachment
     /// given by flags, else to any bucket, key and role).
     Permissions(PermissionsArgs),
@@ -47,9 +51,17 @@ pub enum ColorChoice {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum ReportFormat {
+    /// For a person at a terminal (coloured there).
     #[default]
     Text,
+    /// The report model (`schema_version` 1).
     Json,
+    /// JUnit XML: one testsuite per attachment, one testcase per check.
+    Junit,
+    /// SARIF 2.1.0, for code-scanning tools.
+    Sarif,
+    /// Markdown, for a pull request or a CI step summary.
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -130,12 +142,14 @@ pub struct CheckArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub timeout: u64,
 
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub format: ReportFormat,
-    /// Write the report to this file instead of standard output.
+    /// Report format. Repeat with --output to write several formats in one run: the n-th
+    /// --output receives the n-th --format; a format without its --output goes to standard
+    /// output.
+    #[arg(long, value_enum, default_values_t = [ReportFormat::Text])]
+    pub format: Vec<ReportFormat>,
+    /// Write the report to this file instead of standard output (see --format).
     #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub output: Vec<PathBuf>,
     /// Exit 1 on warnings too (`warn`), or only on failures (`fail`, the default).
     #[arg(long, value_enum, default_value_t = FailOn::Fail)]
     pub fail_on: FailOn,
@@ -188,9 +202,9 @@ pub struct SimulateArgs {
     pub format: SimulateFormat,
 }
 
-#[derive(Debug, Clone, Copy, Default, Args)]
+#[derive(Debug, Clone, Copy, Args)]
 pub struct ChecksArgs {
     /// Output format.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub format: ReportFormat,
+    #[arg(long, value_enum, default_value_t = SimulateFormat::Text)]
+    pub format: SimulateFormat,
 }

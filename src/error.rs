@@ -15,6 +15,15 @@ impl UsageError {
     }
 }
 
+/// Why a command stopped: bad usage or input (exit 2), or the output could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("{0}")]
+    Usage(#[from] UsageError),
+    #[error("cannot write the output: {0}")]
+    Io(#[from] std::io::Error),
+}
+
 /// Reads a text file (or standard input for `-`), with an error that names the path.
 pub fn read_input(path: &Path) -> Result<String, UsageError> {
     if path.as_os_str() == "-" {

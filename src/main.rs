@@ -4,8 +4,8 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use aoc_preflight::cli::{Cli, ColorChoice, Command, ReportFormat};
-use aoc_preflight::error::UsageError;
+use aoc_preflight::cli::{Cli, ColorChoice, Command, ReportFormat, SimulateFormat};
+use aoc_preflight::error::{CommandError, UsageError};
 use aoc_preflight::report::{self, FleetReport};
 use aoc_preflight::{catalog, checks, run, simulate};
 use clap::Parser;
@@ -21,13 +21,13 @@ fn main() -> ExitCode {
     }
     match dispatch(cli.command) {
         Ok(code) => ExitCode::from(code),
-        Err(Failure::Usage(e)) => {
+        Err(CommandError::Usage(e)) => {
             let _ = writeln!(io::stderr(), "aoc-preflight: error: {e}");
             ExitCode::from(EXIT_USAGE)
         }
         // A closed pipe (`aoc-preflight ... | head`) is not an error worth a message.
-        Err(Failure::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(Failure::Io(e)) => {
+        Err(CommandError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(CommandError::Io(e)) => {
             let _ = writeln!(
                 io::stderr(),
                 "aoc-preflight: error: cannot write the output: {e}"
@@ -37,28 +37,11 @@ fn main() -> ExitCode {
     }
 }
 
-enum Failure {
-    Usage(UsageError),
-    Io(io::Error),
-}
-
-impl From<UsageError> for Failure {
-    fn from(e: UsageError) -> Self {
-        Failure::Usage(e)
-    }
-}
-
-impl From<io::Error> for Failure {
-    fn from(e: io::Error) -> Self {
-        Failure::Io(e)
-    }
-}
-
-fn dispatch(command: Command) -> Result<u8, Failure> {
+fn dispatch(command: Command) -> Result<u8, CommandError> {
     match command {
         Command::Check(args) => {
             // A spinner only where a person watches: text to a terminal, not in CI.
-            let progress = args.format == ReportFormat::Text
+            let progress = args.format.contains(&ReportFormat::Text)
                 && io::IsTerminal::is_terminal(&io::stderr())
                 && std::env::var_os("CI").is_none();
             let reports = run::check(&args, progress)?;
@@ -67,15 +50,21 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
                 &fleet.summary,
                 args.fail_on == aoc_preflight::cli::FailOn::Warn,
             );
-            let mut out = open_output(args.output.as_deref())?;
-            match (args.format, fleet.reports.len()) {
-                (ReportFormat::Json, 1) => report::json::write_report(&mut out, &fleet.reports[0])?,
-                (ReportFormat::Json, _) => report::json::write_fleet(&mut out, &fleet)?,
-                (ReportFormat::Text, 1) => report::text::write_report(&mut out, &fleet.reports[0])?,
-                (ReportFormat::Text, _) => report::text::write_fleet(&mut out, &fleet)?,
+            let targets = output_targets(&args.format, &args.output)?;
+            for (format, path) in targets {
+                let mut out = open_output(path)?;
+                report::render(format, &fleet, &mut out)?;
+                out.flush()?;
             }
-            out.flush()?;
             Ok(code)
+        }
+        Command::Explain(args) => {
+            let mut out = anstream::stdout().lock();
+            aoc_preflight::explain::run(&args, &mut out)
+        }
+        Command::Generate(args) => {
+            let mut out = io::stdout().lock();
+            aoc_preflight::generate::run(&args, &mut out)
         }
         Command::Simulate(args) => {
             let mut out = io::stdout().lock();
@@ -95,7 +84,7 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
             let catalog = catalog::get().map_err(UsageError)?;
             let mut out = anstream::stdout().lock();
             match args.format {
-                ReportFormat::Json => {
+                SimulateFormat::Json => {
                     let list: Vec<serde_json::Value> = checks::ALL
                         .iter()
                         .map(|c| {
@@ -111,7 +100,7 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
                     serde_json::to_writer_pretty(&mut out, &list).map_err(io::Error::from)?;
                     writeln!(out)?;
                 }
-                ReportFormat::Text => {
+                SimulateFormat::Text => {
                     let width = checks::ALL.iter().map(|c| c.id.len()).max().unwrap_or(0);
                     for c in checks::ALL {
                         let title = catalog.meta(c.id).map_or("", |m| m.title.as_str());
@@ -122,6 +111,29 @@ fn dispatch(command: Command) -> Result<u8, Failure> {
             Ok(0)
         }
     }
+}
+
+/// Pairs each --format with its --output (by position); at most one format may go to
+/// standard output.
+fn output_targets<'a>(
+    formats: &[ReportFormat],
+    outputs: &'a [std::path::PathBuf],
+) -> Result<Vec<(ReportFormat, Option<&'a std::path::Path>)>, UsageError> {
+    if outputs.len() > formats.len() {
+        return Err(UsageError::new(
+            "more --output than --format: give one --format before each --output",
+        ));
+    }
+    if formats.len() > outputs.len() + 1 {
+        return Err(UsageError::new(
+            "several --format go to standard output: give each but one its own --output FILE",
+        ));
+    }
+    Ok(formats
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (*f, outputs.get(i).map(|p| p.as_path())))
+        .collect())
 }
 
 /// The attachment's values for scoping `permissions`, from whichever flags were given.
@@ -142,7 +154,7 @@ fn permissions_values(a: &aoc_preflight::cli::AttachmentArgs) -> Option<checks::
 
 /// Standard output or the `--output` file, behind a stream that strips colour where it does
 /// not belong (a file, a pipe, `NO_COLOR`, `--color never`).
-fn open_output(path: Option<&std::path::Path>) -> Result<Box<dyn Write>, Failure> {
+fn open_output(path: Option<&std::path::Path>) -> Result<Box<dyn Write>, CommandError> {
     Ok(match path {
         Some(p) => {
             let file = std::fs::File::create(p).map_err(|e| {

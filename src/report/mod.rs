@@ -2,12 +2,33 @@
 //! that render it. Sinks write to any `io::Write`, so tests render into a `Vec<u8>`.
 
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 pub mod text;
 
 use serde::Serialize;
 
 use crate::checks::Status;
 use crate::spec::Attachment;
+
+/// Renders the run in one format: one attachment's report alone, or the fleet.
+pub fn render(
+    format: crate::cli::ReportFormat,
+    fleet: &FleetReport,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    use crate::cli::ReportFormat as F;
+    match (format, fleet.reports.as_slice()) {
+        (F::Json, [one]) => json::write_report(out, one),
+        (F::Json, _) => json::write_fleet(out, fleet),
+        (F::Text, [one]) => text::write_report(out, one),
+        (F::Text, _) => text::write_fleet(out, fleet),
+        (F::Junit, _) => junit::write_fleet(out, fleet),
+        (F::Sarif, _) => sarif::write_fleet(out, fleet),
+        (F::Markdown, _) => markdown::write_fleet(out, fleet),
+    }
+}
 
 /// Bumped when a field changes meaning or disappears; adding fields does not bump it.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -64,7 +64,7 @@ fn status_of<'a>(report: &'a Value, id: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no check {id} in {report}"))
 }
 
-fn check_text<'a>(report: &'a Value, id: &str) -> String {
+fn check_text(report: &Value, id: &str) -> String {
     report["checks"]
         .as_array()
         .and_then(|c| c.iter().find(|c| c["id"] == id))
