@@ -76,6 +76,18 @@ impl MotoServer {
     /// Starts a server with these extra environment variables and waits until it answers.
     pub fn start(env: &[(&str, &str)]) -> MotoServer {
         let binary = moto_binary();
+        // Another process may take the free port before moto binds it: try a few.
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            match MotoServer::try_start(&binary, env) {
+                Ok(server) => return server,
+                Err(e) => failures.push(e),
+            }
+        }
+        panic!("moto_server did not start:\n{}", failures.join("\n---\n"));
+    }
+
+    fn try_start(binary: &std::path::Path, env: &[(&str, &str)]) -> Result<MotoServer, String> {
         let port = free_port();
         let log = std::env::temp_dir().join(format!(
             "aoc-preflight-moto-{}-{port}.log",
@@ -83,7 +95,7 @@ impl MotoServer {
         ));
         let out = File::create(&log).expect("create moto log");
         let err = out.try_clone().expect("clone moto log handle");
-        let mut cmd = Command::new(&binary);
+        let mut cmd = Command::new(binary);
         cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(out)
@@ -121,8 +133,8 @@ impl MotoServer {
             watchdog,
             log,
         };
-        server.wait_ready();
-        server
+        server.wait_ready()?;
+        Ok(server)
     }
 
     pub fn endpoint(&self) -> String {
@@ -133,17 +145,20 @@ impl MotoServer {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    fn wait_ready(&mut self) {
+    /// Waits for `GET /moto-api/`. A server that exits first (its port was taken) is an error
+    /// to retry; one that does not answer in time is a panic. Both carry moto's output.
+    fn wait_ready(&mut self) -> Result<(), String> {
         let started = Instant::now();
         loop {
             if let Ok(Some(status)) = self.moto.try_wait() {
-                panic!(
-                    "moto_server exited ({status}) before answering:\n{}",
+                return Err(format!(
+                    "moto_server on port {} exited ({status}) before answering:\n{}",
+                    self.port,
                     self.log_text()
-                );
+                ));
             }
             if let Ok((200, _)) = http(self.port, "GET", "/moto-api/", None) {
-                return;
+                return Ok(());
             }
             if started.elapsed() > START_WAIT {
                 panic!(
