@@ -153,19 +153,33 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         );
     }
 
-    let aoc_policy = aoc_trust_json(principal, external_id);
+    // The fix is the policy AoC shows, as pasted when we have it, and a readable diff from
+    // what the role has, so the admin sees exactly which line is stale.
+    let (aoc_policy, from) = match &input.attachment.aoc_trust.policy {
+        Some(p) => (
+            serde_json::to_string_pretty(&crate::policy::to_json(&p.document)).unwrap_or_default(),
+            "as AoC shows it now",
+        ),
+        // Through the same model as the role's document, so only real differences show.
+        None => (
+            crate::policy::parse_policy(&aoc_trust_json(principal, external_id))
+                .map(|d| {
+                    serde_json::to_string_pretty(&crate::policy::to_json(&d)).unwrap_or_default()
+                })
+                .unwrap_or_default(),
+            "from the external ID and principal given",
+        ),
+    };
+    let current =
+        serde_json::to_string_pretty(&crate::policy::to_json(&trust.document)).unwrap_or_default();
+    if let Some(f) = findings.iter_mut().find(|f| f.status == Status::Fail) {
+        f.fix = Some(format!(
+            "Differences (- the role's trust policy now, + the one AoC expects):\n{}\nTrust policy for the role (aoc-trust.json), {from}:\n{aoc_policy}\n\n  aws iam update-assume-role-policy --role-name {role_name} --policy-document file://aoc-trust.json",
+            line_diff(&current, &aoc_policy)
+        ));
+    }
     for f in findings.iter_mut().filter(|f| f.status == Status::Fail) {
         f.vars.push(("role_name", role_name.clone()));
-        if f.fix.is_none() {
-            f.fix = Some(format!(
-                "Trust policy for the role (aoc-trust.json){}:\n{aoc_policy}\n\n  aws iam update-assume-role-policy --role-name {role_name} --policy-document file://aoc-trust.json",
-                if input.attachment.aoc_trust.policy.is_some() {
-                    ", as AoC shows it now"
-                } else {
-                    ", from the external ID and principal given"
-                }
-            ));
-        }
     }
 
     if findings.is_empty() {
@@ -293,6 +307,29 @@ fn matched(ev: &crate::policy::Evaluation) -> String {
     }
 }
 
+/// The changed lines between two pretty-printed documents, `-`/`+` prefixed, with one line of
+/// context; unchanged stretches are elided.
+fn line_diff(old: &str, new: &str) -> String {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let mut out = String::new();
+    for group in diff.grouped_ops(1) {
+        for op in group {
+            for change in diff.iter_changes(&op) {
+                let sign = match change.tag() {
+                    similar::ChangeTag::Delete => "- ",
+                    similar::ChangeTag::Insert => "+ ",
+                    similar::ChangeTag::Equal => "  ",
+                };
+                out.push_str(sign);
+                out.push_str(change.value().trim_end_matches('\n'));
+                out.push('\n');
+            }
+        }
+        out.push_str("  ...\n");
+    }
+    out
+}
+
 /// The trust policy AoC expects, rebuilt from its principal and external ID.
 fn aoc_trust_json(principal: &str, external_id: Option<&str>) -> String {
     let mut st = serde_json::json!({
@@ -357,6 +394,20 @@ mod tests {
         );
         assert!(
             t.contains("update-assume-role-policy --role-name aoc-access"),
+            "{t}"
+        );
+        // The diff shows only the stale value and its replacement.
+        let diff: Vec<&str> = t
+            .lines()
+            .filter(|l| l.starts_with("- ") || l.starts_with("+ "))
+            .collect();
+        assert_eq!(diff.len(), 2, "{t}");
+        assert!(
+            diff[0].contains("\"sts:ExternalId\": \"aoc-external-id-0\""),
+            "{t}"
+        );
+        assert!(
+            diff[1].contains("\"sts:ExternalId\": \"aoc-external-id-1\""),
             "{t}"
         );
     }

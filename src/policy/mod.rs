@@ -284,13 +284,18 @@ impl Evaluation {
     }
 }
 
-/// The document as AWS policy JSON again (for showing a merged policy to paste). Single
-/// values are written as arrays, which AWS accepts equally.
+/// The document as AWS policy JSON again (for showing a merged policy to paste). A list of
+/// one is written as a single value, the way people write policies.
 pub fn to_json(doc: &PolicyDocument) -> serde_json::Value {
     use serde_json::{Map, Value, json};
+    let one_or_many = |v: &Vec<String>| {
+        if v.len() == 1 { json!(v[0]) } else { json!(v) }
+    };
     let principals = |p: &Principals| match p {
         Principals::Any => json!("*"),
-        Principals::Map(m) => json!(m),
+        Principals::Map(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), one_or_many(v))).collect())
+        }
     };
     let statements: Vec<Value> = doc
         .statements
@@ -317,15 +322,15 @@ pub fn to_json(doc: &PolicyDocument) -> serde_json::Value {
                 None => {}
             }
             match &st.action {
-                ActionSpec::Action(a) => o.insert("Action".into(), json!(a)),
-                ActionSpec::NotAction(a) => o.insert("NotAction".into(), json!(a)),
+                ActionSpec::Action(a) => o.insert("Action".into(), one_or_many(a)),
+                ActionSpec::NotAction(a) => o.insert("NotAction".into(), one_or_many(a)),
             };
             match &st.resource {
                 Some(ResourceSpec::Resource(r)) => {
-                    o.insert("Resource".into(), json!(r));
+                    o.insert("Resource".into(), one_or_many(r));
                 }
                 Some(ResourceSpec::NotResource(r)) => {
-                    o.insert("NotResource".into(), json!(r));
+                    o.insert("NotResource".into(), one_or_many(r));
                 }
                 None => {}
             }
@@ -334,7 +339,7 @@ pub fn to_json(doc: &PolicyDocument) -> serde_json::Value {
                 for c in &st.conditions {
                     let op = block.entry(c.operator.clone()).or_insert_with(|| json!({}));
                     if let Some(op) = op.as_object_mut() {
-                        op.insert(c.key.clone(), json!(c.values));
+                        op.insert(c.key.clone(), one_or_many(&c.values));
                     }
                 }
                 o.insert("Condition".into(), Value::Object(block));
