@@ -196,6 +196,10 @@ impl Catalog {
                 Some(remediation.join("\n\n"))
             },
             docs: meta.map(|m| m.docs.clone()).unwrap_or_default(),
+            fixes: findings
+                .iter()
+                .filter_map(|f| f.fix_document.clone())
+                .collect(),
             findings: details,
         }
     }

@@ -5,7 +5,7 @@
 //! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html>).
 
 use super::aoc_model::S3Target;
-use super::policy_help::{describe_matched, statement_json};
+use super::policy_help::{describe_matched, merged, pretty, statement};
 use super::{CheckDef, Finding, Input};
 use crate::facts::Fact;
 use crate::policy::{Decision, Effect, NamedPolicy, evaluate_policy};
@@ -113,7 +113,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         let role = target.role.to_string();
         let mut statements = Vec::new();
         if !object_actions.is_empty() {
-            statements.push(statement_json(
+            statements.push(statement(
                 "AocRoleObjects",
                 Some(&role),
                 &object_actions,
@@ -121,18 +121,24 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             ));
         }
         if !bucket_actions.is_empty() {
-            statements.push(statement_json(
+            statements.push(statement(
                 "AocRoleBucket",
                 Some(&role),
                 &bucket_actions,
                 &target.bucket_arn(),
             ));
         }
-        findings.push(f.fix(format!(
-            "Statements to add to the bucket policy of {}:\n{}",
-            target.bucket,
-            statements.join(",\n")
-        )));
+        let whole = merged(policy, statements.clone());
+        findings.push(
+            f.fix(format!(
+                "Statements to add to the bucket policy of {}:\n{}\n\n`aws s3api put-bucket-policy` replaces the whole policy; the merged policy (bucket-policy.json):\n{}\n\n  aws s3api put-bucket-policy --bucket {} --policy file://bucket-policy.json",
+                target.bucket,
+                statements.iter().map(pretty).collect::<Vec<_>>().join(",\n"),
+                pretty(&whole),
+                target.bucket
+            ))
+            .fix_document("bucket-policy", whole),
+        );
     }
 
     if findings.is_empty() {

@@ -6,7 +6,7 @@
 //! <https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html>).
 
 use super::aoc_model::{self, REQUIRED, S3Target};
-use super::policy_help::{describe_matched, statement_json};
+use super::policy_help::{describe_matched, merged, pretty, statement};
 use super::{CheckDef, Finding, Input};
 use crate::facts::Fact;
 use crate::policy::{Decision, Effect, NamedPolicy, PolicySet, evaluate, parse_policy};
@@ -145,18 +145,24 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     }
 
     if !blocked.is_empty() {
-        let statement = statement_json(
+        let statement = statement(
             "AllowAocRoleUseOfTheKey",
             Some(&target.role.to_string()),
             &blocked,
             "*",
         );
-        let merged = merged_policy(key_policy, &statement);
+        let whole = merged(key_policy, vec![statement.clone()]);
         let fix = format!(
-            "Statement to add to the key policy:\n{statement}\n\n`aws kms put-key-policy` replaces the whole policy, so put the merged policy (key-policy.json), not the statement alone:\n{merged}\n\n  aws kms put-key-policy --key-id {key_arn} --policy-name default --policy file://key-policy.json"
+            "Statement to add to the key policy:\n{}\n\n`aws kms put-key-policy` replaces the whole policy, so put the merged policy (key-policy.json), not the statement alone:\n{}\n\n  aws kms put-key-policy --key-id {key_arn} --policy-name default --policy file://key-policy.json",
+            pretty(&statement),
+            pretty(&whole)
         );
         if let Some(first) = findings.iter_mut().find(|f| f.reason == "no-grant") {
             first.fix = Some(fix);
+            first.fix_document = Some(super::FixDocument {
+                applies_to: "key-policy",
+                document: whole,
+            });
         }
     }
 
@@ -172,18 +178,6 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         }
     }
     findings
-}
-
-/// The key policy with `statement` appended, as pretty JSON, from the parsed document.
-fn merged_policy(policy: &NamedPolicy, statement: &str) -> String {
-    let mut doc = crate::policy::to_json(&policy.document);
-    if let (Some(list), Ok(st)) = (
-        doc.get_mut("Statement").and_then(|s| s.as_array_mut()),
-        serde_json::from_str::<serde_json::Value>(statement),
-    ) {
-        list.push(st);
-    }
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -71,6 +71,18 @@ pub struct Finding {
     pub vars: Vec<(&'static str, String)>,
     pub evidence: Vec<String>,
     pub fix: Option<String>,
+    /// The document the fix proposes, for tools that apply it (`fixes` in the JSON report).
+    pub fix_document: Option<FixDocument>,
+}
+
+/// A policy document a fix proposes, and where it goes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FixDocument {
+    /// `identity-policy` (a new policy for the role), `key-policy` (the whole key policy,
+    /// merged), `trust-policy` (the role's whole trust policy) or `bucket-policy` (the whole
+    /// bucket policy, merged).
+    pub applies_to: &'static str,
+    pub document: serde_json::Value,
 }
 
 impl Finding {
@@ -81,6 +93,7 @@ impl Finding {
             vars: Vec::new(),
             evidence: Vec::new(),
             fix: None,
+            fix_document: None,
         }
     }
 
@@ -108,6 +121,14 @@ impl Finding {
 
     pub fn evidence_lines(mut self, lines: impl IntoIterator<Item = String>) -> Self {
         self.evidence.extend(lines);
+        self
+    }
+
+    pub fn fix_document(mut self, applies_to: &'static str, document: serde_json::Value) -> Self {
+        self.fix_document = Some(FixDocument {
+            applies_to,
+            document,
+        });
         self
     }
 

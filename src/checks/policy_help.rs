@@ -96,13 +96,13 @@ pub struct Misspelling {
     pub meant: String,
 }
 
-/// A policy statement as pretty JSON, to paste into a policy.
-pub fn statement_json(
+/// An Allow statement, to paste into a policy or to apply.
+pub fn statement(
     sid: &str,
     principal: Option<&str>,
     actions: &[String],
     resource: &str,
-) -> String {
+) -> serde_json::Value {
     let mut st = json!({
         "Sid": sid,
         "Effect": "Allow",
@@ -116,18 +116,28 @@ pub fn statement_json(
         json!(actions)
     };
     st["Resource"] = json!(resource);
-    serde_json::to_string_pretty(&st).unwrap_or_default()
+    st
 }
 
-/// A whole identity policy document of the given statements, pretty JSON.
-pub fn policy_json(statements: &[String]) -> String {
-    let parsed: Vec<serde_json::Value> = statements
-        .iter()
-        .filter_map(|s| serde_json::from_str(s).ok())
-        .collect();
-    serde_json::to_string_pretty(&json!({
+/// A whole policy document of the given statements.
+pub fn policy_document(statements: Vec<serde_json::Value>) -> serde_json::Value {
+    json!({
         "Version": "2012-10-17",
-        "Statement": parsed,
-    }))
-    .unwrap_or_default()
+        "Statement": statements,
+    })
+}
+
+/// A policy with statements appended (for policies that must be replaced whole, such as key
+/// and bucket policies).
+pub fn merged(policy: &NamedPolicy, statements: Vec<serde_json::Value>) -> serde_json::Value {
+    let mut doc = crate::policy::to_json(&policy.document);
+    if let Some(list) = doc.get_mut("Statement").and_then(|s| s.as_array_mut()) {
+        list.extend(statements);
+    }
+    doc
+}
+
+/// Pretty JSON for remediation text.
+pub fn pretty(value: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
 }

@@ -9,7 +9,7 @@
 
 use super::aoc_model::{self, REQUIRED, S3Target};
 use super::input_values::KmsKeyRef;
-use super::policy_help::{describe, describe_matched, policy_json, statement_json};
+use super::policy_help::{describe, describe_matched, policy_document, pretty, statement};
 use super::{CheckDef, Finding, Input};
 use crate::facts::Fact;
 use crate::policy::{Decision, Effect, NamedPolicy, PolicySet, ResourceSpec, evaluate};
@@ -176,6 +176,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     } else {
         &REQUIRED.kms.recommended
     };
+    let mut recommended_missing = Vec::new();
     for action in recommended {
         let request = aoc_model::kms_request(&target, action, &resource, values);
         let identity_ok = evaluate(&set, &request).best == Decision::Allowed;
@@ -192,6 +193,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
                 == Decision::Allowed
         });
         if !identity_ok && !key_policy_ok {
+            recommended_missing.push(action.clone());
             findings.push(
                 Finding::warn("recommended-missing")
                     .var("action", action)
@@ -209,10 +211,22 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
                 target.partition, target.region
             )
         });
-        let statement = statement_json("AocKmsDataPath", None, &missing, &key_for_fix);
+        // One policy that also covers the procedure's other actions, so applying it leaves
+        // nothing to warn about.
+        let actions: Vec<String> = missing
+            .iter()
+            .chain(&recommended_missing)
+            .cloned()
+            .collect();
+        let document = policy_document(vec![statement(
+            "AocKmsDataPath",
+            None,
+            &actions,
+            &key_for_fix,
+        )]);
         let fix = format!(
             "Policy to add (aoc-kms-access.json), naming the key ARN (an alias ARN in Resource grants nothing):\n{}\n\nAdd it to the role:\n  aws iam put-role-policy --role-name {} --policy-name aoc-kms-access --policy-document file://aoc-kms-access.json",
-            policy_json(&[statement]),
+            pretty(&document),
             target.role.resource_name()
         );
         if let Some(first) = findings
@@ -220,6 +234,13 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             .find(|f| f.reason == "missing-action" || f.reason == "alias-resource")
         {
             first.fix = Some(fix);
+            // Only a real key ARN makes an applicable document.
+            if key_arn.is_some() {
+                first.fix_document = Some(super::FixDocument {
+                    applies_to: "identity-policy",
+                    document,
+                });
+            }
         }
     }
 

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use super::aoc_model::S3Target;
 use super::policy_help::{
-    allows_of_action, describe, describe_matched, misspellings, policy_json, resources_text,
-    statement_json,
+    allows_of_action, describe, describe_matched, misspellings, policy_document, pretty,
+    resources_text, statement,
 };
 use super::{CheckDef, Finding, Input};
 use crate::facts::Fact;
@@ -181,20 +181,25 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     }
 
     if !missing.is_empty() {
-        let statements: Vec<String> = missing
+        let statements: Vec<serde_json::Value> = missing
             .iter()
             .enumerate()
             .map(|(i, (resource, actions))| {
-                statement_json(&format!("AocS3Access{}", i + 1), None, actions, resource)
+                statement(&format!("AocS3Access{}", i + 1), None, actions, resource)
             })
             .collect();
         let role_name = target.role.resource_name();
+        let document = policy_document(statements);
         let fix = format!(
             "Policy to add (aoc-s3-access.json):\n{}\n\nAdd it to the role:\n  aws iam put-role-policy --role-name {role_name} --policy-name aoc-s3-access --policy-document file://aoc-s3-access.json",
-            policy_json(&statements)
+            pretty(&document)
         );
         if let Some(first) = findings.iter_mut().find(|f| f.reason == "missing-action") {
             first.fix = Some(fix);
+            first.fix_document = Some(super::FixDocument {
+                applies_to: "identity-policy",
+                document,
+            });
         }
     }
 

@@ -116,6 +116,10 @@ pub struct CheckResult {
     /// done.
     pub remediation: Option<String>,
     pub docs: Vec<String>,
+    /// Documents the remediation proposes, ready to apply (`applies_to`: `identity-policy`,
+    /// `key-policy`, `trust-policy`, `bucket-policy`; key and bucket policies are given whole,
+    /// merged, because AWS replaces them whole).
+    pub fixes: Vec<crate::checks::FixDocument>,
     /// Every finding behind the status, for tools that want them one by one.
     pub findings: Vec<FindingResult>,
 }

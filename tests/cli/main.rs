@@ -2,6 +2,10 @@
 //! program again, so all end-to-end tests live in modules here.
 
 mod check;
+mod explain;
+mod formats;
+mod generate;
 mod live;
+mod remediation;
 mod simulate;
 mod support;
