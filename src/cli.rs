@@ -138,6 +138,9 @@ pub struct CheckArgs {
     /// AWS endpoint URL for live mode (an emulator, a VPC endpoint).
     #[arg(long, env = "AWS_ENDPOINT_URL")]
     pub endpoint_url: Option<String>,
+    /// Live mode: how many attachments to check at once.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub jobs: usize,
     /// Overall time limit for live mode, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub timeout: u64,

@@ -165,5 +165,7 @@ pub struct CallRecord {
     pub target: String,
     /// `ok`, or the error code / message.
     pub outcome: String,
+    /// The call's place in its chain of calls that wait on each other (1: waits on none).
+    pub depth: u32,
     pub millis: u64,
 }

@@ -6,13 +6,16 @@ use crate::checks::{self, Input, Values};
 use crate::cli::CheckArgs;
 use crate::error::UsageError;
 use crate::facts::Facts;
+use std::time::Duration;
+
+use futures_util::stream::{self, StreamExt};
+
 use crate::gather::{
     self,
-    live::{self, LiveOptions},
+    live::{LiveOptions, LiveSession},
 };
 use crate::report::{CheckResult, Report};
 use crate::spec::{self, Attachment};
-use std::time::Duration;
 
 /// Fails on a check ID that does not exist, listing the ones that do: a typo in `--only`
 /// must not silently run nothing.
@@ -86,15 +89,42 @@ pub fn check(args: &CheckArgs, progress: bool) -> Result<Vec<Report>, UsageError
         .enable_all()
         .build()
         .map_err(|e| UsageError(format!("cannot start the async runtime: {e}")))?;
-    for input in inputs {
-        let spinner = progress.then(|| spinner(&input.attachment));
-        let values = Values::from_attachment(&input.attachment);
-        let facts = runtime.block_on(live::gather(&input.attachment, &values, &options));
-        if let Some(s) = spinner {
-            s.finish_and_clear();
-        }
+    let session = LiveSession::new(options);
+    let bar = progress.then(|| spinner(inputs.len()));
+    // Attachments are checked `--jobs` at a time; facts they share are fetched once.
+    let gathered: Vec<(usize, Facts)> = runtime.block_on(async {
+        stream::iter(inputs.iter().enumerate())
+            .map(|(i, input)| {
+                let session = &session;
+                let bar = &bar;
+                async move {
+                    let values = Values::from_attachment(&input.attachment);
+                    let facts = session
+                        .gather(&input.attachment, &values, &input.access)
+                        .await;
+                    if let Some(b) = bar {
+                        b.inc(1);
+                    }
+                    (i, facts)
+                }
+            })
+            .buffer_unordered(args.jobs.max(1))
+            .collect()
+            .await
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let mut by_index: Vec<Option<Facts>> = vec![None; inputs.len()];
+    for (i, facts) in gathered {
+        by_index[i] = Some(facts);
+    }
+    for (input, facts) in inputs.into_iter().zip(by_index) {
+        let facts = facts.unwrap_or_default();
         let results = judge(&input.attachment, &facts, &args.only, &args.skip)?;
-        reports.push(Report::new(facts.mode.as_str(), input.attachment, results));
+        let mut report = Report::new(facts.mode.as_str(), input.attachment, results);
+        report.aws = Some(crate::report::AwsUsage::from_calls(&facts.calls));
+        reports.push(report);
     }
     Ok(reports)
 }
@@ -124,17 +154,16 @@ fn offline_only_flag(args: &CheckArgs, inputs: &[spec::AttachmentInput]) -> Opti
     None
 }
 
-fn spinner(attachment: &Attachment) -> indicatif::ProgressBar {
-    let bar =
-        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+fn spinner(attachments: usize) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(attachments as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+        indicatif::ProgressStyle::with_template("{spinner} {msg} {pos}/{len} ({elapsed})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
     );
-    bar.set_message(format!(
-        "Reading S3, KMS and IAM for bucket {}",
-        attachment.bucket
-    ));
+    bar.set_message("Reading S3, KMS and IAM: attachments checked");
     bar.enable_steady_tick(Duration::from_millis(100));
     bar
 }

@@ -62,18 +62,23 @@ pub struct OfflineDocuments {
     pub role_trust_policy: Option<PathBuf>,
 }
 
-/// An attachment together with the offline documents that belong to it.
+/// An attachment together with the offline documents that belong to it and the credentials
+/// that read its account in live mode.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AttachmentInput {
     pub attachment: Attachment,
     pub documents: OfflineDocuments,
+    pub access: crate::gather::live::Access,
 }
 
-/// The config file: several `[[attachment]]` tables. Unknown keys are an error so that a
-/// typo (`kms_kye`) is not silently ignored.
+/// The config file: several `[[attachment]]` tables, and `[defaults]` for keys they share
+/// (an audit role, a profile, a region). Unknown keys are an error so that a typo
+/// (`kms_kye`) is not silently ignored.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
+    #[serde(default)]
+    defaults: ConfigAttachment,
     #[serde(default)]
     attachment: Vec<ConfigAttachment>,
 }
@@ -96,6 +101,41 @@ struct ConfigAttachment {
     bucket_policy: Option<PathBuf>,
     key_policy: Option<PathBuf>,
     role_trust_policy: Option<PathBuf>,
+    /// Live mode: the AWS profile that reads this attachment's account.
+    profile: Option<String>,
+    /// Live mode: a role to assume (a central audit role) to read this attachment's account.
+    assume_role_arn: Option<String>,
+    assume_role_external_id: Option<String>,
+}
+
+impl ConfigAttachment {
+    /// This attachment's values, with `defaults` for those it does not set.
+    fn or_defaults(self, d: &ConfigAttachment) -> ConfigAttachment {
+        let d = d.clone();
+        ConfigAttachment {
+            name: self.name,
+            region: self.region.or(d.region),
+            bucket: self.bucket.or(d.bucket),
+            path: self.path.or(d.path),
+            kms_key: self.kms_key.or(d.kms_key),
+            role_arn: self.role_arn.or(d.role_arn),
+            trust_policy: self.trust_policy.or(d.trust_policy),
+            external_id: self.external_id.or(d.external_id),
+            aoc_principal: self.aoc_principal.or(d.aoc_principal),
+            identity_policies: if self.identity_policies.is_empty() {
+                d.identity_policies
+            } else {
+                self.identity_policies
+            },
+            permissions_boundary: self.permissions_boundary.or(d.permissions_boundary),
+            bucket_policy: self.bucket_policy.or(d.bucket_policy),
+            key_policy: self.key_policy.or(d.key_policy),
+            role_trust_policy: self.role_trust_policy.or(d.role_trust_policy),
+            profile: self.profile.or(d.profile),
+            assume_role_arn: self.assume_role_arn.or(d.assume_role_arn),
+            assume_role_external_id: self.assume_role_external_id.or(d.assume_role_external_id),
+        }
+    }
 }
 
 /// Builds the attachments to check from `--config` and the flags. Flags override every
@@ -105,10 +145,16 @@ pub fn resolve(args: &CheckArgs) -> Result<Vec<AttachmentInput>, UsageError> {
         Some(path) => {
             let file = load_config(path)?;
             let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
-            file.attachment
+            let mut entries: Vec<ConfigAttachment> = file
+                .attachment
                 .into_iter()
-                .map(|a| relative_to(a, &base))
-                .collect()
+                .map(|a| relative_to(a.or_defaults(&file.defaults), &base))
+                .collect();
+            // A file with only defaults describes one attachment.
+            if entries.is_empty() {
+                entries.push(relative_to(file.defaults, &base));
+            }
+            entries
         }
         None => Vec::new(),
     };
@@ -231,7 +277,13 @@ fn build(
         role_trust_policy: or_flag(&args.role_trust_policy, file.role_trust_policy),
     };
 
+    let access = crate::gather::live::Access {
+        profile: file.profile,
+        assume_role_arn: file.assume_role_arn,
+        assume_role_external_id: file.assume_role_external_id,
+    };
     Ok(AttachmentInput {
+        access,
         attachment: Attachment {
             name: file.name,
             region,

@@ -10,8 +10,9 @@
 //! A call AWS refuses becomes `Fact::Failed` naming the permission the tool needs; a call that
 //! does not answer in time becomes `Fact::Failed` saying so; the other facts are unaffected.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_config::BehaviorVersion;
@@ -20,6 +21,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use futures_util::future::join_all;
+use tokio::sync::OnceCell;
 
 use crate::checks::Values;
 use crate::checks::input_values::KmsKeyRef;
@@ -43,9 +45,23 @@ pub struct LiveOptions {
 }
 
 /// Where the credentials come from, by the order of the default chain, for the report.
-fn credential_source(opts: &LiveOptions) -> String {
+fn credential_source(opts: &LiveOptions, access: &Access) -> String {
     let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
-    if let Some(p) = &opts.profile {
+    let base = credential_chain_source(opts, access, set);
+    match &access.assume_role_arn {
+        Some(role) => format!("role {role} assumed with {base}"),
+        None => base,
+    }
+}
+
+fn credential_chain_source(
+    opts: &LiveOptions,
+    access: &Access,
+    set: impl Fn(&str) -> bool,
+) -> String {
+    if let Some(p) = &access.profile {
+        format!("profile `{p}` (attachment)")
+    } else if let Some(p) = &opts.profile {
         format!("profile `{p}` (--profile)")
     } else if set("AWS_ACCESS_KEY_ID") {
         "environment variables (AWS_ACCESS_KEY_ID)".to_string()
@@ -201,13 +217,52 @@ struct Caller {
 }
 
 impl Caller {
-    async fn call<T, E, F>(&self, operation: &str, target: &str, fut: F) -> Result<T, CallError>
+    /// Runs one call under the deadline and records it. `depth` is the call's place in its
+    /// chain of dependent calls (1 for a call that waits on none), for the critical path.
+    async fn call<T, E, F>(
+        &self,
+        operation: &str,
+        target: &str,
+        depth: u32,
+        fut: F,
+    ) -> Result<T, CallError>
     where
         F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         let started = Instant::now();
-        let result = match tokio::time::timeout_at(self.deadline, fut).await {
+        let result = self.within_deadline(fut).await;
+        self.record(operation, target, depth, started, &result);
+        result
+    }
+
+    /// The next page of a paginated list call. The paginator's final `None` sends no request,
+    /// so it is not recorded as one.
+    async fn page<T, E, F>(
+        &self,
+        operation: &str,
+        target: &str,
+        depth: u32,
+        next: F,
+    ) -> Result<Option<T>, CallError>
+    where
+        F: Future<Output = Option<Result<T, SdkError<E, HttpResponse>>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let started = Instant::now();
+        let result = self.within_deadline(async { next.await.transpose() }).await;
+        if !matches!(result, Ok(None)) {
+            self.record(operation, target, depth, started, &result);
+        }
+        result
+    }
+
+    async fn within_deadline<T, E, F>(&self, fut: F) -> Result<T, CallError>
+    where
+        F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        match tokio::time::timeout_at(self.deadline, fut).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(classify(e)),
             Err(_) => Err(CallError {
@@ -217,8 +272,18 @@ impl Caller {
                 bucket_region: None,
                 kind: ErrorKind::Timeout,
             }),
-        };
-        let outcome = match &result {
+        }
+    }
+
+    fn record<T>(
+        &self,
+        operation: &str,
+        target: &str,
+        depth: u32,
+        started: Instant,
+        result: &Result<T, CallError>,
+    ) {
+        let outcome = match result {
             Ok(_) => "ok".to_string(),
             Err(e) if e.kind == ErrorKind::Timeout => "timeout".to_string(),
             Err(e) if !e.code.is_empty() => e.code.clone(),
@@ -232,10 +297,10 @@ impl Caller {
                 operation: operation.to_string(),
                 target: target.to_string(),
                 outcome,
+                depth,
                 millis: started.elapsed().as_millis() as u64,
             });
         }
-        result
     }
 
     fn failed<T>(&self, e: &CallError, permission: &str, resource: &str) -> Fact<T> {
@@ -243,51 +308,135 @@ impl Caller {
     }
 }
 
-/// Reads every fact the checks need for one attachment.
-pub async fn gather(attachment: &Attachment, values: &Values, opts: &LiveOptions) -> Facts {
-    let region = values
-        .region
-        .clone()
-        .unwrap_or_else(|| attachment.region.clone());
-    let config = load_config(opts, &region).await;
-    let caller = Caller {
-        calls: Mutex::new(Vec::new()),
-        deadline: tokio::time::Instant::now() + opts.timeout,
-        timeout: opts.timeout,
-    };
-
-    let (identity, bucket, key, role) = tokio::join!(
-        caller_identity(&caller, &config, opts),
-        bucket_facts(&caller, &config, opts, values),
-        key_facts(&caller, &config, values),
-        role_facts(&caller, &config, values),
-    );
-
-    let mut facts = Facts {
-        mode: Mode::Live,
-        caller: identity,
-        ..Facts::default()
-    };
-    facts.bucket_head = bucket.head;
-    facts.bucket_region = bucket.region;
-    facts.bucket_owner_account = Fact::Unavailable(
-        "S3 does not tell the owning account; assumed from the KMS key's account".to_string(),
-    );
-    facts.bucket_encryption = bucket.encryption;
-    facts.public_access_block = bucket.public_access;
-    facts.bucket_policy = bucket.policy;
-    facts.key = key.metadata;
-    facts.key_aliases = key.aliases;
-    facts.key_policy = key.policy;
-    facts.role = role.role;
-    facts.identity_policies = role.identity;
-    facts.permissions_boundary = role.boundary;
-    facts.role_trust_policy = role.trust;
-    facts.calls = caller.calls.into_inner().unwrap_or_default();
-    facts
+/// Whose credentials read an attachment's account: the default chain or a named profile,
+/// optionally through an audit role assumed with `sts:AssumeRole`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Access {
+    pub profile: Option<String>,
+    pub assume_role_arn: Option<String>,
+    pub assume_role_external_id: Option<String>,
 }
 
-async fn load_config(opts: &LiveOptions, region: &str) -> aws_config::SdkConfig {
+type Cells<K, V> = Mutex<HashMap<K, Arc<OnceCell<V>>>>;
+
+/// One run's connection to AWS, shared by every attachment it checks: each fact (a role, a
+/// key, a bucket, the caller's identity) is fetched once per set of credentials, however many
+/// attachments share it.
+pub struct LiveSession {
+    options: LiveOptions,
+    configs: Cells<(Access, String), aws_config::SdkConfig>,
+    callers: Cells<Access, Fact<CallerIdentity>>,
+    buckets: Cells<(Access, String), BucketFacts>,
+    keys: Cells<(Access, String), KeyFacts>,
+    roles: Cells<(Access, String), RoleFacts>,
+}
+
+/// The value of `key`'s cell, computed by `init` by whoever asks first; others wait for it.
+async fn once<K, V, F>(cells: &Cells<K, V>, key: K, init: F) -> V
+where
+    K: Eq + std::hash::Hash,
+    V: Clone,
+    F: Future<Output = V>,
+{
+    let cell = match cells.lock() {
+        Ok(mut map) => map.entry(key).or_default().clone(),
+        // A poisoned map only means another task panicked; compute without sharing.
+        Err(_) => Arc::new(OnceCell::new()),
+    };
+    cell.get_or_init(|| init).await.clone()
+}
+
+impl LiveSession {
+    pub fn new(options: LiveOptions) -> Self {
+        LiveSession {
+            options,
+            configs: Mutex::default(),
+            callers: Mutex::default(),
+            buckets: Mutex::default(),
+            keys: Mutex::default(),
+            roles: Mutex::default(),
+        }
+    }
+
+    async fn config(&self, access: &Access, region: &str) -> aws_config::SdkConfig {
+        once(
+            &self.configs,
+            (access.clone(), region.to_string()),
+            load_config(&self.options, access, region),
+        )
+        .await
+    }
+
+    /// Reads every fact the checks need for one attachment.
+    pub async fn gather(&self, attachment: &Attachment, values: &Values, access: &Access) -> Facts {
+        let region = values
+            .region
+            .clone()
+            .unwrap_or_else(|| attachment.region.clone());
+        let config = self.config(access, &region).await;
+        let caller = Caller {
+            calls: Mutex::new(Vec::new()),
+            deadline: tokio::time::Instant::now() + self.options.timeout,
+            timeout: self.options.timeout,
+        };
+        let opts = &self.options;
+        let bucket_key = values.bucket.clone().unwrap_or_default();
+        let key_key = attachment.kms_key.clone();
+        let role_key = values
+            .role
+            .as_ref()
+            .map(|r| r.to_string())
+            .unwrap_or_default();
+
+        let (identity, bucket, key, role) = tokio::join!(
+            once(
+                &self.callers,
+                access.clone(),
+                caller_identity(&caller, &config, opts, access)
+            ),
+            once(
+                &self.buckets,
+                (access.clone(), bucket_key),
+                bucket_facts(&caller, &config, opts, values)
+            ),
+            once(
+                &self.keys,
+                (access.clone(), key_key),
+                key_facts(&caller, &config, values)
+            ),
+            once(
+                &self.roles,
+                (access.clone(), role_key),
+                role_facts(&caller, &config, values)
+            ),
+        );
+
+        let mut facts = Facts {
+            mode: Mode::Live,
+            caller: identity,
+            ..Facts::default()
+        };
+        facts.bucket_head = bucket.head;
+        facts.bucket_region = bucket.region;
+        facts.bucket_owner_account = Fact::Unavailable(
+            "S3 does not tell the owning account; assumed from the KMS key's account".to_string(),
+        );
+        facts.bucket_encryption = bucket.encryption;
+        facts.public_access_block = bucket.public_access;
+        facts.bucket_policy = bucket.policy;
+        facts.key = key.metadata;
+        facts.key_aliases = key.aliases;
+        facts.key_policy = key.policy;
+        facts.role = role.role;
+        facts.identity_policies = role.identity;
+        facts.permissions_boundary = role.boundary;
+        facts.role_trust_policy = role.trust;
+        facts.calls = caller.calls.into_inner().unwrap_or_default();
+        facts
+    }
+}
+
+async fn load_config(opts: &LiveOptions, access: &Access, region: &str) -> aws_config::SdkConfig {
     // Retries cover throttling and 5xx; per-attempt timeouts keep one stuck call from using
     // the whole budget.
     let attempt = (opts.timeout / 3).max(Duration::from_secs(1));
@@ -301,7 +450,7 @@ async fn load_config(opts: &LiveOptions, region: &str) -> aws_config::SdkConfig 
                 .operation_timeout(opts.timeout)
                 .build(),
         );
-    if let Some(profile) = &opts.profile {
+    if let Some(profile) = access.profile.as_ref().or(opts.profile.as_ref()) {
         // The default chain would try environment credentials before the profile; the aws CLI
         // uses the profile alone when asked for one, and so do we.
         loader = loader.profile_name(profile).credentials_provider(
@@ -313,19 +462,37 @@ async fn load_config(opts: &LiveOptions, region: &str) -> aws_config::SdkConfig 
     if let Some(url) = &opts.endpoint_url {
         loader = loader.endpoint_url(url);
     }
-    loader.load().await
+    let base = loader.load().await;
+    let Some(role) = &access.assume_role_arn else {
+        return base;
+    };
+    // The usual central-audit pattern: read this account through a role assumed there.
+    let mut provider = aws_config::sts::AssumeRoleProvider::builder(role)
+        .session_name("aoc-preflight")
+        .configure(&base);
+    if let Some(id) = &access.assume_role_external_id {
+        provider = provider.external_id(id);
+    }
+    let provider = provider.build().await;
+    base.to_builder()
+        .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(
+            provider,
+        ))
+        .build()
 }
 
 async fn caller_identity(
     caller: &Caller,
     config: &aws_config::SdkConfig,
     opts: &LiveOptions,
+    access: &Access,
 ) -> Fact<CallerIdentity> {
     let sts = aws_sdk_sts::Client::new(config);
     match caller
         .call(
             "sts:GetCallerIdentity",
             "",
+            1,
             sts.get_caller_identity().send(),
         )
         .await
@@ -333,7 +500,7 @@ async fn caller_identity(
         Ok(out) => Fact::Known(CallerIdentity {
             account: out.account().unwrap_or_default().to_string(),
             arn: out.arn().unwrap_or_default().to_string(),
-            credential_source: credential_source(opts),
+            credential_source: credential_source(opts, access),
         }),
         Err(e) if e.credentials_problem() => Fact::Failed(format!(
             "{}: {}",
@@ -348,6 +515,7 @@ async fn caller_identity(
     }
 }
 
+#[derive(Clone)]
 struct BucketFacts {
     head: Fact<BucketHead>,
     region: Fact<String>,
@@ -416,6 +584,7 @@ async fn bucket_facts(
         .call(
             "s3:HeadBucket",
             bucket,
+            1,
             s3.head_bucket().bucket(bucket).send(),
         )
         .await;
@@ -454,13 +623,15 @@ async fn bucket_facts(
         return BucketFacts::missing(Some(head_fact), &why);
     }
 
-    // The region: from HeadBucket's header, else GetBucketLocation.
+    // The region: from HeadBucket's header, else GetBucketLocation (one more round trip).
+    let after_region = if header_region.is_some() { 2 } else { 3 };
     let region_fact = match header_region {
         Some(r) => Fact::Known(r),
         None => match caller
             .call(
                 "s3:GetBucketLocation",
                 bucket,
+                2,
                 s3.get_bucket_location().bucket(bucket).send(),
             )
             .await
@@ -483,6 +654,7 @@ async fn bucket_facts(
                 .call(
                     "s3:GetBucketEncryption",
                     bucket,
+                    after_region,
                     s3.get_bucket_encryption().bucket(bucket).send(),
                 )
                 .await
@@ -511,6 +683,7 @@ async fn bucket_facts(
                 .call(
                     "s3:GetPublicAccessBlock",
                     bucket,
+                    after_region,
                     s3.get_public_access_block().bucket(bucket).send(),
                 )
                 .await
@@ -532,6 +705,7 @@ async fn bucket_facts(
                 .call(
                     "s3:GetBucketPolicy",
                     bucket,
+                    after_region,
                     s3.get_bucket_policy().bucket(bucket).send(),
                 )
                 .await
@@ -608,6 +782,7 @@ impl<T> MapSome<T> for Fact<T> {
     }
 }
 
+#[derive(Clone)]
 struct KeyFacts {
     metadata: Fact<Option<KeyMetadata>>,
     aliases: Fact<Vec<String>>,
@@ -645,6 +820,7 @@ async fn key_facts(caller: &Caller, config: &aws_config::SdkConfig, values: &Val
         .call(
             "kms:DescribeKey",
             &key_id,
+            1,
             kms.describe_key().key_id(&key_id).send(),
         )
         .await;
@@ -700,12 +876,19 @@ async fn key_facts(caller: &Caller, config: &aws_config::SdkConfig, values: &Val
     let (aliases, policy) = tokio::join!(
         async {
             let mut names = Vec::new();
+            let mut alias_depth = 1;
             let mut pages = kms.list_aliases().key_id(&key_uuid).into_paginator().send();
             loop {
                 let page = caller
-                    .call("kms:ListAliases", &key_arn, async {
-                        pages.next().await.transpose()
-                    })
+                    .page(
+                        "kms:ListAliases",
+                        &key_arn,
+                        {
+                            alias_depth += 1;
+                            alias_depth
+                        },
+                        pages.next(),
+                    )
                     .await;
                 match page {
                     Ok(Some(p)) => names.extend(
@@ -723,6 +906,7 @@ async fn key_facts(caller: &Caller, config: &aws_config::SdkConfig, values: &Val
                 .call(
                     "kms:GetKeyPolicy",
                     &key_arn,
+                    2,
                     kms.get_key_policy()
                         .key_id(&key_arn)
                         .policy_name("default")
@@ -745,6 +929,7 @@ async fn key_facts(caller: &Caller, config: &aws_config::SdkConfig, values: &Val
     }
 }
 
+#[derive(Clone)]
 struct RoleFacts {
     role: Fact<Option<RoleInfo>>,
     identity: Fact<Vec<NamedPolicy>>,
@@ -775,7 +960,12 @@ async fn role_facts(caller: &Caller, config: &aws_config::SdkConfig, values: &Va
     let arn_text = role_arn.to_string();
 
     let got = caller
-        .call("iam:GetRole", &name, iam.get_role().role_name(&name).send())
+        .call(
+            "iam:GetRole",
+            &name,
+            1,
+            iam.get_role().role_name(&name).send(),
+        )
         .await;
     let role = match got {
         Ok(out) => match out.role() {
@@ -818,7 +1008,7 @@ async fn role_facts(caller: &Caller, config: &aws_config::SdkConfig, values: &Va
         async {
             match &boundary_arn {
                 None => Fact::Known(None),
-                Some(arn) => managed_policy(caller, &iam, arn, "permissions boundary")
+                Some(arn) => managed_policy(caller, &iam, arn, "permissions boundary", 2)
                     .await
                     .map_some(),
             }
@@ -847,6 +1037,7 @@ async fn inline_policies(
     role_arn: &str,
 ) -> Fact<Vec<NamedPolicy>> {
     let mut names = Vec::new();
+    let mut list_depth = 1;
     let mut pages = iam
         .list_role_policies()
         .role_name(role)
@@ -854,9 +1045,15 @@ async fn inline_policies(
         .send();
     loop {
         match caller
-            .call("iam:ListRolePolicies", role, async {
-                pages.next().await.transpose()
-            })
+            .page(
+                "iam:ListRolePolicies",
+                role,
+                {
+                    list_depth += 1;
+                    list_depth
+                },
+                pages.next(),
+            )
             .await
         {
             Ok(Some(p)) => names.extend(p.policy_names().iter().cloned()),
@@ -864,11 +1061,13 @@ async fn inline_policies(
             Err(e) => return caller.failed(&e, "iam:ListRolePolicies", role_arn),
         }
     }
+    let list_depth: u32 = list_depth;
     let fetches = names.iter().map(|n| async move {
         match caller
             .call(
                 "iam:GetRolePolicy",
                 &format!("{role}/{n}"),
+                list_depth + 1,
                 iam.get_role_policy().role_name(role).policy_name(n).send(),
             )
             .await
@@ -887,6 +1086,7 @@ async fn attached_policies(
     role_arn: &str,
 ) -> Fact<Vec<NamedPolicy>> {
     let mut arns = Vec::new();
+    let mut list_depth = 1;
     let mut pages = iam
         .list_attached_role_policies()
         .role_name(role)
@@ -894,9 +1094,15 @@ async fn attached_policies(
         .send();
     loop {
         match caller
-            .call("iam:ListAttachedRolePolicies", role, async {
-                pages.next().await.transpose()
-            })
+            .page(
+                "iam:ListAttachedRolePolicies",
+                role,
+                {
+                    list_depth += 1;
+                    list_depth
+                },
+                pages.next(),
+            )
             .await
         {
             Ok(Some(p)) => arns.extend(
@@ -910,7 +1116,7 @@ async fn attached_policies(
     }
     let fetches = arns
         .iter()
-        .map(|arn| managed_policy(caller, iam, arn, "managed policy"));
+        .map(|arn| managed_policy(caller, iam, arn, "managed policy", list_depth + 1));
     collect_policies(join_all(fetches).await)
 }
 
@@ -920,11 +1126,13 @@ async fn managed_policy(
     iam: &aws_sdk_iam::Client,
     arn: &str,
     what: &str,
+    depth: u32,
 ) -> Fact<NamedPolicy> {
     let version = match caller
         .call(
             "iam:GetPolicy",
             arn,
+            depth,
             iam.get_policy().policy_arn(arn).send(),
         )
         .await
@@ -939,6 +1147,7 @@ async fn managed_policy(
         .call(
             "iam:GetPolicyVersion",
             arn,
+            depth + 1,
             iam.get_policy_version()
                 .policy_arn(arn)
                 .version_id(&version)

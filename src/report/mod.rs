@@ -55,7 +55,32 @@ pub struct Report {
     /// The attachment's verdict: the most serious check status.
     pub status: Status,
     pub summary: Summary,
+    /// Live mode: the AWS requests this attachment's checks made (facts shared with an
+    /// attachment checked earlier in the run are not fetched again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aws: Option<AwsUsage>,
     pub checks: Vec<CheckResult>,
+}
+
+/// What a live run asked AWS.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AwsUsage {
+    /// Requests sent.
+    pub requests: usize,
+    /// The longest chain of requests that had to wait on each other: the run's lower bound is
+    /// about this many round trips.
+    pub critical_path: u32,
+    pub calls: Vec<crate::facts::CallRecord>,
+}
+
+impl AwsUsage {
+    pub fn from_calls(calls: &[crate::facts::CallRecord]) -> Self {
+        AwsUsage {
+            requests: calls.len(),
+            critical_path: calls.iter().map(|c| c.depth).max().unwrap_or(0),
+            calls: calls.to_vec(),
+        }
+    }
 }
 
 /// Several attachments (a config file with several `[[attachment]]` tables).
@@ -66,6 +91,9 @@ pub struct FleetReport {
     pub status: Status,
     /// Counts over every check of every attachment.
     pub summary: Summary,
+    /// Live mode: AWS requests of the whole run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aws_requests: Option<usize>,
     pub reports: Vec<Report>,
 }
 
@@ -154,6 +182,7 @@ impl Report {
             attachment,
             status: overall(checks.iter().map(|c| &c.status)),
             summary,
+            aws: None,
             checks,
         }
     }
@@ -170,6 +199,10 @@ impl FleetReport {
             tool: TOOL,
             status: overall(reports.iter().map(|r| &r.status)),
             summary,
+            aws_requests: reports
+                .iter()
+                .map(|r| r.aws.as_ref().map(|a| a.requests))
+                .sum(),
             reports,
         }
     }
