@@ -880,22 +880,17 @@ async fn key_facts(caller: &Caller, config: &aws_config::SdkConfig, values: &Val
             let mut pages = kms.list_aliases().key_id(&key_uuid).into_paginator().send();
             loop {
                 let page = caller
-                    .page(
-                        "kms:ListAliases",
-                        &key_arn,
-                        {
-                            alias_depth += 1;
-                            alias_depth
-                        },
-                        pages.next(),
-                    )
+                    .page("kms:ListAliases", &key_arn, alias_depth + 1, pages.next())
                     .await;
                 match page {
-                    Ok(Some(p)) => names.extend(
-                        p.aliases()
-                            .iter()
-                            .filter_map(|a| a.alias_name().map(str::to_string)),
-                    ),
+                    Ok(Some(p)) => {
+                        alias_depth += 1;
+                        names.extend(
+                            p.aliases()
+                                .iter()
+                                .filter_map(|a| a.alias_name().map(str::to_string)),
+                        )
+                    }
                     Ok(None) => break Fact::Known(names),
                     Err(e) => break caller.failed(&e, "kms:ListAliases", "*"),
                 }
@@ -1045,18 +1040,13 @@ async fn inline_policies(
         .send();
     loop {
         match caller
-            .page(
-                "iam:ListRolePolicies",
-                role,
-                {
-                    list_depth += 1;
-                    list_depth
-                },
-                pages.next(),
-            )
+            .page("iam:ListRolePolicies", role, list_depth + 1, pages.next())
             .await
         {
-            Ok(Some(p)) => names.extend(p.policy_names().iter().cloned()),
+            Ok(Some(p)) => {
+                list_depth += 1;
+                names.extend(p.policy_names().iter().cloned())
+            }
             Ok(None) => break,
             Err(e) => return caller.failed(&e, "iam:ListRolePolicies", role_arn),
         }
@@ -1097,19 +1087,19 @@ async fn attached_policies(
             .page(
                 "iam:ListAttachedRolePolicies",
                 role,
-                {
-                    list_depth += 1;
-                    list_depth
-                },
+                list_depth + 1,
                 pages.next(),
             )
             .await
         {
-            Ok(Some(p)) => arns.extend(
-                p.attached_policies()
-                    .iter()
-                    .filter_map(|a| a.policy_arn().map(str::to_string)),
-            ),
+            Ok(Some(p)) => {
+                list_depth += 1;
+                arns.extend(
+                    p.attached_policies()
+                        .iter()
+                        .filter_map(|a| a.policy_arn().map(str::to_string)),
+                )
+            }
             Ok(None) => break,
             Err(e) => return caller.failed(&e, "iam:ListAttachedRolePolicies", role_arn),
         }

@@ -3,6 +3,7 @@
 
 mod check;
 mod explain;
+mod fleet;
 mod formats;
 mod generate;
 mod live;
