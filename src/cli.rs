@@ -162,6 +162,17 @@ pub struct CheckArgs {
     /// Skip these checks (comma-separated IDs).
     #[arg(long, value_delimiter = ',', value_name = "ID,...")]
     pub skip: Vec<String>,
+    /// Save everything gathered to FILE (a support bundle), to replay with --facts.
+    #[arg(long, value_name = "FILE")]
+    pub save_facts: Option<PathBuf>,
+    /// Judge the facts saved in FILE (by --save-facts) instead of gathering them; gives the
+    /// report of the run that saved them.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["config", "offline", "save_facts"])]
+    pub facts: Option<PathBuf>,
+    /// Replace account IDs, key IDs and external IDs with placeholders in every output
+    /// (reports and saved facts), consistently within the run.
+    #[arg(long)]
+    pub redact: bool,
     /// Also run the end-to-end write probe (writes and deletes a test object).
     #[arg(long)]
     pub probe: bool,

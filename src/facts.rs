@@ -4,12 +4,12 @@
 //! Each fact says how it was obtained, or why it is missing: not asked for in this mode
 //! (the check is `skip`) or asked and refused (the check is `error`, naming what to do).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::policy::NamedPolicy;
 
 /// A fact, or why it is not known.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "state", content = "value", rename_all = "snake_case")]
 pub enum Fact<T> {
     Known(T),
@@ -35,7 +35,7 @@ impl<T> Default for Fact<T> {
 }
 
 /// How the facts were obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     #[default]
@@ -53,7 +53,7 @@ impl Mode {
 }
 
 /// Everything the checks can be judged on.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Facts {
     pub mode: Mode,
     /// Who the tool runs as (`sts:GetCallerIdentity`).
@@ -90,7 +90,7 @@ pub struct Facts {
 }
 
 /// The identity the tool runs as.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CallerIdentity {
     pub account: String,
     pub arn: String,
@@ -99,7 +99,7 @@ pub struct CallerIdentity {
 }
 
 /// What HeadBucket said.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BucketHead {
     /// HTTP status: 200 exists and readable, 403 exists but refused, 404 no such bucket, 301
     /// exists in another region than the request's.
@@ -109,7 +109,7 @@ pub struct BucketHead {
 }
 
 /// A bucket's default encryption rule.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BucketEncryption {
     /// `aws:kms`, `aws:kms:dsse` or `AES256`.
     pub algorithm: String,
@@ -120,7 +120,7 @@ pub struct BucketEncryption {
 }
 
 /// Bucket-level Block Public Access settings.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PublicAccessBlock {
     pub block_public_acls: bool,
     pub ignore_public_acls: bool,
@@ -129,7 +129,7 @@ pub struct PublicAccessBlock {
 }
 
 /// What `kms:DescribeKey` says about the key.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct KeyMetadata {
     /// The key ARN (also when the key was looked up by alias).
     pub arn: String,
@@ -148,7 +148,7 @@ pub struct KeyMetadata {
 }
 
 /// What `iam:GetRole` says about the role.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RoleInfo {
     pub arn: String,
     pub role_id: String,
@@ -157,7 +157,7 @@ pub struct RoleInfo {
 }
 
 /// One AWS call and its outcome, for evidence and for counting calls.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CallRecord {
     /// `s3:HeadBucket`, `kms:DescribeKey`, ...
     pub operation: String,

@@ -9,6 +9,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod arn;
+pub mod bundle;
 pub mod catalog;
 pub mod checks;
 pub mod cli;
@@ -19,6 +20,7 @@ pub mod gather;
 pub mod generate;
 pub mod permissions;
 pub mod policy;
+pub mod redact;
 pub mod report;
 pub mod run;
 pub mod simulate;

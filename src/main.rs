@@ -8,18 +8,36 @@ use aoc_preflight::cli::{Cli, ColorChoice, Command, ReportFormat, SimulateFormat
 use aoc_preflight::error::{CommandError, UsageError};
 use aoc_preflight::report::{self, FleetReport};
 use aoc_preflight::{catalog, checks, run, simulate};
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // Where each --output stands among the --format flags decides which format it receives.
+    let positions = matches
+        .subcommand_matches("check")
+        .map(|m| OutputPositions {
+            formats: m
+                .indices_of("format")
+                .map(|i| i.collect())
+                .unwrap_or_default(),
+            outputs: m
+                .indices_of("output")
+                .map(|i| i.collect())
+                .unwrap_or_default(),
+        })
+        .unwrap_or_default();
     match cli.color {
         ColorChoice::Always => anstream::ColorChoice::Always.write_global(),
         ColorChoice::Never => anstream::ColorChoice::Never.write_global(),
         ColorChoice::Auto => {}
     }
-    match dispatch(cli.command) {
+    match dispatch(cli.command, &positions) {
         Ok(code) => ExitCode::from(code),
         Err(CommandError::Usage(e)) => {
             let _ = writeln!(io::stderr(), "aoc-preflight: error: {e}");
@@ -37,23 +55,46 @@ fn main() -> ExitCode {
     }
 }
 
-fn dispatch(command: Command) -> Result<u8, CommandError> {
+fn dispatch(command: Command, positions: &OutputPositions) -> Result<u8, CommandError> {
     match command {
         Command::Check(args) => {
             // A spinner only where a person watches: text to a terminal, not in CI.
             let progress = args.format.contains(&ReportFormat::Text)
                 && io::IsTerminal::is_terminal(&io::stderr())
                 && std::env::var_os("CI").is_none();
-            let reports = run::check(&args, progress)?;
-            let fleet = FleetReport::new(reports);
+            let run = run::check(&args, progress)?;
+            let fleet = FleetReport::new(run.reports);
             let code = report::exit_code(
                 &fleet.summary,
                 args.fail_on == aoc_preflight::cli::FailOn::Warn,
             );
-            let targets = output_targets(&args.format, &args.output)?;
-            for (format, path) in targets {
+            // One redaction map for every output of the run, so placeholders agree.
+            let mut redactor = args.redact.then(|| {
+                let mut r = aoc_preflight::redact::Redactor::new();
+                for id in run.bundle.external_ids(&run.accesses) {
+                    r.external_id(&id);
+                }
+                r
+            });
+            let mut redacted = |text: String| match redactor.as_mut() {
+                Some(r) => r.redact(&text),
+                None => text,
+            };
+            if let Some(path) = &args.save_facts {
+                std::fs::write(path, redacted(run.bundle.to_json())).map_err(|e| {
+                    UsageError(format!(
+                        "--save-facts: cannot write {}: {}",
+                        path.display(),
+                        aoc_preflight::error::io_reason(&e)
+                    ))
+                })?;
+            }
+            for (format, path) in output_targets(&args.format, &args.output, positions)? {
+                let mut rendered = Vec::new();
+                report::render(format, &fleet, &mut rendered)?;
+                let text = redacted(String::from_utf8_lossy(&rendered).into_owned());
                 let mut out = open_output(path)?;
-                report::render(format, &fleet, &mut out)?;
+                out.write_all(text.as_bytes())?;
                 out.flush()?;
             }
             Ok(code)
@@ -113,27 +154,54 @@ fn dispatch(command: Command) -> Result<u8, CommandError> {
     }
 }
 
-/// Pairs each --format with its --output (by position); at most one format may go to
-/// standard output.
+/// Command-line positions of the `--format` and `--output` values of `check`.
+#[derive(Default)]
+struct OutputPositions {
+    formats: Vec<usize>,
+    outputs: Vec<usize>,
+}
+
+/// Pairs each --output with the --format given before it (the first format when none is);
+/// a format left without an --output goes to standard output, and only one may.
 fn output_targets<'a>(
     formats: &[ReportFormat],
     outputs: &'a [std::path::PathBuf],
+    positions: &OutputPositions,
 ) -> Result<Vec<(ReportFormat, Option<&'a std::path::Path>)>, UsageError> {
-    if outputs.len() > formats.len() {
-        return Err(UsageError::new(
-            "more --output than --format: give one --format before each --output",
-        ));
+    let mut targets: Vec<(ReportFormat, Option<&std::path::Path>)> = Vec::new();
+    let mut used = vec![false; formats.len()];
+    for (i, path) in outputs.iter().enumerate() {
+        let at = positions.outputs.get(i).copied().unwrap_or(0);
+        let format_index = positions
+            .formats
+            .iter()
+            .rposition(|&f| f < at)
+            .unwrap_or(0)
+            .min(formats.len().saturating_sub(1));
+        if used.get(format_index).copied().unwrap_or(false) {
+            return Err(UsageError::new(
+                "two --output for one --format: give a --format before each --output",
+            ));
+        }
+        if let Some(u) = used.get_mut(format_index) {
+            *u = true;
+        }
+        let format = formats.get(format_index).copied().unwrap_or_default();
+        targets.push((format, Some(path.as_path())));
     }
-    if formats.len() > outputs.len() + 1 {
+    let to_stdout: Vec<ReportFormat> = formats
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| !**u)
+        .map(|(f, _)| *f)
+        .collect();
+    if to_stdout.len() > 1 {
         return Err(UsageError::new(
             "several --format go to standard output: give each but one its own --output FILE",
         ));
     }
-    Ok(formats
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (*f, outputs.get(i).map(|p| p.as_path())))
-        .collect())
+    targets.extend(to_stdout.into_iter().map(|f| (f, None)));
+    Ok(targets)
 }
 
 /// The attachment's values for scoping `permissions`, from whichever flags were given.

@@ -1,6 +1,7 @@
 //! Running the `check` command: resolve the attachments, gather the facts, judge every
 //! selected check, and build the report. Rendering and exit codes are the caller's.
 
+use crate::bundle::{Bundle, BundleEntry};
 use crate::catalog;
 use crate::checks::{self, Input, Values};
 use crate::cli::CheckArgs;
@@ -56,30 +57,86 @@ pub fn judge(
         .collect())
 }
 
-/// The reports of a `check` run, one per attachment. `progress` shows a spinner on stderr
-/// while AWS answers (the caller decides: a terminal, text format, not CI).
-pub fn check(args: &CheckArgs, progress: bool) -> Result<Vec<Report>, UsageError> {
+/// What a `check` run produced: one report per attachment, and the facts they were judged on
+/// (for `--save-facts`).
+pub struct CheckRun {
+    pub reports: Vec<Report>,
+    pub bundle: Bundle,
+    /// The credentials each attachment was read with (for `--redact`: audit-role external IDs).
+    pub accesses: Vec<crate::gather::live::Access>,
+}
+
+/// Runs `check`. `progress` shows a progress bar on stderr while AWS answers (the caller
+/// decides: a terminal, text format, not CI).
+pub fn check(args: &CheckArgs, progress: bool) -> Result<CheckRun, UsageError> {
     validate_selection(&args.only, &args.skip)?;
     if args.probe {
         return Err(UsageError::new(
             "--probe (the end-to-end write probe) is not available in this version; the checks are read-only",
         ));
     }
+    if let Some(path) = &args.facts {
+        // A replay judges the saved facts exactly as the run that saved them did.
+        let bundle = Bundle::load(path)?;
+        return judge_all(bundle, Vec::new(), args);
+    }
     let inputs = spec::resolve(args)?;
-    let mut reports = Vec::with_capacity(inputs.len());
-    if args.offline {
-        for input in inputs {
-            let facts = gather::offline(&input.documents)?;
-            let results = judge(&input.attachment, &facts, &args.only, &args.skip)?;
-            reports.push(Report::new(facts.mode.as_str(), input.attachment, results));
+    let accesses: Vec<_> = inputs.iter().map(|i| i.access.clone()).collect();
+    let facts = if args.offline {
+        inputs
+            .iter()
+            .map(|i| gather::offline(&i.documents))
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        if let Some(flag) = offline_only_flag(args, &inputs) {
+            return Err(UsageError(format!(
+                "{flag} is for offline mode (live mode reads the documents from AWS); add --offline"
+            )));
         }
-        return Ok(reports);
+        gather_live(args, &inputs, progress)?
+    };
+    let entries = inputs
+        .into_iter()
+        .zip(facts)
+        .map(|(input, facts)| BundleEntry {
+            aoc_trust_policy: input.attachment.aoc_trust.policy.clone(),
+            attachment: input.attachment,
+            facts,
+        })
+        .collect();
+    judge_all(Bundle::new(entries), accesses, args)
+}
+
+/// Judges every attachment of a bundle into its report.
+fn judge_all(
+    bundle: Bundle,
+    accesses: Vec<crate::gather::live::Access>,
+    args: &CheckArgs,
+) -> Result<CheckRun, UsageError> {
+    let mut reports = Vec::with_capacity(bundle.entries.len());
+    for entry in &bundle.entries {
+        let mut attachment = entry.attachment.clone();
+        attachment.aoc_trust.policy = entry.aoc_trust_policy.clone();
+        let results = judge(&attachment, &entry.facts, &args.only, &args.skip)?;
+        let mut report = Report::new(entry.facts.mode.as_str(), attachment, results);
+        if entry.facts.mode == crate::facts::Mode::Live {
+            report.aws = Some(crate::report::AwsUsage::from_calls(&entry.facts.calls));
+        }
+        reports.push(report);
     }
-    if let Some(flag) = offline_only_flag(args, &inputs) {
-        return Err(UsageError(format!(
-            "{flag} is for offline mode (live mode reads the documents from AWS); add --offline"
-        )));
-    }
+    Ok(CheckRun {
+        reports,
+        bundle,
+        accesses,
+    })
+}
+
+/// Live facts for every attachment, `--jobs` at a time, facts they share fetched once.
+fn gather_live(
+    args: &CheckArgs,
+    inputs: &[spec::AttachmentInput],
+    progress: bool,
+) -> Result<Vec<Facts>, UsageError> {
     let options = LiveOptions {
         profile: args.profile.clone(),
         endpoint_url: args.endpoint_url.clone(),
@@ -91,7 +148,6 @@ pub fn check(args: &CheckArgs, progress: bool) -> Result<Vec<Report>, UsageError
         .map_err(|e| UsageError(format!("cannot start the async runtime: {e}")))?;
     let session = LiveSession::new(options);
     let bar = progress.then(|| spinner(inputs.len()));
-    // Attachments are checked `--jobs` at a time; facts they share are fetched once.
     let gathered: Vec<(usize, Facts)> = runtime.block_on(async {
         stream::iter(inputs.iter().enumerate())
             .map(|(i, input)| {
@@ -115,18 +171,11 @@ pub fn check(args: &CheckArgs, progress: bool) -> Result<Vec<Report>, UsageError
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let mut by_index: Vec<Option<Facts>> = vec![None; inputs.len()];
+    let mut by_index: Vec<Facts> = vec![Facts::default(); inputs.len()];
     for (i, facts) in gathered {
-        by_index[i] = Some(facts);
+        by_index[i] = facts;
     }
-    for (input, facts) in inputs.into_iter().zip(by_index) {
-        let facts = facts.unwrap_or_default();
-        let results = judge(&input.attachment, &facts, &args.only, &args.skip)?;
-        let mut report = Report::new(facts.mode.as_str(), input.attachment, results);
-        report.aws = Some(crate::report::AwsUsage::from_calls(&facts.calls));
-        reports.push(report);
-    }
-    Ok(reports)
+    Ok(by_index)
 }
 
 /// A document flag given without `--offline`: live mode would ignore it, silently judging

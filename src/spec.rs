@@ -16,10 +16,10 @@ use crate::error::{UsageError, load_policy, read_input};
 use crate::policy::NamedPolicy;
 
 /// One attachment as the admin entered it. Values are kept as written, unvalidated.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Attachment {
     /// A name for the attachment (from the config file), used in fleet reports.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub region: String,
     pub bucket: String,
@@ -28,20 +28,20 @@ pub struct Attachment {
     pub kms_key: String,
     pub role_arn: String,
     /// What AoC expects the role's trust policy to allow.
-    #[serde(skip_serializing_if = "AocTrust::is_empty")]
+    #[serde(default, skip_serializing_if = "AocTrust::is_empty")]
     pub aoc_trust: AocTrust,
 }
 
 /// AoC's side of the trust relationship: the JSON copied from the AoC page, and/or the
 /// external ID and principal. Explicit values win over those read from the JSON.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AocTrust {
     /// The trust policy JSON pasted from AoC, if given.
     #[serde(skip)]
     pub policy: Option<NamedPolicy>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aoc_principal: Option<String>,
 }
 

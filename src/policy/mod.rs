@@ -20,14 +20,14 @@ pub mod parse;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use eval::{PolicySet, evaluate, evaluate_policy};
 pub use parse::{PolicyParseError, parse_policy};
 
 /// A parsed policy document. Statements keep their position in the document so evidence can
 /// say "statement 2 (Sid `DenyOtherKeys`)".
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PolicyDocument {
     pub version: Option<String>,
     pub id: Option<String>,
@@ -36,20 +36,20 @@ pub struct PolicyDocument {
 
 /// A policy with the label that names it in evidence (a file path, `inline policy X`,
 /// `managed policy arn:...`, `key policy`, ...).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NamedPolicy {
     pub label: String,
     pub document: PolicyDocument,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Effect {
     Allow,
     Deny,
 }
 
 /// One statement. Single strings and arrays in the JSON both become `Vec<String>`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Statement {
     /// Zero-based position in the document's `Statement` array (0 for a single object).
     pub index: usize,
@@ -65,13 +65,13 @@ pub struct Statement {
     pub conditions: Vec<Condition>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum PrincipalSpec {
     Principal(Principals),
     NotPrincipal(Principals),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Principals {
     /// `"Principal": "*"`: anyone, including anonymous callers.
     Any,
@@ -80,20 +80,20 @@ pub enum Principals {
     Map(BTreeMap<String, Vec<String>>),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ActionSpec {
     Action(Vec<String>),
     NotAction(Vec<String>),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ResourceSpec {
     Resource(Vec<String>),
     NotResource(Vec<String>),
 }
 
 /// One `operator: { key: values }` entry of a `Condition` block.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Condition {
     /// As written, e.g. `ForAnyValue:StringLikeIfExists`.
     pub operator: String,
