@@ -162,8 +162,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
                     .var("action", action)
                     .var("resource", &resource)
                     .evidence(format!(
-                        "no statement allows {action} on {resource} ({})",
-                        ev.explanation
+                        "no statement of the role's policies allows {action} on {resource}"
                     )),
             );
         }

@@ -145,8 +145,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             .var("action", &action)
             .var("resource", &resource)
             .evidence(format!(
-                "no statement allows {action} on {resource} ({})",
-                ev.explanation
+                "no statement of the role's policies allows {action} on {resource}"
             ));
         for (p, st) in allows_of_action(identity.iter(), &action) {
             f = f.evidence(format!(
@@ -169,15 +168,21 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     }
 
     for t in &typos {
-        findings.push(
-            Finding::warn("misspelled-action")
-                .var("written", &t.written)
-                .var("meant", &t.meant)
-                .evidence(format!(
-                    "{} lists `{}`; the action is `{}`",
-                    t.statement, t.written, t.meant
-                )),
-        );
+        let mut f = Finding::warn("misspelled-action")
+            .var("written", &t.written)
+            .var("meant", &t.meant);
+        // Where the missing action's evidence already shows the typo, once is enough.
+        if !missing
+            .values()
+            .flatten()
+            .any(|a| a.eq_ignore_ascii_case(&t.meant))
+        {
+            f = f.evidence(format!(
+                "{} lists `{}`; the action is `{}`",
+                t.statement, t.written, t.meant
+            ));
+        }
+        findings.push(f);
     }
 
     if !missing.is_empty() {
