@@ -8,6 +8,8 @@ mod fleet;
 mod formats;
 mod generate;
 mod live;
+mod properties;
 mod remediation;
+mod safety;
 mod simulate;
 mod support;
