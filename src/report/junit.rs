@@ -1,13 +1,204 @@
-//! The junit sink. JUnit XML: one testsuite per attachment, one testcase per check. (Stub: to be written.)
+//! The JUnit sink (`--format junit`), for CI systems that show test results: one
+//! `<testsuite>` per attachment, one `<testcase>` per check, named by the check ID.
+//!
+//! It owns only the mapping of check statuses onto JUnit's vocabulary; the XML itself is
+//! written by `quick-junit`, which escapes text and strips characters XML cannot hold.
+//! JUnit has no "warning": a `warn` check is a passing test case whose `<system-out>` says
+//! it warned, so a pipeline gated on test failures behaves like `--fail-on fail`.
 
 use std::io::{self, Write};
 
-use super::FleetReport;
+use quick_junit::{NonSuccessKind, Property, Report as JunitReport, TestCase, TestCaseStatus};
+use quick_junit::{TestSuite, XmlString};
 
+use super::{CheckResult, FleetReport, Report};
+use crate::checks::Status;
+
+/// The whole run as one `<testsuites>` document, with a final newline.
 pub fn write_fleet(out: &mut dyn Write, fleet: &FleetReport) -> io::Result<()> {
-    let _ = (out, fleet);
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "--format junit is not available yet",
-    ))
+    let mut junit = JunitReport::new(fleet.tool.name);
+    for (index, report) in fleet.reports.iter().enumerate() {
+        junit.add_test_suite(suite(report, index));
+    }
+    // Serialized into memory first so that an I/O error on `out` reaches the caller as
+    // itself (a closed pipe stays `BrokenPipe`), not wrapped in quick-junit's error type.
+    let xml = junit.to_string().map_err(io::Error::other)?;
+    out.write_all(xml.as_bytes())?;
+    if !xml.ends_with('\n') {
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// The name a CI system shows for an attachment: its name from the config file, else its
+/// bucket, else its place in the run (a malformed attachment may have neither).
+pub(crate) fn attachment_label(report: &Report, index: usize) -> String {
+    let a = &report.attachment;
+    match (&a.name, a.bucket.trim()) {
+        (Some(name), _) if !name.trim().is_empty() => name.clone(),
+        (_, bucket) if !bucket.is_empty() => bucket.to_string(),
+        _ => format!("attachment-{}", index + 1),
+    }
+}
+
+fn suite(report: &Report, index: usize) -> TestSuite {
+    let label = attachment_label(report, index);
+    let mut suite = TestSuite::new(label.as_str());
+    let a = &report.attachment;
+    // Properties let a CI viewer show which bucket, key and role a suite is about without
+    // opening the JSON report.
+    suite.add_properties([
+        Property::new("mode", report.mode),
+        Property::new("status", report.status.as_str()),
+        Property::new("region", a.region.as_str()),
+        Property::new("bucket", a.bucket.as_str()),
+        Property::new("path", a.path.as_str()),
+        Property::new("kms_key", a.kms_key.as_str()),
+        Property::new("role_arn", a.role_arn.as_str()),
+    ]);
+    let classname = format!("{}.{label}", report.tool.name);
+    for check in &report.checks {
+        suite.add_test_case(case(check, &classname));
+    }
+    suite
+}
+
+fn case(check: &CheckResult, classname: &str) -> TestCase {
+    let status = match check.status {
+        Status::Pass | Status::Warn => TestCaseStatus::success(),
+        Status::Fail => non_success(NonSuccessKind::Failure, check),
+        Status::Error => non_success(NonSuccessKind::Error, check),
+        Status::Skip => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_message(check.summary.as_str());
+            s
+        }
+    };
+    let mut case = TestCase::new(check.id.as_str(), status);
+    case.set_classname(classname);
+    if check.status == Status::Warn {
+        let mut text = format!(
+            "WARNING (JUnit has no warning status; reported as passed): {}\n",
+            check.summary
+        );
+        text.push_str(&details(check));
+        case.set_system_out(XmlString::new(text));
+    }
+    case
+}
+
+/// `<failure>` or `<error>`: the summary as the message (what a CI list shows), the evidence
+/// and the fix as the text (what it shows when the case is opened).
+fn non_success(kind: NonSuccessKind, check: &CheckResult) -> TestCaseStatus {
+    let mut s = TestCaseStatus::non_success(kind);
+    s.set_message(check.summary.as_str());
+    s.set_type(check.status.as_str());
+    s.set_description(details(check));
+    s
+}
+
+/// Title, evidence, fix and the first doc link, as plain text.
+fn details(check: &CheckResult) -> String {
+    let mut text = format!("{}\n", check.title);
+    if !check.evidence.is_empty() {
+        text.push_str("\nEvidence:\n");
+        for e in &check.evidence {
+            text.push_str(&format!("  - {e}\n"));
+        }
+    }
+    if let Some(fix) = &check.remediation {
+        text.push_str("\nFix:\n");
+        for line in fix.lines() {
+            if line.is_empty() {
+                text.push('\n');
+            } else {
+                text.push_str(&format!("  {line}\n"));
+            }
+        }
+    }
+    if let Some(doc) = check.docs.first() {
+        text.push_str(&format!("\nDocs: {doc}\n"));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{FindingResult, Report};
+    use crate::spec::Attachment;
+
+    fn check(id: &str, status: Status) -> CheckResult {
+        CheckResult {
+            id: id.to_string(),
+            title: format!("title of {id}"),
+            status,
+            summary: format!("{id} is {} <&>", status.as_str()),
+            evidence: vec!["evidence \"quoted\"".to_string()],
+            remediation: Some("do this\n\n  aws iam put-role-policy".to_string()),
+            docs: vec!["https://example.com/doc".to_string()],
+            fixes: Vec::new(),
+            findings: vec![FindingResult {
+                status,
+                reason: "r".to_string(),
+                summary: String::new(),
+                evidence: Vec::new(),
+            }],
+        }
+    }
+
+    fn render(fleet: &FleetReport) -> String {
+        let mut out = Vec::new();
+        write_fleet(&mut out, fleet).expect("renders");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn statuses_map_onto_junit_elements() {
+        let attachment = Attachment {
+            name: Some("one".to_string()),
+            bucket: "b".to_string(),
+            ..Default::default()
+        };
+        let checks = vec![
+            check("a.pass", Status::Pass),
+            check("a.warn", Status::Warn),
+            check("a.fail", Status::Fail),
+            check("a.skip", Status::Skip),
+            check("a.error", Status::Error),
+        ];
+        let fleet = FleetReport::new(vec![Report::new("offline", attachment, checks)]);
+        let xml = render(&fleet);
+        let suite_tag = xml
+            .lines()
+            .find(|l| l.contains("<testsuite "))
+            .unwrap_or_default();
+        for attr in [
+            r#"name="one""#,
+            r#"tests="5""#,
+            r#"failures="1""#,
+            r#"errors="1""#,
+            r#"skipped="1""#,
+        ] {
+            assert!(suite_tag.contains(attr), "{attr} in {suite_tag}");
+        }
+        assert!(xml.contains(r#"classname="aoc-preflight.one""#), "{xml}");
+        assert!(
+            xml.contains(r#"<failure message="a.fail is fail &lt;&amp;&gt;" type="fail">"#),
+            "{xml}"
+        );
+        assert!(xml.contains(r#"<error message="a.error is error"#), "{xml}");
+        assert!(xml.contains(r#"<skipped message="a.skip is skip"#), "{xml}");
+        assert!(
+            xml.contains("WARNING (JUnit has no warning status"),
+            "{xml}"
+        );
+        assert!(xml.ends_with('\n'));
+    }
+
+    #[test]
+    fn an_attachment_without_name_or_bucket_is_named_by_its_place() {
+        let r = Report::new("offline", Attachment::default(), Vec::new());
+        assert_eq!(attachment_label(&r, 2), "attachment-3");
+    }
 }
