@@ -1,13 +1,399 @@
-//! The sarif sink. SARIF 2.1.0: one rule per check ID, one result per check that is not a pass. (Stub: to be written.)
+//! The SARIF sink (`--format sarif`): SARIF 2.1.0 as GitHub code scanning accepts it, so a
+//! workflow can upload the run with `github/codeql-action/upload-sarif` and see each
+//! problem as an alert.
+//!
+//! It owns the mapping onto SARIF: one run, one rule per check ID (title, description and
+//! doc links from the catalog, `checks/*.toml`), one result per check that needs attention.
+//! `fail` is level `error`, `warn` is `warning`, and `error` (could not be determined) is
+//! `note`. A `pass` or `skip` produces no result: GitHub turns every result it receives into
+//! an alert whatever its `kind`, and it closes an alert when a later analysis no longer
+//! reports it, so leaving passes out is what makes a fixed problem disappear.
+//!
+//! GitHub needs a location in a file for each result. The report model does not carry the
+//! file a finding came from, so each result points at a stable pseudo path,
+//! `aoc-preflight/<attachment>/<check-id>`, line 1: a relative URI, the same on every run,
+//! which is what GitHub's fingerprinting needs. `partialFingerprints` are our own hash of
+//! attachment, check and reasons, so GitHub does not try to hash lines of a file that does
+//! not exist, and a problem keeps its alert across runs.
 
+use std::collections::BTreeSet;
 use std::io::{self, Write};
 
-use super::FleetReport;
+use serde_json::{Value, json};
 
+use super::junit::attachment_label;
+use super::{CheckResult, FleetReport};
+use crate::checks::Status;
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// The key of our fingerprint in `partialFingerprints`; bump the suffix if its inputs change,
+/// so GitHub does not match old alerts against differently computed values.
+const FINGERPRINT_KEY: &str = "aocPreflight/v1";
+
+/// The run as one SARIF log, pretty-printed, with a final newline.
 pub fn write_fleet(out: &mut dyn Write, fleet: &FleetReport) -> io::Result<()> {
-    let _ = (out, fleet);
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "--format sarif is not available yet",
-    ))
+    serde_json::to_writer_pretty(&mut *out, &log(fleet))?;
+    writeln!(out)
+}
+
+/// The SARIF log as a JSON value.
+pub fn log(fleet: &FleetReport) -> Value {
+    // One rule per check ID in the order the checks ran; results refer to them by index.
+    let mut rule_ids: Vec<&str> = Vec::new();
+    for report in &fleet.reports {
+        for check in &report.checks {
+            if !rule_ids.contains(&check.id.as_str()) {
+                rule_ids.push(&check.id);
+            }
+        }
+    }
+    let rules: Vec<Value> = rule_ids
+        .iter()
+        .map(|id| {
+            let title = fleet
+                .reports
+                .iter()
+                .flat_map(|r| &r.checks)
+                .find(|c| c.id == *id)
+                .map(|c| c.title.as_str())
+                .unwrap_or(id);
+            rule(id, title)
+        })
+        .collect();
+
+    let mut results = Vec::new();
+    for (index, report) in fleet.reports.iter().enumerate() {
+        let label = attachment_label(report, index);
+        for check in &report.checks {
+            let Some(level) = level(check.status) else {
+                continue;
+            };
+            let rule_index = rule_ids.iter().position(|id| *id == check.id);
+            results.push(result(check, &label, level, rule_index));
+        }
+    }
+
+    let mut driver = json!({
+        "name": fleet.tool.name,
+        "version": fleet.tool.version,
+        "semanticVersion": fleet.tool.version,
+        "rules": rules,
+    });
+    // SARIF wants an absolute URI here; the crate's `repository` is one when it is set, and
+    // a made-up address would be worse than none.
+    let repository = env!("CARGO_PKG_REPOSITORY");
+    if !repository.is_empty() {
+        driver["informationUri"] = json!(repository);
+    }
+    json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": driver },
+            "results": results,
+            "properties": {
+                "status": fleet.status.as_str(),
+                "summary": fleet.summary,
+            },
+        }],
+    })
+}
+
+/// The SARIF level of a check that needs attention; `None` for a pass or a skip.
+fn level(status: Status) -> Option<&'static str> {
+    match status {
+        Status::Fail => Some("error"),
+        Status::Warn => Some("warning"),
+        Status::Error => Some("note"),
+        Status::Pass | Status::Skip => None,
+    }
+}
+
+/// A rule from the catalog; from the report's title alone if the catalog has no such check.
+fn rule(id: &str, report_title: &str) -> Value {
+    let meta = crate::catalog::get().ok().and_then(|c| c.meta(id));
+    let title = meta.map(|m| m.title.as_str()).unwrap_or(report_title);
+    let description = meta
+        .map(|m| unwrap_lines(&m.description))
+        .unwrap_or_else(|| title.to_string());
+    let docs: &[String] = meta.map(|m| m.docs.as_slice()).unwrap_or(&[]);
+    let mut help_text = description.clone();
+    let mut help_markdown = description.clone();
+    if !docs.is_empty() {
+        help_text.push_str("\n\nDocumentation:");
+        help_markdown.push_str("\n\n**Documentation**\n");
+        for doc in docs {
+            help_text.push_str(&format!("\n- {doc}"));
+            help_markdown.push_str(&format!("\n- <{doc}>"));
+        }
+    }
+    let area = id.split('.').next().unwrap_or(id);
+    let mut rule = json!({
+        "id": id,
+        "shortDescription": { "text": title },
+        "fullDescription": { "text": description },
+        "help": { "text": help_text, "markdown": help_markdown },
+        "properties": { "tags": ["aoc-preflight", area] },
+    });
+    if let Some(doc) = docs.first() {
+        rule["helpUri"] = json!(doc);
+    }
+    rule
+}
+
+fn result(check: &CheckResult, label: &str, level: &str, rule_index: Option<usize>) -> Value {
+    let uri = format!(
+        "aoc-preflight/{}/{}",
+        uri_segment(label),
+        uri_segment(&check.id)
+    );
+    let reasons = reasons(check);
+    let mut result = json!({
+        "ruleId": check.id,
+        "level": level,
+        "message": { "text": message(check, label) },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": { "uri": uri },
+                "region": { "startLine": 1 },
+            },
+            "logicalLocations": [{
+                "name": label,
+                "fullyQualifiedName": format!("{label}/{}", check.id),
+                "kind": "resource",
+            }],
+        }],
+        "partialFingerprints": {
+            FINGERPRINT_KEY: fingerprint(label, &check.id, &reasons),
+        },
+        "properties": {
+            "attachment": label,
+            "status": check.status.as_str(),
+            "reasons": reasons,
+        },
+    });
+    if let Some(i) = rule_index {
+        result["ruleIndex"] = json!(i);
+    }
+    result
+}
+
+/// What the alert says: which attachment, the summary, then the evidence and the fix, as
+/// plain text (GitHub shows `message.text`).
+fn message(check: &CheckResult, label: &str) -> String {
+    let summary = if check.status == Status::Error
+        && !check
+            .summary
+            .to_ascii_lowercase()
+            .starts_with("could not be determined")
+    {
+        format!("Could not be determined: {}", check.summary)
+    } else {
+        check.summary.clone()
+    };
+    let mut text = format!("[{label}] {summary}");
+    if !check.evidence.is_empty() {
+        text.push_str("\n\nEvidence:");
+        for e in &check.evidence {
+            text.push_str(&format!("\n- {e}"));
+        }
+    }
+    if let Some(fix) = &check.remediation {
+        text.push_str("\n\nFix:\n");
+        text.push_str(fix);
+    }
+    text
+}
+
+/// The stable reason keys behind the check's status (not their text, which carries values
+/// that may change from run to run, such as a timeout's message).
+fn reasons(check: &CheckResult) -> Vec<String> {
+    let set: BTreeSet<&str> = check
+        .findings
+        .iter()
+        .filter(|f| f.status == check.status)
+        .map(|f| f.reason.as_str())
+        .collect();
+    set.into_iter().map(str::to_string).collect()
+}
+
+/// FNV-1a (64 bits) over attachment, check and reasons: stable across runs, platforms and
+/// Rust versions, which `std`'s hasher does not promise.
+fn fingerprint(label: &str, id: &str, reasons: &[String]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for b in bytes {
+            hash ^= u64::from(*b);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        // A separator that cannot occur in the text, so ("ab","c") and ("a","bc") differ.
+        hash ^= 0xff;
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    };
+    feed(label.as_bytes());
+    feed(id.as_bytes());
+    for r in reasons {
+        feed(r.as_bytes());
+    }
+    format!("{hash:016x}")
+}
+
+/// A path segment that is a valid relative URI whatever the attachment is called: letters,
+/// digits, `.`, `-` and `_` stay, anything else becomes `-`.
+fn uri_segment(s: &str) -> String {
+    let segment: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    // `.` and `..` would be resolved away as path steps.
+    if segment.chars().all(|c| c == '.') {
+        segment.replace('.', "-")
+    } else {
+        segment
+    }
+}
+
+/// The catalog's descriptions are wrapped for reading in TOML; GitHub shows them as flowing
+/// text, so single line breaks become spaces and blank lines stay paragraph breaks.
+fn unwrap_lines(text: &str) -> String {
+    text.trim()
+        .split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{FindingResult, Report};
+    use crate::spec::Attachment;
+
+    fn check(id: &str, status: Status, reason: &str) -> CheckResult {
+        CheckResult {
+            id: id.to_string(),
+            title: format!("title of {id}"),
+            status,
+            summary: format!("{id} summary"),
+            evidence: vec!["e1".to_string()],
+            remediation: None,
+            docs: Vec::new(),
+            fixes: Vec::new(),
+            findings: vec![FindingResult {
+                status,
+                reason: reason.to_string(),
+                summary: String::new(),
+                evidence: Vec::new(),
+            }],
+        }
+    }
+
+    fn fleet(checks: Vec<CheckResult>) -> FleetReport {
+        let attachment = Attachment {
+            name: Some("my bucket/../x".to_string()),
+            ..Default::default()
+        };
+        FleetReport::new(vec![Report::new("offline", attachment, checks)])
+    }
+
+    #[test]
+    fn only_checks_needing_attention_become_results_with_their_levels() {
+        let log = log(&fleet(vec![
+            check("role.trust", Status::Pass, "ok"),
+            check("role.s3-access", Status::Fail, "missing-action"),
+            check("kms.key", Status::Warn, "aws-managed"),
+            check("kms.alias", Status::Skip, "not-applicable"),
+            check("role.exists", Status::Error, "timeout"),
+        ]));
+        let run = &log["runs"][0];
+        assert_eq!(
+            run["tool"]["driver"]["rules"].as_array().map(Vec::len),
+            Some(5)
+        );
+        let results = run["results"].as_array().cloned().unwrap_or_default();
+        let levels: Vec<(&str, &str)> = results
+            .iter()
+            .map(|r| {
+                (
+                    r["ruleId"].as_str().unwrap_or(""),
+                    r["level"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(
+            levels,
+            [
+                ("role.s3-access", "error"),
+                ("kms.key", "warning"),
+                ("role.exists", "note")
+            ]
+        );
+        let error = &results[2];
+        assert!(
+            error["message"]["text"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("[my bucket/../x] Could not be determined: role.exists summary"),
+            "{error}"
+        );
+        assert_eq!(
+            error["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "aoc-preflight/my-bucket-..-x/role.exists"
+        );
+        // ruleIndex points at the rule with the same ID.
+        for r in &results {
+            let i = r["ruleIndex"].as_u64().unwrap_or(u64::MAX) as usize;
+            assert_eq!(run["tool"]["driver"]["rules"][i]["id"], r["ruleId"]);
+        }
+    }
+
+    #[test]
+    fn rules_carry_the_catalog_text() {
+        let log = log(&fleet(vec![check("role.trust", Status::Fail, "x")]));
+        let rule = &log["runs"][0]["tool"]["driver"]["rules"][0];
+        assert_eq!(
+            rule["shortDescription"]["text"],
+            "The role trusts AoC's principal with AoC's external ID"
+        );
+        let full = rule["fullDescription"]["text"].as_str().unwrap_or("");
+        assert!(
+            full.starts_with("Compares the role's trust policy"),
+            "{full}"
+        );
+        assert!(!full.contains('\n'), "unwrapped: {full}");
+        assert_eq!(
+            rule["helpUri"],
+            "https://www.ibm.com/docs/SS5W4X/dita/content/aws_kms_encrypted_bucket.html"
+        );
+        assert!(
+            rule["help"]["markdown"]
+                .as_str()
+                .unwrap_or("")
+                .contains("**Documentation**")
+        );
+    }
+
+    #[test]
+    fn fingerprints_are_stable_and_tell_problems_apart() {
+        let a = fingerprint("att", "role.trust", &["x".to_string()]);
+        assert_eq!(a, fingerprint("att", "role.trust", &["x".to_string()]));
+        assert_ne!(a, fingerprint("att", "role.trust", &["y".to_string()]));
+        assert_ne!(a, fingerprint("at", "trole.trust", &["x".to_string()]));
+        // Pinned: a different hash would close every alert on GitHub and open it again.
+        assert_eq!(a, "0f00068edf5c55c3");
+    }
+
+    #[test]
+    fn uri_segments_are_safe() {
+        assert_eq!(uri_segment("broken-sample"), "broken-sample");
+        assert_eq!(uri_segment("a b/c?d"), "a-b-c-d");
+        assert_eq!(uri_segment(".."), "--");
+    }
 }
