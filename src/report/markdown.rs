@@ -1,13 +1,668 @@
-//! The markdown sink. Markdown: a status table first, evidence and remediation in <details>. (Stub: to be written.)
+//! The Markdown sink (`--format markdown`), for a pull-request comment or a GitHub Actions
+//! step summary: a status table first, then one `<details>` block per check that needs
+//! attention, with its evidence and its fix (policies and commands in fenced code blocks).
+//!
+//! It owns the Markdown layout and its escaping (report text is free text: a `|` would split
+//! a table cell, a `*` or `<` would turn into emphasis or HTML), and the one piece of I/O
+//! GitHub's step summary needs: [`append_step_summary`], which appends to the file named by
+//! `$GITHUB_STEP_SUMMARY`, capped below GitHub's 1 MiB limit.
 
 use std::io::{self, Write};
+use std::path::Path;
 
-use super::FleetReport;
+use super::junit::attachment_label;
+use super::{CheckResult, FleetReport, Report, Summary};
+use crate::checks::Status;
 
+/// One attachment alone, or an overall table and one section per attachment.
 pub fn write_fleet(out: &mut dyn Write, fleet: &FleetReport) -> io::Result<()> {
-    let _ = (out, fleet);
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "--format markdown is not available yet",
-    ))
+    out.write_all(render(fleet).as_bytes())
+}
+
+/// The Markdown of the run as a string (the step summary needs its length before writing).
+pub fn render(fleet: &FleetReport) -> String {
+    let mut md = String::new();
+    match fleet.reports.as_slice() {
+        [one] => {
+            md.push_str(&format!(
+                "## {} {} {}: `{}`\n\n",
+                icon(one.status),
+                one.tool.name,
+                one.tool.version,
+                code_text(&attachment_label(one, 0)),
+            ));
+            report_body(&mut md, one);
+        }
+        reports => {
+            md.push_str(&format!(
+                "## {} {} {}: {} attachments\n\n",
+                icon(fleet.status),
+                fleet.tool.name,
+                fleet.tool.version,
+                reports.len(),
+            ));
+            md.push_str(&format!("{}\n\n", summary_line(&fleet.summary)));
+            md.push_str(
+                "| Attachment | Status | Failed | Not determined | Warnings | Passed | Skipped |\n",
+            );
+            md.push_str("|---|---|---:|---:|---:|---:|---:|\n");
+            for (i, r) in reports.iter().enumerate() {
+                let s = &r.summary;
+                md.push_str(&format!(
+                    "| `{}` | {} | {} | {} | {} | {} | {} |\n",
+                    cell_code(&attachment_label(r, i)),
+                    badge(r.status),
+                    s.fail,
+                    s.error,
+                    s.warn,
+                    s.pass,
+                    s.skip,
+                ));
+            }
+            for (i, r) in reports.iter().enumerate() {
+                md.push_str(&format!(
+                    "\n### {} `{}`\n\n",
+                    icon(r.status),
+                    code_text(&attachment_label(r, i))
+                ));
+                report_body(&mut md, r);
+            }
+        }
+    }
+    md
+}
+
+/// What was checked, the counts, the table, then the details.
+fn report_body(md: &mut String, report: &Report) {
+    let a = &report.attachment;
+    md.push_str(&format!(
+        "{} check of bucket {} (path {}, region {}), key {}, role {}.  \n{}\n\n",
+        capitalized(report.mode),
+        value(&a.bucket),
+        value(&a.path),
+        value(&a.region),
+        value(&a.kms_key),
+        value(&a.role_arn),
+        summary_line(&report.summary),
+    ));
+    md.push_str("| Check | Status | Summary |\n|---|---|---|\n");
+    for c in &report.checks {
+        md.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            cell_code(&c.id),
+            badge(c.status),
+            cell(&c.summary)
+        ));
+    }
+    for c in report.checks.iter().filter(|c| wants_details(c)) {
+        md.push('\n');
+        details(md, c);
+    }
+}
+
+/// Every check that is not a pass gets details, except a skip with nothing more to say than
+/// its summary, which the table already shows (most skips are "live mode only").
+fn wants_details(c: &CheckResult) -> bool {
+    match c.status {
+        Status::Pass => false,
+        Status::Skip => !c.evidence.is_empty() || c.remediation.is_some(),
+        Status::Warn | Status::Fail | Status::Error => true,
+    }
+}
+
+fn details(md: &mut String, c: &CheckResult) {
+    // The blank line after `<summary>` makes GitHub render the Markdown inside the block.
+    md.push_str(&format!(
+        "<details><summary>{} <code>{}</code>: {}</summary>\n\n",
+        icon(c.status),
+        html(&c.id),
+        html_inline(&c.summary),
+    ));
+    md.push_str(&format!("**{}**\n\n", inline(&c.title)));
+    if !c.evidence.is_empty() {
+        md.push_str("Evidence:\n\n");
+        for e in &c.evidence {
+            md.push_str(&format!("- {}\n", inline(e).replace('\n', " ")));
+        }
+        md.push('\n');
+    }
+    if let Some(fix) = &c.remediation {
+        md.push_str("Fix:\n\n");
+        remediation(md, fix);
+        blank_line(md);
+    }
+    if !c.docs.is_empty() {
+        let links: Vec<String> = c.docs.iter().map(|d| format!("<{d}>")).collect();
+        md.push_str(&format!("Docs: {}\n\n", links.join(" · ")));
+    }
+    md.push_str("</details>\n");
+}
+
+/// Remediation text mixes sentences with policy JSON, diffs and `aws` commands: runs of code
+/// lines go into fenced blocks (so they copy as they are), sentences stay prose.
+fn remediation(md: &mut String, text: &str) {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        if is_code_line(line) {
+            let start = i;
+            while i < lines.len() && is_code_line(lines[i]) {
+                i += 1;
+            }
+            blank_line(md);
+            code_block(md, &lines[start..i]);
+            blank_line(md);
+        } else {
+            if line.trim().is_empty() {
+                blank_line(md);
+            } else {
+                md.push_str(&inline(line));
+                md.push('\n');
+            }
+            i += 1;
+        }
+    }
+}
+
+/// Ends the current paragraph unless it already ended: one blank line, never two.
+fn blank_line(md: &mut String) {
+    if !md.ends_with("\n\n") {
+        md.push('\n');
+    }
+}
+
+/// A line of a policy, a diff or a command, as the catalog and the checks write them: indented,
+/// a JSON bracket, an `aws` command, or a diff line (`-`/`+` then at least two spaces; a
+/// list item has one).
+fn is_code_line(line: &str) -> bool {
+    if line.trim().is_empty() {
+        return false;
+    }
+    let mut chars = line.chars();
+    let first = chars.next().unwrap_or(' ');
+    if first == ' ' || first == '\t' || matches!(first, '{' | '}' | '[' | ']') {
+        return true;
+    }
+    if line.starts_with("aws ") {
+        return true;
+    }
+    matches!(first, '-' | '+') && chars.take(2).all(|c| c == ' ')
+}
+
+fn code_block(md: &mut String, lines: &[&str]) {
+    let is_diff = lines
+        .iter()
+        .any(|l| (l.starts_with('-') || l.starts_with('+')) && is_code_line(l));
+    let language = if is_diff {
+        "diff"
+    } else if lines
+        .first()
+        .is_some_and(|l| l.starts_with('{') || l.starts_with('['))
+    {
+        "json"
+    } else if lines.iter().all(|l| l.trim_start().starts_with("aws ")) {
+        "sh"
+    } else {
+        "text"
+    };
+    // A diff keeps its columns; other blocks lose the indentation the text sink uses.
+    let indent = if is_diff {
+        0
+    } else {
+        lines
+            .iter()
+            .map(|l| l.len() - l.trim_start().len())
+            .min()
+            .unwrap_or(0)
+    };
+    let fence = fence_for(lines);
+    md.push_str(&format!("{fence}{language}\n"));
+    for l in lines {
+        md.push_str(l.get(indent..).unwrap_or(l));
+        md.push('\n');
+    }
+    md.push_str(&fence);
+    md.push('\n');
+}
+
+/// A fence longer than any run of backticks in the block, so the block cannot close early.
+fn fence_for(lines: &[&str]) -> String {
+    let longest = lines
+        .iter()
+        .flat_map(|l| l.split(|c| c != '`'))
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    "`".repeat(longest.max(2) + 1)
+}
+
+fn icon(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "✅",
+        Status::Warn => "⚠️",
+        Status::Fail => "❌",
+        Status::Error => "❓",
+        Status::Skip => "⏭️",
+    }
+}
+
+/// Icon and word: the word keeps the table readable as text and searchable.
+fn badge(status: Status) -> String {
+    let word = match status {
+        Status::Error => "error (not determined)",
+        other => other.as_str(),
+    };
+    format!("{} {word}", icon(status))
+}
+
+fn summary_line(s: &Summary) -> String {
+    let mut parts = Vec::new();
+    let mut part = |n: usize, text: &str| {
+        if n > 0 {
+            parts.push(format!("{n} {text}"));
+        }
+    };
+    part(s.fail, "failed");
+    part(s.error, "could not be determined");
+    part(s.warn, if s.warn == 1 { "warning" } else { "warnings" });
+    part(s.pass, "passed");
+    part(s.skip, "skipped");
+    if parts.is_empty() {
+        "No checks ran.".to_string()
+    } else {
+        format!("**{}.**", parts.join(", "))
+    }
+}
+
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Splits text at backticks into (is_code, segment) pairs, keeping the author's code spans.
+/// With an odd number of backticks there is no safe pairing: all of it is plain text.
+fn spans(text: &str) -> Vec<(bool, &str)> {
+    if text.matches('`').count() % 2 == 1 {
+        return vec![(false, text)];
+    }
+    text.split('`')
+        .enumerate()
+        .map(|(i, s)| (i % 2 == 1, s))
+        .collect()
+}
+
+/// Escapes Markdown in plain text, outside code spans: `*`, `_`, `[`, `<` and their kin
+/// would otherwise turn an ARN such as `arn:aws:s3:::bucket/*` into emphasis or HTML.
+fn escape_plain(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '~'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Report text as inline Markdown: plain parts escaped, code spans kept.
+fn inline(text: &str) -> String {
+    spans(text)
+        .into_iter()
+        .map(|(code, s)| {
+            if code {
+                format!("`{s}`")
+            } else {
+                escape_plain(s)
+            }
+        })
+        .collect()
+}
+
+/// Report text in a table cell: as [`inline`], and a `|` never ends the cell (GitHub reads
+/// `\|` as a pipe even inside a code span in a table); a line break becomes `<br>`.
+fn cell(text: &str) -> String {
+    spans(text)
+        .into_iter()
+        .map(|(code, s)| {
+            if code {
+                format!("`{}`", s.replace('|', "\\|").replace('\n', " "))
+            } else {
+                escape_plain(s).replace('\n', "<br>")
+            }
+        })
+        .collect()
+}
+
+/// Text placed inside a code span we write: a backtick would end it, so it becomes `'`.
+fn code_text(s: &str) -> String {
+    s.replace('`', "'").replace('\n', " ")
+}
+
+/// An attachment value as a code span; an empty code span would show its backticks.
+fn value(s: &str) -> String {
+    if s.trim().is_empty() {
+        "(not given)".to_string()
+    } else {
+        format!("`{}`", code_text(s))
+    }
+}
+
+/// [`code_text`] in a table cell.
+fn cell_code(s: &str) -> String {
+    code_text(s).replace('|', "\\|")
+}
+
+fn html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Report text inside HTML (a `<summary>`), where Markdown code spans do not render: code
+/// spans become `<code>`.
+fn html_inline(text: &str) -> String {
+    spans(text)
+        .into_iter()
+        .map(|(code, s)| {
+            if code {
+                format!("<code>{}</code>", html(s))
+            } else {
+                html(s).replace('\n', " ")
+            }
+        })
+        .collect()
+}
+
+/// What GitHub allows a step's summary: 1 MiB. We stay below it with room for what other
+/// steps' tools may have written to the same file.
+pub const STEP_SUMMARY_LIMIT: usize = 1_000_000;
+
+/// On GitHub Actions (`GITHUB_ACTIONS=true` and `GITHUB_STEP_SUMMARY` set), appends the run's
+/// Markdown to the step summary file, cut with a note if it would pass
+/// [`STEP_SUMMARY_LIMIT`]. Returns whether it wrote.
+pub fn append_step_summary(fleet: &FleetReport) -> io::Result<bool> {
+    let on_actions = std::env::var("GITHUB_ACTIONS").ok();
+    let path = std::env::var_os("GITHUB_STEP_SUMMARY");
+    append_step_summary_to(
+        fleet,
+        on_actions.as_deref(),
+        path.as_deref().map(Path::new),
+        STEP_SUMMARY_LIMIT,
+    )
+}
+
+/// [`append_step_summary`] with the environment and the cap given, for tests: the process
+/// environment cannot be changed safely while other tests run.
+fn append_step_summary_to(
+    fleet: &FleetReport,
+    github_actions: Option<&str>,
+    path: Option<&Path>,
+    cap: usize,
+) -> io::Result<bool> {
+    let Some(path) = path.filter(|p| !p.as_os_str().is_empty()) else {
+        return Ok(false);
+    };
+    if github_actions != Some("true") {
+        return Ok(false);
+    }
+    let md = capped(&render(fleet), cap);
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)?;
+    // A blank line first, so our heading does not run into what an earlier step wrote.
+    file.write_all(b"\n")?;
+    file.write_all(md.as_bytes())?;
+    file.flush()?;
+    Ok(true)
+}
+
+/// The Markdown cut to at most `cap` bytes (a blank line included) at a line boundary, with
+/// any code fence or `<details>` left open closed, and a note saying it was cut.
+fn capped(md: &str, cap: usize) -> String {
+    // One byte goes to the blank line written before the summary.
+    let cap = cap.saturating_sub(1);
+    if md.len() <= cap {
+        return md.to_string();
+    }
+    let note = format!(
+        "\n> [!NOTE]\n> This summary was cut to stay under GitHub's 1 MiB step summary \
+         limit (the full Markdown has {} bytes). Write the whole report to a file with \
+         `--format json --output FILE` or `--format markdown --output FILE`.\n",
+        md.len()
+    );
+    // Room for the note and for closing an open fence and a `<details>`.
+    let closers = 40;
+    let budget = cap.saturating_sub(note.len() + closers);
+    let mut cut = budget.min(md.len());
+    while !md.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let head = match md[..cut].rfind('\n') {
+        Some(nl) => &md[..=nl],
+        None => "",
+    };
+    let mut out = head.to_string();
+    let mut fence: Option<String> = None;
+    let mut open_details = 0usize;
+    for line in head.lines() {
+        let t = line.trim_start();
+        match &fence {
+            Some(f) if t.starts_with(f.as_str()) && t.trim_end().chars().all(|c| c == '`') => {
+                fence = None;
+            }
+            Some(_) => {}
+            None if t.starts_with("```") => {
+                fence = Some(t.chars().take_while(|c| *c == '`').collect());
+            }
+            None => {
+                open_details += t.matches("<details>").count();
+                open_details = open_details.saturating_sub(t.matches("</details>").count());
+            }
+        }
+    }
+    if let Some(f) = fence {
+        out.push_str(&f);
+        out.push('\n');
+    }
+    for _ in 0..open_details {
+        out.push_str("\n</details>\n");
+    }
+    out.push_str(&note);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{FindingResult, Report};
+    use crate::spec::Attachment;
+
+    fn check(id: &str, status: Status, summary: &str) -> CheckResult {
+        CheckResult {
+            id: id.to_string(),
+            title: format!("Title of {id}"),
+            status,
+            summary: summary.to_string(),
+            evidence: vec!["statement 1 of `p.json` allows s3:* on arn:aws:s3:::b/*".to_string()],
+            remediation: Some(
+                "Allow it (object actions need the `/*` ARN).\n\nPolicy to add (x.json):\n{\n  \"Version\": \"2012-10-17\"\n}\n\nAdd it to the role:\n  aws iam put-role-policy --role-name r\n\nDifferences:\n          \"StringEquals\": {\n-           \"sts:ExternalId\": \"a\"\n+           \"sts:ExternalId\": \"b\"\n          }\n  ..."
+                    .to_string(),
+            ),
+            docs: vec!["https://example.com/a".to_string()],
+            fixes: Vec::new(),
+            findings: vec![FindingResult {
+                status,
+                reason: "r".to_string(),
+                summary: summary.to_string(),
+                evidence: Vec::new(),
+            }],
+        }
+    }
+
+    fn report(name: &str, checks: Vec<CheckResult>) -> Report {
+        Report::new(
+            "offline",
+            Attachment {
+                name: Some(name.to_string()),
+                region: "us-east-1".to_string(),
+                bucket: "b".to_string(),
+                path: "/".to_string(),
+                ..Default::default()
+            },
+            checks,
+        )
+    }
+
+    fn sample() -> FleetReport {
+        FleetReport::new(vec![report(
+            "one",
+            vec![
+                check("a.pass", Status::Pass, "fine | really"),
+                check(
+                    "a.fail",
+                    Status::Fail,
+                    "`s3:Get*` is | missing\nsecond line",
+                ),
+                CheckResult {
+                    evidence: Vec::new(),
+                    remediation: None,
+                    ..check("a.skip", Status::Skip, "not checked")
+                },
+            ],
+        )])
+    }
+
+    #[test]
+    fn table_cells_escape_pipes_and_line_breaks() {
+        let md = render(&sample());
+        assert!(
+            md.contains("| `a.pass` | ✅ pass | fine \\| really |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| `a.fail` | ❌ fail | `s3:Get*` is \\| missing<br>second line |"),
+            "{md}"
+        );
+        // Every table row has exactly three cells' worth of unescaped pipes.
+        for line in md.lines().filter(|l| l.starts_with("| `a.")) {
+            let unescaped = line.replace("\\|", "").matches('|').count();
+            assert_eq!(unescaped, 4, "{line}");
+        }
+    }
+
+    #[test]
+    fn details_for_checks_needing_attention_with_fenced_fixes() {
+        let md = render(&sample());
+        assert_eq!(md.matches("<details>").count(), 1, "{md}");
+        assert!(md.contains(
+            "<details><summary>❌ <code>a.fail</code>: <code>s3:Get*</code> is | missing second line</summary>"
+        ), "{md}");
+        assert!(
+            md.contains("```json\n{\n  \"Version\": \"2012-10-17\"\n}\n```"),
+            "{md}"
+        );
+        assert!(
+            md.contains("```sh\naws iam put-role-policy --role-name r\n```"),
+            "{md}"
+        );
+        assert!(
+            md.contains("```diff\n          \"StringEquals\": {\n-  "),
+            "{md}"
+        );
+        // Prose keeps its code spans and escapes the rest.
+        assert!(md.contains("allows s3:\\* on arn:aws:s3:::b/\\*"), "{md}");
+        assert!(md.contains("(object actions need the `/*` ARN)"), "{md}");
+        assert_eq!(md.matches("</details>").count(), 1);
+    }
+
+    #[test]
+    fn several_attachments_get_an_overall_table_and_a_section_each() {
+        let fleet = FleetReport::new(vec![
+            report("one", vec![check("a.fail", Status::Fail, "bad")]),
+            report("two", vec![check("a.pass", Status::Pass, "good")]),
+        ]);
+        let md = render(&fleet);
+        assert!(md.contains(": 2 attachments"), "{md}");
+        assert!(
+            md.contains("| `one` | ❌ fail | 1 | 0 | 0 | 0 | 0 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| `two` | ✅ pass | 0 | 0 | 0 | 1 | 0 |"),
+            "{md}"
+        );
+        assert!(md.contains("\n### ❌ `one`\n"), "{md}");
+        assert!(md.contains("\n### ✅ `two`\n"), "{md}");
+    }
+
+    #[test]
+    fn step_summary_is_appended_only_on_github_actions() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("summary.md");
+        std::fs::write(&path, "earlier step\n").expect("write");
+        let fleet = sample();
+
+        assert!(!append_step_summary_to(&fleet, None, Some(&path), 1000).expect("ok"));
+        assert!(!append_step_summary_to(&fleet, Some("false"), Some(&path), 1000).expect("ok"));
+        assert!(!append_step_summary_to(&fleet, Some("true"), None, 1000).expect("ok"));
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            "earlier step\n"
+        );
+
+        assert!(
+            append_step_summary_to(&fleet, Some("true"), Some(&path), STEP_SUMMARY_LIMIT)
+                .expect("ok")
+        );
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(text, format!("earlier step\n\n{}", render(&fleet)));
+    }
+
+    #[test]
+    fn step_summary_is_capped_with_a_note_and_closed_markup() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("summary.md");
+        let checks = (0..200)
+            .map(|i| check(&format!("c.{i}"), Status::Fail, "bad"))
+            .collect();
+        let fleet = FleetReport::new(vec![report("big", checks)]);
+        let full = render(&fleet);
+        let cap = 20_000;
+        assert!(full.len() > cap);
+
+        assert!(append_step_summary_to(&fleet, Some("true"), Some(&path), cap).expect("ok"));
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.len() <= cap, "{} > {cap}", text.len());
+        assert!(text.contains("This summary was cut"), "{text}");
+        assert!(text.contains(&format!("the full Markdown has {} bytes", full.len())));
+        assert_eq!(
+            text.matches("<details>").count(),
+            text.matches("</details>").count()
+        );
+        assert_eq!(text.matches("```").count() % 2, 0);
+    }
+
+    #[test]
+    fn capping_closes_an_open_fence_at_any_cut() {
+        let md = render(&sample());
+        // Below about 400 bytes only the note would fit.
+        for cap in (400..md.len()).step_by(7) {
+            let cut = capped(&md, cap);
+            assert!(cut.len() < cap, "cap {cap}: {}", cut.len());
+            assert_eq!(cut.matches("```").count() % 2, 0, "cap {cap}:\n{cut}");
+            assert_eq!(
+                cut.matches("<details>").count(),
+                cut.matches("</details>").count(),
+                "cap {cap}:\n{cut}"
+            );
+        }
+    }
 }
