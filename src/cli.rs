@@ -40,6 +40,10 @@ pub enum Command {
 pub struct PermissionsArgs {
     #[command(flatten)]
     pub attachment_args: AttachmentArgs,
+    /// Also grant what `check --probe` needs: writing, reading and deleting its own probe
+    /// objects under the path.
+    #[arg(long)]
+    pub probe: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -85,8 +85,30 @@ pub struct Facts {
     pub permissions_boundary: Fact<Option<NamedPolicy>>,
     /// The trust policy the role has in AWS now.
     pub role_trust_policy: Fact<NamedPolicy>,
+    /// The write probe's outcome (`--probe` only).
+    pub probe: Fact<ProbeOutcome>,
     /// The AWS calls made, in order, with what they answered (evidence; empty offline).
     pub calls: Vec<CallRecord>,
+}
+
+/// What the end-to-end write probe did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProbeOutcome {
+    /// The probe object's key (`<path>.aoc-preflight-probe-<random>`).
+    pub object_key: String,
+    /// Each step in order, up to the first that failed.
+    pub steps: Vec<ProbeStep>,
+    /// What the probe could not clean up (normally empty): object keys or upload IDs.
+    pub left_behind: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProbeStep {
+    /// `PutObject (SSE-KMS)`, `GetObject`, ...
+    pub step: String,
+    pub ok: bool,
+    /// What AWS answered.
+    pub detail: String,
 }
 
 /// The identity the tool runs as.

@@ -115,7 +115,7 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<u8, Command
         }
         Command::Permissions(args) => {
             let values = permissions_values(&args.attachment_args);
-            let doc = aoc_preflight::permissions::policy(values.as_ref());
+            let doc = aoc_preflight::permissions::policy(values.as_ref(), args.probe);
             let mut out = io::stdout().lock();
             serde_json::to_writer_pretty(&mut out, &doc).map_err(io::Error::from)?;
             writeln!(out)?;
@@ -214,7 +214,7 @@ fn permissions_values(a: &aoc_preflight::cli::AttachmentArgs) -> Option<checks::
         bucket: a.bucket.clone().unwrap_or_default(),
         kms_key: a.kms_key.clone().unwrap_or_default(),
         role_arn: a.role_arn.clone().unwrap_or_default(),
-        path: "/".to_string(),
+        path: a.path.clone().unwrap_or_else(|| "/".to_string()),
         ..Default::default()
     };
     Some(checks::Values::from_attachment(&attachment))

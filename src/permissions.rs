@@ -29,17 +29,19 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("iam:GetPolicyVersion", "iam:GetPolicyVersion"),
 ];
 
-/// The policy document. `values` scopes resources to one attachment where they are known.
-pub fn policy(values: Option<&Values>) -> Value {
+/// The policy document. `values` scopes resources to one attachment where they are known;
+/// `probe` adds what `--probe` needs to write, read and delete its own objects (and nothing
+/// else) under the path.
+pub fn policy(values: Option<&Values>, probe: bool) -> Value {
     let partition = values
         .and_then(|v| v.partition.clone())
         .unwrap_or_else(|| "aws".to_string());
-    let bucket = values
+    let bucket_arn = values
         .and_then(|v| v.bucket.clone())
         .map_or(format!("arn:{partition}:s3:::*"), |b| {
             format!("arn:{partition}:s3:::{b}")
         });
-    let key = match values.and_then(|v| v.key.as_ref()) {
+    let key_arn = match values.and_then(|v| v.key.as_ref()) {
         Some(KmsKeyRef::Key(arn)) => arn.to_string(),
         // An alias is resolved by the tool: any key of that account and region.
         Some(KmsKeyRef::Alias(arn)) => format!(
@@ -51,7 +53,13 @@ pub fn policy(values: Option<&Values>) -> Value {
     let role = values
         .and_then(|v| v.role.as_ref())
         .map_or(format!("arn:{partition}:iam::*:role/*"), |r| r.to_string());
-    json!({
+    let probe_objects = values
+        .and_then(|v| Some((v.bucket.clone()?, v.prefix.clone()?)))
+        .map_or(
+            format!("arn:{partition}:s3:::*/*.aoc-preflight-probe-*"),
+            |(b, p)| format!("arn:{partition}:s3:::{b}/{p}.aoc-preflight-probe-*"),
+        );
+    let mut doc = json!({
         "Version": "2012-10-17",
         "Statement": [
             {
@@ -70,13 +78,13 @@ pub fn policy(values: Option<&Values>) -> Value {
                     "s3:GetBucketPolicy",
                     "s3:GetBucketPublicAccessBlock"
                 ],
-                "Resource": bucket
+                "Resource": bucket_arn.clone()
             },
             {
                 "Sid": "AocPreflightKey",
                 "Effect": "Allow",
                 "Action": ["kms:DescribeKey", "kms:GetKeyPolicy"],
-                "Resource": key
+                "Resource": key_arn.clone()
             },
             {
                 // ListAliases has no resource-level permissions.
@@ -104,7 +112,33 @@ pub fn policy(values: Option<&Values>) -> Value {
                 "Resource": format!("arn:{partition}:iam::*:policy/*")
             }
         ]
-    })
+    });
+    if probe && let Some(list) = doc["Statement"].as_array_mut() {
+        list.push(json!({
+            "Sid": "AocPreflightProbeObjects",
+            "Effect": "Allow",
+            "Action": [
+                "s3:PutObject",
+                "s3:GetObject",
+                "s3:DeleteObject",
+                "s3:AbortMultipartUpload"
+            ],
+            "Resource": probe_objects
+        }));
+        list.push(json!({
+            "Sid": "AocPreflightProbeUploads",
+            "Effect": "Allow",
+            "Action": "s3:ListBucketMultipartUploads",
+            "Resource": bucket_arn
+        }));
+        list.push(json!({
+            "Sid": "AocPreflightProbeKey",
+            "Effect": "Allow",
+            "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+            "Resource": key_arn
+        }));
+    }
+    doc
 }
 
 #[cfg(test)]
@@ -114,7 +148,7 @@ mod tests {
 
     #[test]
     fn every_operation_called_is_granted_and_nothing_else() {
-        let doc = policy(None);
+        let doc = policy(None, false);
         let mut granted: Vec<String> = Vec::new();
         for st in doc["Statement"].as_array().unwrap() {
             match &st["Action"] {
@@ -150,9 +184,26 @@ mod tests {
     }
 
     #[test]
+    fn probe_adds_writes_on_its_own_objects_only() {
+        let values = Values::from_attachment(&attachment());
+        let doc = policy(Some(&values), true);
+        let text = doc.to_string();
+        assert!(
+            text.contains("arn:aws:s3:::aspera-kms/.aoc-preflight-probe-*"),
+            "{text}"
+        );
+        assert!(text.contains("s3:PutObject"));
+        assert!(
+            !policy(Some(&values), false)
+                .to_string()
+                .contains("s3:PutObject")
+        );
+    }
+
+    #[test]
     fn scoped_to_the_attachment() {
         let values = Values::from_attachment(&attachment());
-        let text = policy(Some(&values)).to_string();
+        let text = policy(Some(&values), false).to_string();
         assert!(text.contains("arn:aws:s3:::aspera-kms\""), "{text}");
         assert!(
             text.contains(crate::checks::test_support::KEY_ARN),

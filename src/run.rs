@@ -70,9 +70,9 @@ pub struct CheckRun {
 /// decides: a terminal, text format, not CI).
 pub fn check(args: &CheckArgs, progress: bool) -> Result<CheckRun, UsageError> {
     validate_selection(&args.only, &args.skip)?;
-    if args.probe {
+    if args.probe && (args.offline || args.facts.is_some()) {
         return Err(UsageError::new(
-            "--probe (the end-to-end write probe) is not available in this version; the checks are read-only",
+            "--probe writes to the bucket through AWS: it needs live mode (not --offline or --facts)",
         ));
     }
     if let Some(path) = &args.facts {
@@ -141,6 +141,7 @@ fn gather_live(
         profile: args.profile.clone(),
         endpoint_url: args.endpoint_url.clone(),
         timeout: Duration::from_secs(args.timeout.max(1)),
+        probe: args.probe,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

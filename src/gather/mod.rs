@@ -66,6 +66,7 @@ pub fn offline(docs: &OfflineDocuments) -> Result<Facts, UsageError> {
         key: Fact::Unavailable(LIVE_ONLY.into()),
         key_aliases: Fact::Unavailable(LIVE_ONLY.into()),
         role: Fact::Unavailable(LIVE_ONLY.into()),
+        probe: Fact::Unavailable("the write probe runs in live mode with --probe only".into()),
         calls: Vec::new(),
     })
 }

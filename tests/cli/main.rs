@@ -4,10 +4,12 @@
 mod bundle;
 mod check;
 mod explain;
+mod faults;
 mod fleet;
 mod formats;
 mod generate;
 mod live;
+mod probe;
 mod properties;
 mod remediation;
 mod safety;

@@ -85,6 +85,7 @@ pub struct WorldBuilder {
     boundary: Option<String>,
     role_external_id: Option<String>,
     bucket_policy_extra: Vec<String>,
+    tls_statement: bool,
 }
 
 /// A world seeded in moto.
@@ -189,6 +190,7 @@ impl World {
             boundary: None,
             role_external_id: None,
             bucket_policy_extra: Vec::new(),
+            tls_statement: true,
         }
     }
 
@@ -297,6 +299,13 @@ impl WorldBuilder {
     /// Adds a statement to the bucket policy (after DenyInsecureTransport); a template.
     pub fn bucket_policy_statement(mut self, statement: &str) -> Self {
         self.bucket_policy_extra.push(statement.to_string());
+        self
+    }
+
+    /// Leaves out the DenyInsecureTransport statement: moto ignores its `Bool` condition and
+    /// would deny every object request, which only matters to tests that write objects.
+    pub fn without_tls_statement(mut self) -> Self {
+        self.tls_statement = false;
         self
     }
 
@@ -452,14 +461,17 @@ impl WorldBuilder {
             ok("s3:PutPublicAccessBlock", r);
             // The usual TLS-only statement: harmless to AoC, which uses TLS (moto would apply
             // it to object requests, but the tests write no objects).
-            let mut statements = vec![json!({
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")],
-                "Condition": { "Bool": { "aws:SecureTransport": "false" } }
-            })];
+            let mut statements = Vec::new();
+            if self.tls_statement {
+                statements.push(json!({
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")],
+                    "Condition": { "Bool": { "aws:SecureTransport": "false" } }
+                }));
+            }
             statements.extend(
                 self.bucket_policy_extra
                     .iter()
