@@ -28,9 +28,9 @@ pub enum Command {
     /// List the checks: IDs and titles.
     Checks(ChecksArgs),
     /// Say what usually causes an error message an admin saw, and which checks confirm it.
-    Explain(crate::explain::ExplainArgs),
+    Explain(Box<crate::explain::ExplainArgs>),
     /// Write the policy documents an attachment needs, correct by construction.
-    Generate(crate::generate::GenerateArgs),
+    Generate(Box<crate::generate::GenerateArgs>),
     /// Print the read-only IAM policy the tool needs in live mode (scoped to the attachment
     /// given by flags, else to any bucket, key and role).
     Permissions(PermissionsArgs),
