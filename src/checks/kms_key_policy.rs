@@ -244,6 +244,24 @@ mod tests {
     }
 
     #[test]
+    fn encryption_context_condition_is_conditional() {
+        // Whether S3 sends the object or the bucket ARN as context depends on bucket keys,
+        // which offline mode does not know: a warning with the condition, not a guess.
+        let p = r#"{"Statement": [{"Sid": "ObjectsOnly", "Effect": "Allow",
+          "Principal": {"AWS": "arn:aws:iam::111122223333:role/aoc-access"},
+          "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*",
+          "Condition": {"StringLike": {"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::aspera-kms/*"}}}]}"#;
+        let f = run_check(&DEF, &attachment(), &facts(p));
+        assert_eq!(status(&f), Status::Warn, "{}", text(&f));
+        assert!(
+            text(&f).contains("kms:EncryptionContext:aws:s3:arn"),
+            "{}",
+            text(&f)
+        );
+        assert!(text(&f).contains("ObjectsOnly"), "{}", text(&f));
+    }
+
+    #[test]
     fn role_named_directly_passes() {
         let p = r#"{"Statement": [{"Sid": "AocRole", "Effect": "Allow",
           "Principal": {"AWS": "arn:aws:iam::111122223333:role/aoc-access"},
