@@ -4,8 +4,9 @@
 //!
 //! It owns the Markdown layout and its escaping (report text is free text: a `|` would split
 //! a table cell, a `*` or `<` would turn into emphasis or HTML), and the one piece of I/O
-//! GitHub's step summary needs: [`append_step_summary`], which appends to the file named by
-//! `$GITHUB_STEP_SUMMARY`, capped below GitHub's 1 MiB limit.
+//! GitHub's step summary needs: [`append_step_summary`] (or [`append_step_summary_markdown`]
+//! for text the caller redacted), which appends to the file named by `$GITHUB_STEP_SUMMARY`,
+//! capped below GitHub's 1 MiB limit.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -388,20 +389,26 @@ pub const STEP_SUMMARY_LIMIT: usize = 1_000_000;
 /// Markdown to the step summary file, cut with a note if it would pass
 /// [`STEP_SUMMARY_LIMIT`]. Returns whether it wrote.
 pub fn append_step_summary(fleet: &FleetReport) -> io::Result<bool> {
+    append_step_summary_markdown(&render(fleet))
+}
+
+/// [`append_step_summary`] for Markdown the caller already rendered and changed, such as
+/// the `--redact`ed text, so the step summary shows exactly what the other outputs show.
+pub fn append_step_summary_markdown(markdown: &str) -> io::Result<bool> {
     let on_actions = std::env::var("GITHUB_ACTIONS").ok();
     let path = std::env::var_os("GITHUB_STEP_SUMMARY");
     append_step_summary_to(
-        fleet,
+        markdown,
         on_actions.as_deref(),
         path.as_deref().map(Path::new),
         STEP_SUMMARY_LIMIT,
     )
 }
 
-/// [`append_step_summary`] with the environment and the cap given, for tests: the process
-/// environment cannot be changed safely while other tests run.
+/// [`append_step_summary_markdown`] with the environment and the cap given, for tests: the
+/// process environment cannot be changed safely while other tests run.
 fn append_step_summary_to(
-    fleet: &FleetReport,
+    markdown: &str,
     github_actions: Option<&str>,
     path: Option<&Path>,
     cap: usize,
@@ -412,7 +419,7 @@ fn append_step_summary_to(
     if github_actions != Some("true") {
         return Ok(false);
     }
-    let md = capped(&render(fleet), cap);
+    let md = capped(markdown, cap);
     let mut file = std::fs::OpenOptions::new()
         .append(true)
         .create(true)
@@ -610,17 +617,24 @@ mod tests {
         std::fs::write(&path, "earlier step\n").expect("write");
         let fleet = sample();
 
-        assert!(!append_step_summary_to(&fleet, None, Some(&path), 1000).expect("ok"));
-        assert!(!append_step_summary_to(&fleet, Some("false"), Some(&path), 1000).expect("ok"));
-        assert!(!append_step_summary_to(&fleet, Some("true"), None, 1000).expect("ok"));
+        assert!(!append_step_summary_to(&render(&fleet), None, Some(&path), 1000).expect("ok"));
+        assert!(
+            !append_step_summary_to(&render(&fleet), Some("false"), Some(&path), 1000).expect("ok")
+        );
+        assert!(!append_step_summary_to(&render(&fleet), Some("true"), None, 1000).expect("ok"));
         assert_eq!(
             std::fs::read_to_string(&path).expect("read"),
             "earlier step\n"
         );
 
         assert!(
-            append_step_summary_to(&fleet, Some("true"), Some(&path), STEP_SUMMARY_LIMIT)
-                .expect("ok")
+            append_step_summary_to(
+                &render(&fleet),
+                Some("true"),
+                Some(&path),
+                STEP_SUMMARY_LIMIT
+            )
+            .expect("ok")
         );
         let text = std::fs::read_to_string(&path).expect("read");
         assert_eq!(text, format!("earlier step\n\n{}", render(&fleet)));
@@ -638,7 +652,9 @@ mod tests {
         let cap = 20_000;
         assert!(full.len() > cap);
 
-        assert!(append_step_summary_to(&fleet, Some("true"), Some(&path), cap).expect("ok"));
+        assert!(
+            append_step_summary_to(&render(&fleet), Some("true"), Some(&path), cap).expect("ok")
+        );
         let text = std::fs::read_to_string(&path).expect("read");
         assert!(text.len() <= cap, "{} > {cap}", text.len());
         assert!(text.contains("This summary was cut"), "{text}");
