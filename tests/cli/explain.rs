@@ -1,0 +1,520 @@
+//! `explain` end to end, through the binary: each message family finds the right entry and
+//! checks (also buried in noise, and on standard input), an unknown message is not an error, and
+//! `--run` confirms the cause on the broken example.
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn bin() -> Command {
+    let mut cmd = Command::cargo_bin("aoc-preflight").expect("binary builds");
+    // Keep the run independent of the developer's shell: these would fill in the attachment.
+    for var in [
+        "NO_COLOR",
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AOC_PREFLIGHT_REGION",
+        "AOC_PREFLIGHT_BUCKET",
+        "AOC_PREFLIGHT_PATH",
+        "AOC_PREFLIGHT_KMS_KEY",
+        "AOC_PREFLIGHT_ROLE_ARN",
+        "AOC_PREFLIGHT_EXTERNAL_ID",
+        "AOC_PREFLIGHT_AOC_PRINCIPAL",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+fn broken_example() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/broken/aoc.toml")
+        .display()
+        .to_string()
+}
+
+/// Runs `explain --format json` with the message as argument; the exit code and the output.
+fn explain_json(args: &[&str]) -> (i32, Value) {
+    let out = bin()
+        .args(["explain", "--format", "json"])
+        .args(args)
+        .write_stdin("")
+        .output()
+        .expect("runs");
+    parse(out)
+}
+
+fn parse(out: std::process::Output) -> (i32, Value) {
+    let text = String::from_utf8_lossy(&out.stdout);
+    let value: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {text}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), value)
+}
+
+fn top_id(report: &Value) -> &str {
+    report["matched"][0]["id"].as_str().unwrap_or("")
+}
+
+/// The check IDs of the top entry's causes, in order, once each.
+fn top_checks(report: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for cause in report["matched"][0]["causes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        for id in cause["checks"].as_array().into_iter().flatten() {
+            let id = id.as_str().unwrap_or("").to_string();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    ids
+}
+
+fn first_cause_checks(report: &Value) -> Vec<&str> {
+    report["matched"][0]["causes"][0]["checks"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// (message, top entry, the checks of its most likely cause)
+const FAMILIES: &[(&str, &str, &[&str])] = &[
+    (
+        "Unable to create ATS access key and secret",
+        "aoc.ats-access-key",
+        &["bucket.region", "input.values"],
+    ),
+    (
+        "An error occurred (AccessDenied) when calling the PutObject operation: Access Denied",
+        "s3.access-denied",
+        &["role.s3-access"],
+    ),
+    (
+        "User: arn:aws:sts::239600258224:assumed-role/aspera-kms-access/aoc is not authorized to \
+         perform: s3:ListBucketMultipartUploads on resource: arn:aws:s3:::aspera-kms",
+        "s3.access-denied",
+        &["role.s3-access"],
+    ),
+    (
+        "An error occurred (AccessDenied) when calling the PutObject operation: User: \
+         arn:aws:sts::123:assumed-role/aoc/x is not authorized to perform: kms:GenerateDataKey on \
+         resource: arn:aws:kms:us-east-1:123:key/1234abcd because no identity-based policy allows \
+         the kms:GenerateDataKey action (Service: S3, Status Code: 403, Request ID: ABC)",
+        "kms.generate-data-key-denied",
+        &["role.kms-access"],
+    ),
+    (
+        "AccessDeniedException: User: arn:aws:sts::123:assumed-role/aoc/x is not authorized to \
+         perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:123:key/1234abcd",
+        "kms.decrypt-denied",
+        &["role.kms-access"],
+    ),
+    (
+        "An error occurred (AccessDenied) when calling the AssumeRole operation: User: \
+         arn:aws:sts::860559707280:assumed-role/atp-aws-us-east-1-ts-atc-node/s is not authorized \
+         to perform: sts:AssumeRole on resource: arn:aws:iam::239600258224:role/aspera-kms-access",
+        "sts.assume-role-denied",
+        &["role.trust"],
+    ),
+    (
+        "An error occurred (KMS.DisabledException) when calling the PutObject operation: \
+         arn:aws:kms:us-east-1:123:key/1234abcd is disabled.",
+        "kms.disabled",
+        &["kms.key", "kms.alias"],
+    ),
+    (
+        "DisabledException: arn:aws:kms:us-east-1:123:key/1234abcd is disabled.",
+        "kms.disabled",
+        &["kms.key", "kms.alias"],
+    ),
+    (
+        "An error occurred (KMS.NotFoundException) when calling the PutObject operation: Invalid \
+         arn us-east-1",
+        "kms.not-found",
+        &["input.values", "bucket.region", "kms.key"],
+    ),
+    (
+        "NotFoundException: Alias arn:aws:kms:us-east-1:123:alias/aspera-kms is not found.",
+        "kms.not-found",
+        &["input.values", "bucket.region", "kms.key"],
+    ),
+    (
+        "An error occurred (KMS.KMSInvalidStateException) when calling the PutObject operation: \
+         arn:aws:kms:us-east-1:123:key/1234abcd is pending deletion.",
+        "kms.invalid-state",
+        &["kms.key"],
+    ),
+    (
+        "An error occurred (InvalidCiphertextException) when calling the GetObject operation: The \
+         ciphertext refers to a customer master key that does not exist, does not exist in this \
+         region, or you are not allowed to access.",
+        "kms.ciphertext-unknown-key",
+        &["role.kms-access", "kms.key-policy"],
+    ),
+    (
+        "An error occurred (PermanentRedirect) when calling the ListObjects operation: The bucket \
+         you are attempting to access must be addressed using the specified endpoint. Please send \
+         all future requests to this endpoint.",
+        "s3.permanent-redirect",
+        &["bucket.region", "input.values"],
+    ),
+    (
+        "An error occurred (AuthorizationHeaderMalformed) when calling the ListObjectsV2 \
+         operation: The authorization header is malformed; the region 'us-east-1' is wrong; \
+         expecting 'eu-west-1'",
+        "s3.authorization-header-malformed",
+        &["bucket.region", "input.values"],
+    ),
+    (
+        "An error occurred (MalformedPolicyDocument) when calling the UpdateAssumeRolePolicy \
+         operation: Invalid principal in policy: \"AWS\":\"arn:aws:iam::860559707280:role/atp-aws-us-east-1-ts-atc-nod\"",
+        "iam.invalid-principal",
+        &["role.trust", "input.values", "bucket.region"],
+    ),
+    (
+        "An error occurred (NoSuchBucket) when calling the ListObjectsV2 operation: The specified \
+         bucket does not exist",
+        "s3.no-such-bucket",
+        &["input.values", "bucket.reachable"],
+    ),
+    (
+        "An error occurred (InvalidAccessKeyId) when calling the ListBuckets operation: The AWS \
+         Access Key Id you provided does not exist in our records.",
+        "aws.invalid-access-key-id",
+        &["aws.credentials"],
+    ),
+    (
+        "An error occurred (ExpiredToken) when calling the GetCallerIdentity operation: The \
+         security token included in the request is expired",
+        "aws.expired-token",
+        &["aws.credentials"],
+    ),
+    (
+        "User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: s3:PutObject on \
+         resource: arn:aws:s3:::aspera-kms/x with an explicit deny in a resource-based policy",
+        "s3.access-denied",
+        &["bucket.policy", "role.s3-access"],
+    ),
+];
+
+#[test]
+fn each_message_family_finds_its_entry_and_checks() {
+    for (message, entry, first_checks) in FAMILIES {
+        let (code, report) = explain_json(&[message]);
+        assert_eq!(code, 0, "{message}");
+        assert_eq!(top_id(&report), *entry, "{message}\n{report:#}");
+        assert_eq!(first_cause_checks(&report), *first_checks, "{message}");
+        // The next command runs exactly the entry's checks.
+        let next = report["matched"][0]["next"].as_str().unwrap_or("");
+        let expected = format!("--only {}", top_checks(&report).join(","));
+        assert!(next.ends_with(&expected), "{next} vs {expected}");
+        assert!(next.starts_with("aoc-preflight check "), "{next}");
+        assert_eq!(report["next"], report["matched"][0]["next"]);
+    }
+}
+
+#[test]
+fn the_json_shape_is_the_documented_one() {
+    let (_, report) = explain_json(&["NoSuchBucket"]);
+    assert_eq!(report["message"], "NoSuchBucket");
+    let entry = &report["matched"][0];
+    for key in ["id", "title", "meaning", "causes", "next"] {
+        assert!(!entry[key].is_null(), "no {key} in {entry}");
+    }
+    let cause = &entry["causes"][0];
+    assert!(
+        cause["cause"].is_string() && cause["checks"].is_array(),
+        "{cause}"
+    );
+    // Without --run there is nothing about verdicts.
+    assert!(cause.get("verdict").is_none() && entry.get("first_confirmed").is_none());
+    assert!(report.get("run").is_none());
+}
+
+#[test]
+fn noise_around_the_message_does_not_matter() {
+    let noisy = [
+        // A log line prefix, a request ID, a line break inside the phrase, other case.
+        "2024-05-01T10:00:00Z ERROR [req 7f3a] unable to create ATS\n  ACCESS KEY and secret (request id: 8d9e-11)",
+        // JSON-quoted, with an escaped line break.
+        r#"{"error": "Unable to create ATS access\nkey and secret", "requestId": "ABC123"}"#,
+        // Typographic quotes, as pasted from a chat or a document.
+        "AoC says “Unable to create ATS access key and secret” after Save",
+    ];
+    for message in noisy {
+        let (code, report) = explain_json(&[message]);
+        assert_eq!(code, 0);
+        assert_eq!(top_id(&report), "aoc.ats-access-key", "{message}");
+    }
+    let (_, report) = explain_json(&[
+        "Error: \"An error occurred (AccessDenied) when calling the PutObject operation:\r\n User: \
+         arn:aws:sts::123:assumed-role/aoc/x is not authorized to perform: \
+         'kms:GenerateDataKey' on resource: arn:aws:kms:us-east-1:123:key/k\" (Service: Amazon \
+         S3; Status Code: 403; Error Code: AccessDenied; Request ID: 5N2ZQ; S3 Extended Request \
+         ID: abc=)",
+    ]);
+    assert_eq!(top_id(&report), "kms.generate-data-key-denied");
+    // The generic S3 entry would only add noise to a KMS message.
+    let ids: Vec<&str> = report["matched"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["id"].as_str())
+        .collect();
+    assert!(!ids.contains(&"s3.access-denied"), "{ids:?}");
+}
+
+#[test]
+fn several_matches_come_most_specific_first() {
+    let (_, report) = explain_json(&[
+        "Unable to create ATS access key and secret: User: arn:aws:sts::860559707280:assumed-role/atp/s is not authorized to perform: sts:AssumeRole",
+    ]);
+    let ids: Vec<&str> = report["matched"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["sts.assume-role-denied", "aoc.ats-access-key"]);
+}
+
+#[test]
+fn the_message_may_come_on_standard_input() {
+    let message = "Request ID: Q1W2E3\nAn error occurred (AuthorizationHeaderMalformed) when calling the HeadBucket operation:\nthe region 'us-east-1' is wrong; expecting 'eu-west-1'\n";
+    for args in [
+        &["explain", "--format", "json"][..],
+        &["explain", "--format", "json", "-"][..],
+    ] {
+        let out = bin()
+            .args(args)
+            .write_stdin(message)
+            .output()
+            .expect("runs");
+        let (code, report) = parse(out);
+        assert_eq!(code, 0);
+        assert_eq!(top_id(&report), "s3.authorization-header-malformed");
+        assert_eq!(report["message"], message.trim());
+    }
+}
+
+#[test]
+fn bytes_that_are_not_utf8_do_not_stop_it() {
+    let mut input = b"\xff\xfe garbage \x00 ".to_vec();
+    input.extend_from_slice(b"An error occurred (NoSuchBucket) \xc3\x28 when calling");
+    let out = bin()
+        .args(["explain", "--format", "json"])
+        .write_stdin(input)
+        .output()
+        .expect("runs");
+    let (code, report) = parse(out);
+    assert_eq!(code, 0);
+    assert_eq!(top_id(&report), "s3.no-such-bucket");
+}
+
+#[test]
+fn an_unknown_message_is_not_an_error() {
+    let (code, report) = explain_json(&["The printer is on fire (code 0xDEAD)"]);
+    assert_eq!(code, 0);
+    assert_eq!(report["matched"], Value::Array(Vec::new()));
+    // Every check: no --only.
+    assert_eq!(report["next"], "aoc-preflight check --config aoc.toml");
+
+    let out = bin()
+        .args(["explain", "The printer is on fire"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("not in the explain catalog"), "{text}");
+    assert!(
+        text.contains("aoc-preflight check --config aoc.toml\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn text_output_names_the_causes_checks_and_next_command() {
+    let config = broken_example();
+    let out = bin()
+        .args(["explain", "--offline", "--config", &config])
+        .arg("not authorized to perform: sts:AssumeRole")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("AccessDenied for sts:AssumeRole"), "{text}");
+    assert!(text.contains("1) The external ID"), "{text}");
+    assert!(text.contains("confirmed by: role.trust"), "{text}");
+    // The next command carries the attachment given, ready to paste.
+    assert!(
+        text.contains(&format!(
+            "aoc-preflight check --config {config} --offline --only role.trust,bucket.region,input.values,role.exists"
+        )),
+        "{text}"
+    );
+    // No placeholder note when the attachment is known.
+    assert!(!text.contains("stands for your attachment"), "{text}");
+}
+
+#[test]
+fn run_confirms_the_trust_cause_on_the_broken_example() {
+    let config = broken_example();
+    let (code, report) = explain_json(&[
+        "--run",
+        "--offline",
+        "--config",
+        &config,
+        "An error occurred (AccessDenied) when calling the AssumeRole operation: User: \
+         arn:aws:sts::860559707280:assumed-role/atp-aws-us-east-1-ts-atc-node/s is not authorized \
+         to perform: sts:AssumeRole on resource: arn:aws:iam::239600258224:role/aspera-kms-access",
+    ]);
+    // role.trust fails in the example: the exit code is that of the checks.
+    assert_eq!(code, 1, "{report:#}");
+    let entry = &report["matched"][0];
+    assert_eq!(entry["id"], "sts.assume-role-denied");
+    assert_eq!(entry["first_confirmed"], 0);
+    let causes = entry["causes"].as_array().expect("causes");
+    assert_eq!(causes[0]["verdict"], "confirmed", "{:#}", causes[0]);
+    assert!(
+        causes[0]["cause"]
+            .as_str()
+            .unwrap_or("")
+            .contains("external ID"),
+    );
+    let trust = &causes[0]["results"][0];
+    assert_eq!(trust["id"], "role.trust");
+    assert_eq!(trust["status"], "fail");
+    assert!(
+        trust["summary"]
+            .as_str()
+            .unwrap_or("")
+            .contains("external ID")
+    );
+    // role.trust fails for the external ID, not for a missing principal: that cause is not
+    // confirmed by it.
+    assert_eq!(causes[1]["verdict"], "not-confirmed", "{:#}", causes[1]);
+    // role.exists is live-only: cannot tell offline.
+    assert_eq!(causes[2]["verdict"], "unknown", "{:#}", causes[2]);
+    assert_eq!(report["run"]["exit_code"], 1);
+    assert_eq!(report["run"]["mode"], "offline");
+
+    // The same in text.
+    let out = bin()
+        .args(["explain", "--run", "--offline", "--config", &config])
+        .arg("not authorized to perform: sts:AssumeRole")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("1) [CONFIRMED] The external ID"), "{text}");
+    assert!(text.contains("First confirmed cause: 1)"), "{text}");
+    assert!(text.contains("role.trust  FAIL"), "{text}");
+}
+
+#[test]
+fn run_walks_the_ats_causes_and_points_at_the_first_failure() {
+    let config = broken_example();
+    let (code, report) = explain_json(&[
+        "--run",
+        "--offline",
+        "--config",
+        &config,
+        "Unable to create ATS access key and secret",
+    ]);
+    assert_eq!(code, 1);
+    let entry = &report["matched"][0];
+    let verdicts: Vec<&str> = entry["causes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["verdict"].as_str())
+        .collect();
+    // region, role ARN, KMS, S3, trust: the example breaks the last three.
+    assert_eq!(
+        verdicts,
+        [
+            "not-confirmed",
+            "unknown",
+            "confirmed",
+            "confirmed",
+            "confirmed"
+        ]
+    );
+    assert_eq!(entry["first_confirmed"], 2);
+}
+
+#[test]
+fn run_on_a_passing_example_confirms_nothing() {
+    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/seed/aoc.toml")
+        .display()
+        .to_string();
+    let (code, report) = explain_json(&[
+        "--run",
+        "--offline",
+        "--config",
+        &config,
+        "not authorized to perform: sts:AssumeRole",
+    ]);
+    assert_eq!(code, 0, "{report:#}");
+    // Present, and null: the checks ran and confirmed nothing.
+    assert_eq!(
+        report["matched"][0].get("first_confirmed"),
+        Some(&Value::Null)
+    );
+    assert_eq!(
+        report["matched"][0]["causes"][0]["verdict"],
+        "not-confirmed"
+    );
+}
+
+#[test]
+fn run_with_an_unknown_message_runs_nothing() {
+    let (code, report) = explain_json(&[
+        "--run",
+        "--offline",
+        "--config",
+        &broken_example(),
+        "something else entirely",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(report["matched"], Value::Array(Vec::new()));
+    assert!(report.get("run").is_none());
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let cases: &[&[&str]] = &[
+        // No attachment for --run.
+        &["explain", "--run", "NoSuchBucket"],
+        // Empty message.
+        &["explain", "   "],
+        // A format explain does not write.
+        &["explain", "--format", "junit", "NoSuchBucket"],
+        // explain picks the checks.
+        &["explain", "--only", "role.trust", "NoSuchBucket"],
+    ];
+    for args in cases {
+        let out = bin().args(*args).write_stdin("").output().expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("aoc-preflight: error:"), "{args:?}: {err}");
+    }
+    // The message and a document cannot both come from standard input.
+    let out = bin()
+        .args(["explain", "--trust-policy", "-"])
+        .write_stdin("NoSuchBucket")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("standard input"));
+}
