@@ -97,6 +97,16 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<u8, Command
                 out.write_all(text.as_bytes())?;
                 out.flush()?;
             }
+            // On GitHub Actions the Markdown report also goes to the step summary.
+            if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
+                let markdown = redacted(report::markdown::render(&fleet));
+                if let Err(e) = report::markdown::append_step_summary_markdown(&markdown) {
+                    let _ = writeln!(
+                        io::stderr(),
+                        "aoc-preflight: warning: cannot append to GITHUB_STEP_SUMMARY: {e}"
+                    );
+                }
+            }
             Ok(code)
         }
         Command::Explain(args) => {

@@ -400,3 +400,40 @@ fn bad_input_is_a_one_line_usage_error() {
         &["/nonexistent/aoc.toml"],
     );
 }
+
+#[test]
+fn on_github_actions_the_markdown_summary_is_appended_redacted_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    let out = bin()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args([
+            "check",
+            "--offline",
+            "--redact",
+            "--format",
+            "json",
+            "--config",
+        ])
+        .arg(example("broken"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(text.starts_with("earlier step\n"), "{text}");
+    assert!(text.contains("| `role.trust` |"), "{text}");
+    assert!(!text.contains("239600258224"), "redacted: {text}");
+
+    // Off Actions, nothing is written.
+    let other = dir.path().join("other.md");
+    bin()
+        .env_remove("GITHUB_ACTIONS")
+        .env("GITHUB_STEP_SUMMARY", &other)
+        .args(["check", "--offline", "--config"])
+        .arg(example("broken"))
+        .output()
+        .unwrap();
+    assert!(!other.exists());
+}
