@@ -829,11 +829,7 @@ fn write_text(
                         wrap(out, &r.summary, &head, &hang)?;
                     }
                 }
-                None => writeln!(
-                    out,
-                    "{rest}{dim}confirmed by:{dim:#} {}",
-                    c.checks.join(", ")
-                )?,
+                None => writeln!(out, "{rest}{dim}checked by:{dim:#} {}", c.checks.join(", "))?,
             }
         }
         if let Some(first) = m.first_confirmed {

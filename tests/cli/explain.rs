@@ -352,7 +352,7 @@ fn text_output_names_the_causes_checks_and_next_command() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("AccessDenied for sts:AssumeRole"), "{text}");
     assert!(text.contains("1) The external ID"), "{text}");
-    assert!(text.contains("confirmed by: role.trust"), "{text}");
+    assert!(text.contains("checked by: role.trust"), "{text}");
     // The next command carries the attachment given, ready to paste.
     assert!(
         text.contains(&format!(
