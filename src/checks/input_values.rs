@@ -233,6 +233,18 @@ impl Values {
         if let Some(p) = principal {
             match p.parse::<Arn>() {
                 Ok(arn) if arn.service == "iam" && arn.has_valid_account() => {
+                    if let Some(partition) = v.partition.as_ref().filter(|p| **p != arn.partition) {
+                        problems.push(
+                            Finding::fail("partition-mismatch")
+                                .var("what", "AoC principal")
+                                .var("arn_partition", &arn.partition)
+                                .var("partition", partition)
+                                .evidence(format!(
+                                    "AoC's principal `{p}` is in partition `{}`, region `{}` is in `{partition}`",
+                                    arn.partition, a.region
+                                )),
+                        );
+                    }
                     v.aoc_principal = Some(p)
                 }
                 _ => problems.push(
@@ -513,6 +525,20 @@ mod tests {
         a.role_arn = "arn:aws-us-gov:iam::111122223333:role/aoc".into();
         let f = findings(&a);
         assert!(f.iter().any(|f| f.reason == "partition-mismatch"));
+    }
+
+    #[test]
+    fn aoc_principal_of_another_partition_fails() {
+        let mut a = attachment();
+        a.aoc_trust.aoc_principal =
+            Some("arn:aws-cn:iam::860559707280:role/atp-aws-cn-north-1-ts-atc-node".into());
+        let f = findings(&a);
+        assert!(
+            f.iter().any(|f| f.reason == "partition-mismatch"
+                && text(std::slice::from_ref(f)).contains("AoC principal")),
+            "{}",
+            text(&f)
+        );
     }
 
     #[test]

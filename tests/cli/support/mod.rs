@@ -3,4 +3,5 @@
 //! against them.
 
 pub mod moto;
+pub mod proxy;
 pub mod world;
