@@ -30,10 +30,9 @@ pub struct ExplainArgs {
     #[arg(long)]
     pub run: bool,
     /// The attachment, as for `check` (used by --run, and to fill in the next command).
-    /// `--format` takes `text` or `json`. Boxed: the `Command` enum stays small (clippy's
-    /// large_enum_variant), as `check`'s own arguments are.
+    /// `--format` takes `text` or `json`.
     #[command(flatten)]
-    pub check: Box<CheckArgs>,
+    pub check: CheckArgs,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -639,7 +638,7 @@ fn run_checks(
             .iter()
             .flat_map(|m| m.causes.iter().flat_map(|c| &c.checks)),
     );
-    let mut check_args = (*args.check).clone();
+    let mut check_args = args.check.clone();
     check_args.only = ids.iter().map(|s| s.to_string()).collect();
     let run = crate::run::check(&check_args, false)
         .map_err(|e| UsageError(format!("explain --run: {e}")))?;
