@@ -1,6 +1,7 @@
 //! Safety (issue 6): the tool only reads AWS, whatever state the account is in; the policy
-//! `aoc-preflight permissions` prints is enough to run it; and no credential or signature
-//! ever reaches an output. Needs moto: `./scripts/setup-moto.sh`.
+//! `aoc-preflight permissions` prints is enough to run it; no credential or signature ever
+//! reaches an output; and hostile input files and values end in a one-line message, never a
+//! panic or a hang. Needs moto: `./scripts/setup-moto.sh`.
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;
@@ -525,6 +526,37 @@ fn head(text: &str) -> String {
 }
 
 impl Outcome {
+    /// Exit 2, nothing on standard output, and one line on standard error that starts like
+    /// every usage error, names `names` and says each of `problem`, without dumping the input.
+    fn assert_usage_error(&self, names: &str, problem: &[&str]) {
+        let ctx = format!(
+            "{}\nexit {}\nstderr: {}",
+            self.what,
+            self.code,
+            head(&self.stderr)
+        );
+        assert_eq!(self.code, 2, "{ctx}");
+        assert!(
+            self.stdout.is_empty(),
+            "a report after a usage error: {ctx}"
+        );
+        assert!(self.stderr.ends_with('\n'), "{ctx}");
+        assert_eq!(self.stderr.lines().count(), 1, "not one line: {ctx}");
+        assert!(self.stderr.starts_with("aoc-preflight: error: "), "{ctx}");
+        assert!(
+            self.stderr.contains(names),
+            "does not name `{names}`: {ctx}"
+        );
+        for p in problem {
+            assert!(self.stderr.contains(p), "does not say `{p}`: {ctx}");
+        }
+        assert!(
+            self.stderr.len() < 1000 + names.len(),
+            "the message dumps the input ({} bytes): {ctx}",
+            self.stderr.len()
+        );
+    }
+
     fn report(&self) -> Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
             panic!(
@@ -923,4 +955,1085 @@ fn secrets_never_reach_an_output_when_the_endpoint_dumps_the_request() {
         json.code,
         head(&json.stdout)
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile input files
+// ---------------------------------------------------------------------------------------------
+
+fn repo() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn seed(name: &str) -> std::path::PathBuf {
+    repo().join("examples/seed").join(name)
+}
+
+fn hostile(name: &str) -> std::path::PathBuf {
+    repo().join("tests/fixtures/hostile").join(name)
+}
+
+/// Every place a policy document is read from a file.
+const POLICY_SLOTS: [&str; 9] = [
+    "--identity-policy",
+    "--bucket-policy",
+    "--key-policy",
+    "--role-trust-policy",
+    "--permissions-boundary",
+    "--trust-policy",
+    "simulate --policy",
+    "simulate --resource-policy",
+    "simulate --permissions-boundary",
+];
+
+/// Runs the command that reads `file` in `slot` (the other inputs are the seed example's).
+fn read_policy_in(slot: &str, file: &std::path::Path) -> Outcome {
+    let mut cmd = bin();
+    match slot.strip_prefix("simulate ") {
+        Some(flag) => {
+            cmd.args(["simulate", "--format", "json"]);
+            if flag != "--policy" {
+                cmd.arg("--policy").arg(seed("s3-access-policy.json"));
+            }
+            cmd.arg(flag).arg(file).args([
+                "--principal",
+                "arn:aws:iam::239600258224:role/aspera-kms-access",
+                "--action",
+                "s3:GetObject",
+                "--resource",
+                "arn:aws:s3:::aspera-kms/data/file",
+            ]);
+        }
+        None => {
+            cmd.args(["check", "--offline", "--format", "json", "--config"])
+                .arg(seed("aoc.toml"))
+                .arg(slot)
+                .arg(file);
+        }
+    }
+    run(&mut cmd, &format!("{slot} {}", file.display()))
+}
+
+fn read_config(file: &std::path::Path) -> Outcome {
+    let mut cmd = bin();
+    cmd.args(["check", "--offline", "--format", "json", "--config"])
+        .arg(file);
+    run(&mut cmd, &format!("--config {}", file.display()))
+}
+
+fn read_facts(file: &std::path::Path) -> Outcome {
+    let mut cmd = bin();
+    cmd.args(["check", "--format", "json", "--facts"]).arg(file);
+    run(&mut cmd, &format!("--facts {}", file.display()))
+}
+
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Big and binary inputs, generated: (file name, bytes).
+fn generated_inputs(dir: &std::path::Path) -> Vec<(std::path::PathBuf, &'static str)> {
+    let ten_mb = 10 * 1024 * 1024;
+    let mut files = Vec::new();
+    let mut write = |name: &str, bytes: Vec<u8>, kind: &'static str| {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).expect("write a generated input");
+        files.push((path, kind));
+    };
+    // 10 MB of a policy that never ends.
+    let mut huge = b"{\"Version\": \"2012-10-17\", \"Statement\": [".to_vec();
+    while huge.len() < ten_mb {
+        huge.extend_from_slice(
+            b"{\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"*\"},\n",
+        );
+    }
+    write("huge-unterminated.json", huge, "json");
+    // 10,000 levels of nesting inside a statement.
+    let deep = format!(
+        "{{\"Version\": \"2012-10-17\", \"Statement\": [{{\"Effect\": \"Allow\", \"Action\": {}{}, \"Resource\": \"*\"}}]}}",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    write("deep-nesting.json", deep.into_bytes(), "json");
+    // Latin-1 text (a policy saved by an old editor), and plain binary.
+    write(
+        "latin1.json",
+        b"{\"Statement\": [{\"Sid\": \"Caf\xe9\", \"Effect\": \"Allow\", \"Action\": \"s3:*\"}]}"
+            .to_vec(),
+        "json",
+    );
+    write(
+        "binary.json",
+        vec![0xff, 0xfe, 0x00, 0x7b, 0x00, 0x7d, 0x80, 0x81],
+        "json",
+    );
+    // The same for the config file.
+    let mut huge_toml = Vec::new();
+    while huge_toml.len() < ten_mb {
+        huge_toml.extend_from_slice(b"# padding padding padding padding padding padding\n");
+    }
+    huge_toml.extend_from_slice(b"[[attachment]]\nkms_kye = \"typo\"\n");
+    write("huge-typo.toml", huge_toml, "toml");
+    let mut huge_string = b"[[attachment]]\nregion = \"".to_vec();
+    huge_string.resize(ten_mb, b'a');
+    write("huge-unterminated.toml", huge_string, "toml");
+    let deep_toml = format!(
+        "[[attachment]]\nname = {}{}\n",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    write("deep-nesting.toml", deep_toml.into_bytes(), "toml");
+    write(
+        "latin1.toml",
+        b"[[attachment]]\nname = \"Caf\xe9\"\n".to_vec(),
+        "toml",
+    );
+    files
+}
+
+/// What a generated file's message must say, by the reader.
+fn generated_problem(name: &str, reader: &str) -> &'static [&'static str] {
+    match (name, reader) {
+        ("huge-unterminated.json", "policy") => &["invalid JSON", "EOF"],
+        ("huge-unterminated.json", "facts") => &["not a facts bundle"],
+        ("deep-nesting.json", "policy") => &["recursion limit"],
+        ("deep-nesting.json", "facts") => &["not a facts bundle"],
+        ("latin1.json" | "binary.json" | "latin1.toml", _) => &["UTF-8"],
+        ("huge-typo.toml", _) => &["kms_kye"],
+        ("huge-unterminated.toml", _) => &["string"],
+        ("deep-nesting.toml", _) => &["recursion"],
+        _ => &[],
+    }
+}
+
+#[test]
+fn hostile_policy_files_are_one_line_usage_errors_in_every_slot() {
+    let cases: [(&str, &[&str]); 17] = [
+        ("empty.json", &["1:1", "invalid JSON", "EOF"]),
+        ("whitespace.json", &["invalid JSON", "EOF"]),
+        ("null.json", &["expected a policy object, found null"]),
+        ("array.json", &["expected a policy object, found an array"]),
+        ("string.json", &["expected a policy object"]),
+        ("statement-number.json", &["Statement", "found 42"]),
+        ("effect-bool.json", &["Statement[0].Effect", "found true"]),
+        (
+            "action-object.json",
+            &["Statement[0].Action", "found an object"],
+        ),
+        ("version-number.json", &["Version", "found 2012"]),
+        (
+            "condition-array.json",
+            &["Statement[0].Condition", "found an array"],
+        ),
+        ("truncated.json", &[":4:", "invalid JSON", "EOF"]),
+        (
+            "trailing-garbage.json",
+            &["invalid JSON", "trailing characters"],
+        ),
+        (
+            "control-character.json",
+            &["invalid JSON", "control character"],
+        ),
+        ("url-encoded-garbage.json", &["invalid JSON"]),
+        ("url-encoded-not-utf8.json", &["URL-encoded", "UTF-8"]),
+        ("unknown-element.json", &["Statment", "unknown element"]),
+        ("lower-case-elements.json", &["unknown element"]),
+    ];
+    for (name, problem) in cases {
+        let path = hostile(&format!("policy/{name}"));
+        for slot in POLICY_SLOTS {
+            read_policy_in(slot, &path).assert_usage_error(name, problem);
+        }
+    }
+}
+
+#[test]
+fn big_deep_and_binary_policy_files_are_one_line_usage_errors_in_every_slot() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (path, kind) in generated_inputs(dir.path()) {
+        if kind != "json" {
+            continue;
+        }
+        let name = file_name(&path);
+        for slot in POLICY_SLOTS {
+            read_policy_in(slot, &path)
+                .assert_usage_error(&name, generated_problem(&name, "policy"));
+        }
+        read_facts(&path).assert_usage_error(&name, generated_problem(&name, "facts"));
+    }
+}
+
+#[test]
+fn hostile_config_files_are_one_line_usage_errors() {
+    let cases: [(&str, &str, &[&str]); 10] = [
+        (
+            "json-not-toml.toml",
+            "json-not-toml.toml:1:1",
+            &["expected key"],
+        ),
+        (
+            "duplicate-key.toml",
+            "duplicate-key.toml:3:1",
+            &["duplicate key"],
+        ),
+        (
+            "wrong-type-region.toml",
+            "wrong-type-region.toml:2:",
+            &["invalid type", "expected a string"],
+        ),
+        (
+            "wrong-type-attachment.toml",
+            "wrong-type-attachment.toml:1:",
+            &["invalid type", "expected a sequence"],
+        ),
+        (
+            "wrong-type-identity-policies.toml",
+            "wrong-type-identity-policies.toml:2:",
+            &["invalid type", "expected a sequence"],
+        ),
+        (
+            "unknown-table.toml",
+            "unknown-table.toml:1:",
+            &["unknown field `attachments`"],
+        ),
+        (
+            "control-character.toml",
+            "control-character.toml:2:",
+            &["invalid basic string"],
+        ),
+        (
+            "unterminated-string.toml",
+            "unterminated-string.toml:2:",
+            &["invalid basic string"],
+        ),
+        (
+            "bad-table-header.toml",
+            "bad-table-header.toml:3:",
+            &["unclosed array table"],
+        ),
+        // The config is fine; the policy it names is not: the message names the policy.
+        (
+            "hostile-document.toml",
+            "truncated.json:4:",
+            &["invalid JSON"],
+        ),
+    ];
+    for (name, names, problem) in cases {
+        read_config(&hostile(&format!("config/{name}"))).assert_usage_error(names, problem);
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (path, kind) in generated_inputs(dir.path()) {
+        if kind != "toml" {
+            continue;
+        }
+        let name = file_name(&path);
+        read_config(&path).assert_usage_error(&name, generated_problem(&name, "config"));
+    }
+    // A directory where a file is expected.
+    read_config(&repo().join("tests/fixtures/hostile"))
+        .assert_usage_error("hostile", &["directory"]);
+}
+
+/// A config file without a single value: the message says what is missing.
+#[test]
+fn an_empty_config_file_names_the_missing_value() {
+    read_config(&hostile("config/empty.toml"))
+        .assert_usage_error("missing required value `region`", &["--region"]);
+}
+
+#[test]
+#[ignore = "bug: an empty config file gives `missing required value` without naming the file"]
+fn an_empty_config_file_is_named_in_the_message() {
+    read_config(&hostile("config/empty.toml")).assert_usage_error("empty.toml", &["region"]);
+}
+
+/// A support bundle saved from the seed example, offline.
+fn saved_bundle(dir: &std::path::Path) -> (std::path::PathBuf, Value) {
+    let path = dir.join("facts.json");
+    let mut cmd = bin();
+    cmd.args(["check", "--offline", "--format", "json", "--config"])
+        .arg(seed("aoc.toml"))
+        .arg("--save-facts")
+        .arg(&path);
+    let o = run(&mut cmd, "--save-facts");
+    assert_eq!(o.code, 0, "{}", head(&o.stderr));
+    let bundle: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("bundle"))
+        .expect("the bundle is JSON");
+    (path, bundle)
+}
+
+#[test]
+fn hostile_facts_bundles_are_one_line_usage_errors() {
+    let fixtures: [(&str, &[&str]); 5] = [
+        (
+            "missing-entries.json",
+            &["not a facts bundle", "missing field `entries`"],
+        ),
+        (
+            "wrong-type-schema-version.json",
+            &["not a facts bundle", "invalid type"],
+        ),
+        (
+            "wrong-type-entries.json",
+            &["not a facts bundle", "invalid type"],
+        ),
+        (
+            "incomplete-entry.json",
+            &["not a facts bundle", "missing field"],
+        ),
+        (
+            "duplicate-field.json",
+            &["not a facts bundle", "duplicate field `schema_version`"],
+        ),
+    ];
+    for (name, problem) in fixtures {
+        read_facts(&hostile(&format!("facts/{name}"))).assert_usage_error(name, problem);
+    }
+    // Real bundles, mangled.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (saved, bundle) = saved_bundle(dir.path());
+    let text = std::fs::read_to_string(&saved).expect("bundle text");
+    let write = |name: &str, content: String| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).expect("write a bundle");
+        path
+    };
+    let mut newer = bundle.clone();
+    newer["schema_version"] = json!(99);
+    let mut deep = bundle.clone();
+    deep["entries"][0]["facts"]["caller"]["value"] = json!("PLACEHOLDER");
+    let deep = deep.to_string().replace(
+        "\"PLACEHOLDER\"",
+        &format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
+    );
+    let mut policy_as_fact = bundle.clone();
+    policy_as_fact["entries"][0]["facts"]["key_policy"]["value"] =
+        json!({"Version": "2012-10-17", "Statement": []});
+    let cases: Vec<(std::path::PathBuf, &[&str])> = vec![
+        (
+            write("empty.json", String::new()),
+            &["not a facts bundle", "EOF"],
+        ),
+        (
+            write("truncated.json", text[..text.len() / 2].to_string()),
+            &["not a facts bundle", "EOF"],
+        ),
+        (
+            write("newer.json", newer.to_string()),
+            &["schema_version 99 is not supported"],
+        ),
+        // Typed fields stop the nesting before serde's recursion limit does.
+        (
+            write("deep.json", deep),
+            &["not a facts bundle", "invalid type"],
+        ),
+        (
+            write("policy-as-fact.json", policy_as_fact.to_string()),
+            &["not a facts bundle", "missing field"],
+        ),
+        (
+            seed("bucket-policy.json"),
+            &["not a facts bundle", "unknown field `Version`"],
+        ),
+    ];
+    for (path, problem) in cases {
+        read_facts(&path).assert_usage_error(&file_name(&path), problem);
+    }
+}
+
+#[test]
+#[ignore = "bug: a facts bundle without any attachment gives an empty report, status pass, exit 0"]
+fn a_facts_bundle_without_attachments_is_a_usage_error() {
+    read_facts(&hostile("facts/no-attachment.json"))
+        .assert_usage_error("no-attachment.json", &["attachment"]);
+}
+
+/// BOM-prefixed copies of the seed example's files (Windows editors add one).
+fn with_bom(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let mut bytes = "\u{feff}".as_bytes().to_vec();
+    bytes.extend(std::fs::read(seed(name)).expect("read a seed file"));
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write a BOM copy");
+    path
+}
+
+/// A byte-order mark is an editor's artefact, not content: a policy or config file with one
+/// is read as without it.
+#[test]
+fn a_byte_order_mark_is_accepted_in_policies_and_config() {
+    let plain = read_policy_in("--bucket-policy", &seed("bucket-policy.json"));
+    assert_eq!(plain.code, 0, "{}", head(&plain.stderr));
+    let dir = tempfile::tempdir().expect("temp dir");
+    for name in [
+        "s3-access-policy.json",
+        "kms-policy.json",
+        "bucket-policy.json",
+        "key-policy.json",
+        "role-trust-policy.json",
+        "aoc-trust-policy.json",
+    ] {
+        with_bom(dir.path(), name);
+    }
+    let config = with_bom(dir.path(), "aoc.toml");
+    let o = read_config(&config);
+    assert_eq!(o.code, 0, "{}\n{}", o.what, head(&o.stderr));
+    assert_eq!(
+        o.report()["summary"],
+        plain.report()["summary"],
+        "{}",
+        head(&o.stdout)
+    );
+    for slot in POLICY_SLOTS {
+        let file = match slot {
+            "--trust-policy" => "aoc-trust-policy.json",
+            "--role-trust-policy" => "role-trust-policy.json",
+            "--key-policy" => "key-policy.json",
+            "--bucket-policy" | "simulate --resource-policy" => "bucket-policy.json",
+            _ => "s3-access-policy.json",
+        };
+        let o = read_policy_in(slot, &dir.path().join(file));
+        let without = read_policy_in(slot, &seed(file));
+        assert_eq!(o.code, without.code, "{}\n{}", o.what, head(&o.stderr));
+        assert_eq!(
+            o.report()["status"],
+            without.report()["status"],
+            "{}",
+            o.what
+        );
+        assert_eq!(
+            o.report()["decision"],
+            without.report()["decision"],
+            "{}",
+            o.what
+        );
+    }
+}
+
+#[test]
+#[ignore = "bug: a BOM is accepted in policies and config files but not in a --facts bundle"]
+fn a_byte_order_mark_is_accepted_in_a_facts_bundle() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (saved, _) = saved_bundle(dir.path());
+    let mut bytes = "\u{feff}".as_bytes().to_vec();
+    bytes.extend(std::fs::read(&saved).expect("bundle"));
+    let bom = dir.path().join("bom-facts.json");
+    std::fs::write(&bom, bytes).expect("write");
+    let o = read_facts(&bom);
+    assert_eq!(o.code, 0, "{}", head(&o.stderr));
+}
+
+/// Duplicate keys make a document ambiguous: IAM rejects them, and whichever value the tool
+/// kept, its verdict could be about another policy than the one AWS has. A careful tool
+/// refuses the file and names the key.
+#[test]
+#[ignore = "bug: duplicate keys in a policy file are accepted silently (the last value wins)"]
+fn duplicate_keys_in_a_policy_file_are_usage_errors() {
+    for (name, key) in [
+        ("duplicate-effect.json", "Effect"),
+        ("duplicate-statement.json", "Statement"),
+        ("duplicate-condition-key.json", "StringEquals"),
+    ] {
+        let path = hostile(&format!("policy/{name}"));
+        for slot in POLICY_SLOTS {
+            read_policy_in(slot, &path).assert_usage_error(name, &["duplicate", key]);
+        }
+    }
+}
+
+/// AWS's largest policy is a 32 KB key policy (bucket policies 20 KB, managed policies 6 KB):
+/// a 10 MB document cannot be one AWS has, and judging it takes long and gives tens of MB of
+/// report. A careful tool refuses it up front.
+#[test]
+#[ignore = "bug: a 10 MB well-formed policy file is judged (10-40 s, reports up to 40 MB) instead of refused"]
+fn a_policy_file_far_beyond_aws_limits_is_a_usage_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let statement = json!({
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::239600258224:root"},
+        "Action": ["s3:GetObject", "s3:PutObject"],
+        "Resource": "arn:aws:s3:::other-bucket/*"
+    });
+    let statements: Vec<Value> = (0..75_000).map(|_| statement.clone()).collect();
+    let path = dir.path().join("huge-valid.json");
+    std::fs::write(
+        &path,
+        json!({"Version": "2012-10-17", "Statement": statements}).to_string(),
+    )
+    .expect("write");
+    assert!(std::fs::metadata(&path).expect("size").len() > 9 * 1024 * 1024);
+    for slot in POLICY_SLOTS {
+        read_policy_in(slot, &path).assert_usage_error("huge-valid.json", &[]);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile values
+// ---------------------------------------------------------------------------------------------
+
+/// `check --offline` on the seed example with one value replaced.
+fn check_with(flag: &str, value: &str) -> Outcome {
+    let mut cmd = bin();
+    cmd.args(["check", "--offline", "--format", "json", "--config"])
+        .arg(seed("aoc.toml"))
+        .arg(format!("{flag}={value}"));
+    run(&mut cmd, &format!("check {flag}={}", head(value)))
+}
+
+fn input_values(o: &Outcome) -> Value {
+    let report = o.report();
+    report["checks"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["id"] == "input.values"))
+        .cloned()
+        .unwrap_or_else(|| panic!("{}: no input.values in {}", o.what, head(&o.stdout)))
+}
+
+const KEY_ID: &str = "65a140e1-8c8f-4dd5-b2d7-d6cf05e15b46";
+
+/// A malformed value entered in AoC is a finding, not a usage error (DESIGN.md §5):
+/// `input.values` fails with the reason and says the expected format; exit 1.
+#[test]
+fn malformed_attachment_values_fail_input_values_and_name_the_format() {
+    let region_format = "written like `us-east-1`";
+    let bucket_rules = "bucket's exact name";
+    let path_format = "like `/` or `/data/incoming`";
+    let key_format = "arn:aws:kms:REGION:ACCOUNT:key/KEY_ID";
+    let role_format = "arn:aws:iam::ACCOUNT:role/PATH/NAME";
+    let partition = "one AWS partition";
+    let huge = "a".repeat(100_000);
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        ("--region", String::new(), "unknown-region", region_format),
+        (
+            "--region",
+            "US-EAST-1".into(),
+            "unknown-region",
+            region_format,
+        ),
+        (
+            "--region",
+            " us-east-1".into(),
+            "unknown-region",
+            region_format,
+        ),
+        ("--region", "moon-1".into(), "unknown-region", region_format),
+        ("--region", huge.clone(), "unknown-region", region_format),
+        // The other partitions' regions, with the seed's `aws` ARNs.
+        (
+            "--region",
+            "cn-north-1".into(),
+            "partition-mismatch",
+            partition,
+        ),
+        (
+            "--region",
+            "us-gov-west-1".into(),
+            "partition-mismatch",
+            partition,
+        ),
+        (
+            "--bucket",
+            String::new(),
+            "bad-bucket-name",
+            "3 to 63 characters",
+        ),
+        (
+            "--bucket",
+            "ab".into(),
+            "bad-bucket-name",
+            "3 to 63 characters",
+        ),
+        (
+            "--bucket",
+            "My.Bucket".into(),
+            "bad-bucket-name",
+            "lower-case",
+        ),
+        (
+            "--bucket",
+            "ASPERA-KMS".into(),
+            "bad-bucket-name",
+            "lower-case",
+        ),
+        (
+            "--bucket",
+            "aspera_kms".into(),
+            "bad-bucket-name",
+            bucket_rules,
+        ),
+        (
+            "--bucket",
+            "s3://aspera-kms".into(),
+            "bad-bucket-name",
+            "without `s3://`",
+        ),
+        (
+            "--bucket",
+            "aspera-kms/data".into(),
+            "bad-bucket-name",
+            bucket_rules,
+        ),
+        (
+            "--bucket",
+            "192.168.0.1".into(),
+            "bad-bucket-name",
+            "IP address",
+        ),
+        (
+            "--bucket",
+            "aspera..kms".into(),
+            "bad-bucket-name",
+            "adjacent dots",
+        ),
+        (
+            "--bucket",
+            ".aspera-kms".into(),
+            "bad-bucket-name",
+            "begin and end",
+        ),
+        (
+            "--bucket",
+            huge.clone(),
+            "bad-bucket-name",
+            "3 to 63 characters",
+        ),
+        ("--path", "//".into(), "bad-path", path_format),
+        ("--path", "/data//in".into(), "bad-path", path_format),
+        ("--path", "/data/*".into(), "bad-path", path_format),
+        ("--path", "C:\\data".into(), "bad-path", path_format),
+        ("--kms-key", String::new(), "bad-kms-key", key_format),
+        ("--kms-key", "not-an-arn".into(), "bad-kms-key", key_format),
+        (
+            "--kms-key",
+            format!("ARN:AWS:KMS:US-EAST-1:239600258224:KEY/{KEY_ID}"),
+            "bad-kms-key",
+            key_format,
+        ),
+        (
+            "--kms-key",
+            format!("arn:aws:kms:us-east-1:2396:key/{KEY_ID}"),
+            "bad-kms-key",
+            key_format,
+        ),
+        (
+            "--kms-key",
+            "arn:aws:kms:us-east-1:239600258224:key/".into(),
+            "bad-kms-key",
+            key_format,
+        ),
+        (
+            "--kms-key",
+            "arn:aws:kms:us-east-1:239600258224:alias/".into(),
+            "bad-kms-key",
+            key_format,
+        ),
+        (
+            "--kms-key",
+            "arn:aws:s3:::aspera-kms".into(),
+            "bad-kms-key",
+            key_format,
+        ),
+        (
+            "--kms-key",
+            format!("arn:aws:kms:us-east-1:239600258224:key/{huge}"),
+            "bad-kms-key",
+            key_format,
+        ),
+        (
+            "--kms-key",
+            format!("arn:aws-us-gov:kms:us-east-1:239600258224:key/{KEY_ID}"),
+            "partition-mismatch",
+            partition,
+        ),
+        (
+            "--kms-key",
+            format!("arn:aws-cn:kms:cn-north-1:239600258224:key/{KEY_ID}"),
+            "partition-mismatch",
+            partition,
+        ),
+        ("--role-arn", String::new(), "bad-role-arn", role_format),
+        (
+            "--role-arn",
+            "aspera-kms-access".into(),
+            "bad-role-arn",
+            role_format,
+        ),
+        (
+            "--role-arn",
+            "arn:aws:iam::239600258224:user/bob".into(),
+            "bad-role-arn",
+            role_format,
+        ),
+        (
+            "--role-arn",
+            "arn:aws:iam:us-east-1:239600258224:role/x".into(),
+            "bad-role-arn",
+            role_format,
+        ),
+        (
+            "--role-arn",
+            "arn:aws:iam::2396002582:role/x".into(),
+            "bad-role-arn",
+            role_format,
+        ),
+        (
+            "--role-arn",
+            "arn:aws:iam::239600258224:role/".into(),
+            "bad-role-arn",
+            role_format,
+        ),
+        (
+            "--role-arn",
+            "arn:aws:sts::239600258224:assumed-role/x/s".into(),
+            "bad-role-arn",
+            role_format,
+        ),
+        (
+            "--role-arn",
+            format!("arn:aws:iam::239600258224:user/{huge}"),
+            "bad-role-arn",
+            role_format,
+        ),
+        (
+            "--role-arn",
+            "arn:aws-cn:iam::239600258224:role/x".into(),
+            "partition-mismatch",
+            partition,
+        ),
+        (
+            "--role-arn",
+            "arn:aws-us-gov:iam::239600258224:role/x".into(),
+            "partition-mismatch",
+            partition,
+        ),
+    ];
+    for (flag, value, reason, format) in cases {
+        let o = check_with(flag, &value);
+        let ctx = format!("{}\nexit {}\nstderr: {}", o.what, o.code, head(&o.stderr));
+        assert_eq!(o.code, 1, "{ctx}");
+        assert!(o.stderr.is_empty(), "{ctx}");
+        let check = input_values(&o);
+        assert_eq!(
+            check["status"],
+            "fail",
+            "{ctx}\n{}",
+            head(&check.to_string())
+        );
+        let reasons: Vec<&str> = check["findings"]
+            .as_array()
+            .map(|f| f.iter().filter_map(|f| f["reason"].as_str()).collect())
+            .unwrap_or_default();
+        assert!(reasons.contains(&reason), "{ctx}\nreasons {reasons:?}");
+        let text = check.to_string();
+        assert!(
+            text.contains(format),
+            "{ctx}\ndoes not say `{format}`: {}",
+            head(&text)
+        );
+        if !value.is_empty() && value.len() < 1000 && reason != "partition-mismatch" {
+            let shown = serde_json::to_string(&value).expect("JSON string");
+            assert!(
+                text.contains(shown.trim_matches('"')),
+                "{ctx}\ndoes not name the value: {}",
+                head(&text)
+            );
+        }
+    }
+}
+
+/// Valid names that look unusual are not findings: dots are allowed in bucket names, and an
+/// empty path or one without a leading slash is AoC's root or a folder.
+#[test]
+fn unusual_but_valid_values_pass() {
+    for (flag, value) in [
+        ("--bucket", "aspera.kms.example"),
+        ("--bucket", "a-b"),
+        ("--path", ""),
+        ("--path", "data/incoming"),
+        (
+            "--kms-key",
+            "arn:aws:kms:us-east-1:239600258224:key/mrk-0123456789abcdef0123456789abcdef",
+        ),
+    ] {
+        let o = check_with(flag, value);
+        let status = input_values(&o)["status"].clone();
+        assert!(
+            status == "pass" || status == "warn",
+            "{}: input.values is {status}\n{}",
+            o.what,
+            head(&o.stdout)
+        );
+        assert!(o.code == 0 || o.code == 1, "{}: exit {}", o.what, o.code);
+    }
+}
+
+/// An object key is at most 1024 bytes, so a path longer than that cannot hold a file.
+#[test]
+#[ignore = "bug: a 100,000-character --path passes input.values (S3 keys are at most 1024 bytes)"]
+fn a_path_longer_than_an_s3_key_fails_input_values() {
+    let o = check_with("--path", &format!("/{}", "a".repeat(100_000)));
+    assert_eq!(o.code, 1, "{}", o.what);
+    assert_eq!(input_values(&o)["status"], "fail", "{}", o.what);
+}
+
+/// A 10 MB value (here in the config file) is a finding like any malformed value, and the
+/// report shows it shortened rather than five times in full.
+#[test]
+#[ignore = "bug: a 10 MB bucket name in the config is echoed 5 times in full (50 MB JSON report, ~30 s)"]
+fn a_huge_value_is_reported_shortened() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = format!(
+        "[[attachment]]\nregion = \"us-east-1\"\nbucket = \"{}\"\n\
+         kms_key = \"arn:aws:kms:us-east-1:239600258224:key/{KEY_ID}\"\n\
+         role_arn = \"arn:aws:iam::239600258224:role/aspera-kms-access\"\n\
+         trust_policy = {:?}\n",
+        "b".repeat(10 << 20),
+        seed("aoc-trust-policy.json")
+    );
+    let path = dir.path().join("aoc.toml");
+    std::fs::write(&path, config).expect("write");
+    let started = std::time::Instant::now();
+    let o = read_config(&path);
+    if o.code == 2 {
+        o.assert_usage_error("aoc.toml", &[]);
+        return;
+    }
+    assert_eq!(o.code, 1, "{}", head(&o.stderr));
+    assert_eq!(input_values(&o)["status"], "fail");
+    assert!(
+        o.stdout.len() < 1 << 20,
+        "the report is {} bytes",
+        o.stdout.len()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+/// `simulate`'s arguments are not AoC entries: a malformed one is a usage error naming the
+/// flag and the expected format.
+#[test]
+fn malformed_simulate_arguments_are_one_line_usage_errors() {
+    let principal = "arn:aws:iam::239600258224:role/aspera-kms-access";
+    let action = "s3:GetObject";
+    let resource = "arn:aws:s3:::aspera-kms/data/file";
+    let huge = "a".repeat(100_000);
+    let arn_format = "expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE";
+    let action_format = "expected SERVICE:ACTION";
+    let cases: Vec<([String; 3], &str, &str)> = vec![
+        (
+            [String::new(), action.into(), resource.into()],
+            "--principal",
+            arn_format,
+        ),
+        (
+            ["aspera-kms-access".into(), action.into(), resource.into()],
+            "--principal",
+            arn_format,
+        ),
+        (
+            ["arn:aws".into(), action.into(), resource.into()],
+            "--principal",
+            arn_format,
+        ),
+        (
+            [principal.into(), action.into(), String::new()],
+            "--resource",
+            arn_format,
+        ),
+        (
+            [
+                principal.into(),
+                action.into(),
+                "aspera-kms/data/file".into(),
+            ],
+            "--resource",
+            arn_format,
+        ),
+        (
+            [
+                principal.into(),
+                action.into(),
+                "s3://aspera-kms/file".into(),
+            ],
+            "--resource",
+            arn_format,
+        ),
+        (
+            [principal.into(), String::new(), resource.into()],
+            "--action",
+            action_format,
+        ),
+        (
+            [principal.into(), "GetObject".into(), resource.into()],
+            "--action",
+            action_format,
+        ),
+        (
+            [principal.into(), "s3:".into(), resource.into()],
+            "--action",
+            action_format,
+        ),
+        (
+            [principal.into(), ":GetObject".into(), resource.into()],
+            "--action",
+            action_format,
+        ),
+        (
+            [principal.into(), "s3:Get*".into(), resource.into()],
+            "--action",
+            action_format,
+        ),
+        (
+            [principal.into(), "s3:Get Object".into(), resource.into()],
+            "--action",
+            action_format,
+        ),
+        (
+            [principal.into(), "s3:Get:Object".into(), resource.into()],
+            "--action",
+            action_format,
+        ),
+    ];
+    for ([p, a, r], flag, format) in cases {
+        let mut cmd = bin();
+        cmd.args(["simulate", "--policy"])
+            .arg(seed("s3-access-policy.json"))
+            .args([
+                format!("--principal={p}"),
+                format!("--action={a}"),
+                format!("--resource={r}"),
+            ]);
+        run(&mut cmd, &format!("simulate {p} {a} {r}")).assert_usage_error(flag, &[format]);
+    }
+    // Huge values: still one line (the value itself may be quoted in full).
+    for flag in ["--principal", "--action", "--resource"] {
+        let value = |f: &str, normal: &str| {
+            if f == flag {
+                format!("{f}={huge}")
+            } else {
+                format!("{f}={normal}")
+            }
+        };
+        let mut cmd = bin();
+        cmd.args(["simulate", "--policy"])
+            .arg(seed("s3-access-policy.json"))
+            .args([
+                value("--principal", principal),
+                value("--action", action),
+                value("--resource", resource),
+            ]);
+        let o = run(&mut cmd, &format!("simulate {flag}=<100,000 characters>"));
+        assert_eq!(o.code, 2, "{}", head(&o.stderr));
+        assert_eq!(o.stderr.lines().count(), 1, "{}", head(&o.stderr));
+        assert!(o.stderr.contains(flag), "{}", head(&o.stderr));
+    }
+}
+
+/// Control characters in a value are malformed input too: the value is refused, and the
+/// one-line message stays one line.
+#[test]
+#[ignore = "bug: usage errors quote values raw: a newline in a value splits the message; simulate accepts ARNs and actions with control characters"]
+fn values_with_control_characters_give_one_line_messages() {
+    let principal = "arn:aws:iam::239600258224:role/aspera-kms-access";
+    let resource = "arn:aws:s3:::aspera-kms/data/file";
+    let cases: [(&str, [&str; 3]); 4] = [
+        ("--resource", [principal, "s3:GetObject", "bad\nvalue"]),
+        ("--action", [principal, "s3\nGetObject", resource]),
+        (
+            "--principal",
+            [
+                "arn:aws:iam::239600258224:role/x\nsecond line",
+                "s3:GetObject",
+                resource,
+            ],
+        ),
+        ("--action", [principal, "s3:GetObject\u{1b}[2K", resource]),
+    ];
+    for (flag, [p, a, r]) in cases {
+        let mut cmd = bin();
+        cmd.args(["simulate", "--policy"])
+            .arg(seed("s3-access-policy.json"))
+            .args([
+                format!("--principal={p}"),
+                format!("--action={a}"),
+                format!("--resource={r}"),
+            ]);
+        run(&mut cmd, &format!("simulate {p:?} {a:?} {r:?}")).assert_usage_error(flag, &[]);
+    }
+    let mut cmd = bin();
+    cmd.args(["check", "--offline", "--config"])
+        .arg(seed("aoc.toml"))
+        .arg("--attachment=prod\nstaging");
+    run(&mut cmd, "check --attachment with a newline").assert_usage_error("--attachment", &[]);
+}
+
+/// The text report is line-oriented: a value (from a flag, a file or AWS) must not add lines
+/// or send escape sequences to the terminal. Only the tool's own colour codes may appear.
+#[test]
+#[ignore = "bug: control characters in values and policy Sids reach the text report raw (forged lines, terminal escapes with --color always)"]
+fn control_characters_in_values_and_policies_stay_out_of_the_text_report() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut policy: Value = serde_json::from_str(
+        &std::fs::read_to_string(seed("bucket-policy.json")).expect("seed bucket policy"),
+    )
+    .expect("JSON");
+    policy["Statement"]
+        .as_array_mut()
+        .expect("statements")
+        .push(json!({
+            "Sid": "Evil\u{1b}]0;pwned\u{7}\n  pass   role.trust            forged line",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": "arn:aws:s3:::aspera-kms/*"
+        }));
+    let bucket_policy = dir.path().join("bucket-policy.json");
+    std::fs::write(&bucket_policy, policy.to_string()).expect("write");
+    let mut cmd = bin();
+    cmd.env_remove("NO_COLOR")
+        .args([
+            "--color",
+            "always",
+            "check",
+            "--offline",
+            "--format",
+            "text",
+            "--config",
+        ])
+        .arg(seed("aoc.toml"))
+        .arg("--bucket-policy")
+        .arg(&bucket_policy)
+        .arg("--path=/data\n  pass   input.values          forged");
+    let o = run(&mut cmd, "check --format text with control characters");
+    assert!(o.code == 1, "exit {}\n{}", o.code, head(&o.stderr));
+    for line in o.stdout.lines() {
+        assert!(
+            !line.contains("forged"),
+            "a value added a line to the report: {line:?}"
+        );
+        // Remove the tool's own SGR colour sequences; nothing else may be a control character.
+        let mut rest = line.to_string();
+        while let Some(at) = rest.find("\u{1b}[") {
+            let end = rest[at + 2..]
+                .find('m')
+                .map(|e| at + 2 + e + 1)
+                .filter(|&e| {
+                    rest[at + 2..e - 1]
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || b == b';')
+                });
+            match end {
+                Some(e) => rest.replace_range(at..e, ""),
+                None => break,
+            }
+        }
+        assert!(
+            !rest.chars().any(|c| c.is_control() && c != '\t'),
+            "a control character reached the text report: {line:?}"
+        );
+    }
 }
