@@ -4,4 +4,5 @@
 
 pub mod moto;
 pub mod proxy;
+pub mod stub_aws;
 pub mod world;
