@@ -363,18 +363,37 @@ fn the_printed_permissions_are_enough_with_iam_enforced() {
     );
 }
 
-/// `--probe` is refused in this version (exit 2) and then sends nothing; once it exists, its
-/// writes stay on its own object.
+/// `--probe`, the only writing mode, writes only its own object under the attachment's path
+/// and leaves nothing behind; where it is refused (exit 2), it sends nothing at all.
 #[test]
-fn probe_is_refused_without_a_request_or_writes_only_its_own_object() {
+fn probe_writes_only_its_own_object_and_leaves_nothing() {
     let world = World::builder("ro-probe").build();
+    let clients = Clients::new(&crate::support::moto::shared().endpoint(), "us-east-1");
+    // The world's TLS-only bucket policy would stop every write to moto, which speaks plain
+    // HTTP: without it the probe goes through all its steps.
+    crate::support::moto::runtime()
+        .block_on(
+            clients
+                .s3
+                .delete_bucket_policy()
+                .bucket(&world.bucket)
+                .send(),
+        )
+        .expect("s3:DeleteBucketPolicy");
     let proxy = Proxy::start(&crate::support::moto::shared().endpoint());
     let dir = tempfile::tempdir().expect("temp dir");
     let mut cmd = bin();
     live_env(&mut cmd, dir.path(), &Credentials::moto())
         .arg("check")
         .args(world.args())
-        .args(["--probe", "--format", "json", "--endpoint-url"])
+        .args([
+            "--path",
+            "/aoc/in",
+            "--probe",
+            "--format",
+            "json",
+            "--endpoint-url",
+        ])
         .arg(proxy.endpoint());
     let out = run(&mut cmd, "check --probe");
     let requests = proxy.requests();
@@ -386,18 +405,60 @@ fn probe_is_refused_without_a_request_or_writes_only_its_own_object() {
         );
         return;
     }
+    let prefix = format!("/{}/aoc/in/.aoc-preflight-probe-", world.bucket);
+    let mut writes = 0;
     for r in &requests {
-        if operation_name(r).is_ok_and(|n| is_read_by_convention(r, &n)) {
+        let declared_read = operation_name(r)
+            .is_ok_and(|n| is_read_by_convention(r, &n) && declared_operations().contains(&n));
+        if declared_read {
             continue;
         }
-        let prefix = format!("/{}/.aoc-preflight-probe-", world.bucket);
+        // A listing of the bucket limited to the probe's own key (ListMultipartUploads).
+        let own_listing = r.method == "GET"
+            && r.path().trim_end_matches('/') == format!("/{}", world.bucket)
+            && r.form_param("prefix")
+                .is_some_and(|p| p.starts_with("aoc/in/.aoc-preflight-probe-"));
         assert!(
-            r.path().starts_with(&prefix),
-            "--probe wrote outside its own object: {} {}",
+            own_listing || r.path().starts_with(&prefix),
+            "--probe sent {} {} outside its own object {prefix}...",
             r.method,
             r.target
         );
+        if r.method != "GET" && r.method != "HEAD" {
+            writes += 1;
+        }
     }
+    assert!(
+        writes > 0,
+        "--probe ran (exit {}) but wrote nothing",
+        out.code
+    );
+    crate::support::moto::runtime().block_on(async {
+        let objects = clients
+            .s3
+            .list_objects_v2()
+            .bucket(&world.bucket)
+            .send()
+            .await
+            .expect("s3:ListObjectsV2");
+        assert!(
+            objects.contents().is_empty(),
+            "left behind: {:?}",
+            objects.contents()
+        );
+        let uploads = clients
+            .s3
+            .list_multipart_uploads()
+            .bucket(&world.bucket)
+            .send()
+            .await
+            .expect("s3:ListMultipartUploads");
+        assert!(
+            uploads.uploads().is_empty(),
+            "left behind: {:?}",
+            uploads.uploads()
+        );
+    });
 }
 
 /// The allow-list itself: writes sent through the proxy are caught, reads are named as the
@@ -625,16 +686,20 @@ fn canaries() -> Credentials {
     }
 }
 
-/// What must never appear in any output (compared case-insensitively): the credentials, any
-/// distinctive part of them, and signed-header material.
-const FORBIDDEN: [&str; 12] = [
+/// What must never appear in any output: the credentials and any distinctive part of them
+/// (compared exactly: their mixed case is what makes them distinctive, `session` is a word)...
+const SECRETS: [&str; 7] = [
     CANARY_ACCESS_KEY,
     CANARY_SECRET,
     CANARY_TOKEN,
-    "canary",
+    "-canary-",
     "SeCrEtKeY",
     "SeSsIoN",
     "IQoJb3JpZ2luX2Vj",
+];
+
+/// ... and signed-header material (compared case-insensitively).
+const HEADER_MATERIAL: [&str; 5] = [
     "authorization:",
     "x-amz-security-token",
     "signature=",
@@ -666,16 +731,22 @@ fn files_under(dir: &std::path::Path) -> Vec<(String, String)> {
 
 fn assert_no_secret(what: &str, text: &str) {
     let lower = text.to_lowercase();
-    for needle in FORBIDDEN {
-        if let Some(at) = lower.find(&needle.to_lowercase()) {
-            let from = lower[..at]
-                .char_indices()
-                .rev()
-                .nth(80)
-                .map_or(0, |(i, _)| i);
-            let context: String = text[from..].chars().take(240).collect();
-            panic!("`{needle}` leaked into {what}: …{context}…");
-        }
+    let exact = SECRETS
+        .iter()
+        .find_map(|n| text.find(n).map(|at| (*n, at, text)));
+    let found = exact.or_else(|| {
+        HEADER_MATERIAL
+            .iter()
+            .find_map(|n| lower.find(n).map(|at| (*n, at, lower.as_str())))
+    });
+    if let Some((needle, at, searched)) = found {
+        let from = searched[..at]
+            .char_indices()
+            .rev()
+            .nth(80)
+            .map_or(0, |(i, _)| i);
+        let context: String = searched[from..].chars().take(240).collect();
+        panic!("`{needle}` leaked into {what}: …{context}…");
     }
 }
 
