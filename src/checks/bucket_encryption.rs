@@ -70,6 +70,15 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             input.values.key,
             Some(super::input_values::KmsKeyRef::Alias(_))
         );
+    // A configured alias can only be compared with the key's aliases: without them the
+    // answer is unknown, not "another key".
+    if !key_unknown
+        && !names_the_key(configured, input)
+        && configured.contains("alias/")
+        && let Some(missing) = Finding::from_missing_fact(&input.facts.key_aliases)
+    {
+        return vec![missing];
+    }
     if !key_unknown && !names_the_key(configured, input) {
         findings.push(base(
             Finding::warn("other-key").var("configured", configured),

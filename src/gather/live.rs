@@ -100,6 +100,8 @@ enum ErrorKind {
     Timeout,
     /// Could not connect or send (DNS, refused, TLS, credentials).
     Transport,
+    /// AWS answered, but the answer could not be read (malformed or truncated).
+    Unreadable,
 }
 
 impl CallError {
@@ -121,7 +123,7 @@ impl CallError {
                 "UnrecognizedClientException",
                 "AuthFailure",
             ]),
-            ErrorKind::Timeout => false,
+            ErrorKind::Timeout | ErrorKind::Unreadable => false,
         }
     }
 
@@ -133,8 +135,10 @@ impl CallError {
 
     /// What AWS answered, in a few words: `AccessDenied (HTTP 403): message`.
     fn brief(&self) -> String {
-        if self.kind == ErrorKind::Timeout {
-            return "no answer in time".to_string();
+        match self.kind {
+            ErrorKind::Timeout => return "no answer in time".to_string(),
+            ErrorKind::Unreadable => return "AWS's answer could not be read".to_string(),
+            _ => {}
         }
         let mut out = self.code.clone();
         if let Some(s) = self.status {
@@ -168,6 +172,12 @@ impl CallError {
             ErrorKind::Transport => format!(
                 "{permission} could not be sent: {} (check the credentials, the network and --endpoint-url)",
                 self.message
+            ),
+            ErrorKind::Unreadable => format!(
+                "{permission} on {resource}: AWS's answer could not be read (malformed or truncated{}); run again, and check --endpoint-url if it persists",
+                self.status
+                    .map(|s| format!(", HTTP {s}"))
+                    .unwrap_or_default()
             ),
             ErrorKind::Service if self.access_denied() => format!(
                 "the tool needs {permission} on {resource} (AWS answered {}{}); `aoc-preflight permissions` prints the policy to grant",
@@ -210,6 +220,10 @@ where
         SdkError::TimeoutError(_) => ErrorKind::Timeout,
         SdkError::DispatchFailure(d) if d.is_timeout() => ErrorKind::Timeout,
         SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) => ErrorKind::Transport,
+        SdkError::ResponseError(_) => ErrorKind::Unreadable,
+        _ if error_chain_contains(&err, INCOMPLETE_ANSWER) => ErrorKind::Unreadable,
+        // A success status with an error means the body did not deserialize.
+        _ if matches!(status, Some(200..=299)) => ErrorKind::Unreadable,
         _ => ErrorKind::Service,
     };
     let message = if message.is_empty() {
@@ -238,6 +252,21 @@ where
     }
 }
 
+/// The code of a call the deadline stopped before it was sent.
+const NOT_SENT: &str = "NotSent";
+
+/// True when `needle` appears in the error or one of its sources.
+fn error_chain_contains(err: &(dyn std::error::Error + 'static), needle: &str) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if e.to_string().contains(needle) {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
 /// Runs calls under the overall deadline and records them.
 struct Caller {
     calls: Mutex<Vec<CallRecord>>,
@@ -261,7 +290,10 @@ impl Caller {
     {
         let started = Instant::now();
         let result = self.within_deadline(fut).await;
-        self.record(operation, target, depth, started, &result);
+        // A call the deadline stopped before it started sent nothing: not a request.
+        if !matches!(&result, Err(e) if e.code == NOT_SENT) {
+            self.record(operation, target, depth, started, &result);
+        }
         result
     }
 
@@ -280,7 +312,8 @@ impl Caller {
     {
         let started = Instant::now();
         let result = self.within_deadline(async { next.await.transpose() }).await;
-        if !matches!(result, Ok(None)) {
+        let not_sent = matches!(&result, Err(e) if e.code == NOT_SENT);
+        if !matches!(result, Ok(None)) && !not_sent {
             self.record(operation, target, depth, started, &result);
         }
         result
@@ -291,6 +324,15 @@ impl Caller {
         F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
+        if tokio::time::Instant::now() >= self.deadline {
+            return Err(CallError {
+                code: NOT_SENT.to_string(),
+                message: "not sent: the --timeout was used up by earlier calls".to_string(),
+                status: None,
+                bucket_region: None,
+                kind: ErrorKind::Timeout,
+            });
+        }
         match tokio::time::timeout_at(self.deadline, fut).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(classify(e)),
@@ -523,7 +565,11 @@ async fn caller_identity(
     opts: &LiveOptions,
     access: &Access,
 ) -> Fact<CallerIdentity> {
-    let sts = aws_sdk_sts::Client::new(config);
+    let sts = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::from(config)
+            .interceptor(CompleteXml)
+            .build(),
+    );
     match caller
         .call(
             "sts:GetCallerIdentity",
@@ -590,6 +636,7 @@ fn s3_client(
     let conf = aws_sdk_s3::config::Builder::from(config)
         .region(aws_sdk_s3::config::Region::new(region.to_string()))
         .force_path_style(opts.endpoint_url.is_some())
+        .interceptor(CompleteXml)
         .build();
     aws_sdk_s3::Client::from_conf(conf)
 }
@@ -632,7 +679,9 @@ async fn bucket_facts(
             }),
             out.bucket_region().map(str::to_string),
         ),
-        Err(e) if e.kind == ErrorKind::Service && e.status.is_some() => (
+        // These statuses are answers about the bucket (301 another region, 403 not readable,
+        // 404 no such bucket); any other error is the call failing, not a finding.
+        Err(e) if e.kind == ErrorKind::Service && matches!(e.status, Some(301 | 403 | 404)) => (
             Fact::Known(BucketHead {
                 status: e.status.unwrap_or_default(),
                 region: e.bucket_region.clone(),
@@ -641,10 +690,14 @@ async fn bucket_facts(
         ),
         Err(e) => (
             caller.failed(e, "s3:ListBucket (HeadBucket)", &bucket_arn),
-            None,
+            e.bucket_region.clone(),
         ),
     };
     let status = head_fact.known().map(|h| h.status);
+    let answered = match &head {
+        Ok(_) => true,
+        Err(e) => matches!(e.kind, ErrorKind::Service | ErrorKind::Unreadable),
+    };
     if status == Some(404) {
         return BucketFacts::missing(
             Some(head_fact),
@@ -653,7 +706,7 @@ async fn bucket_facts(
             )),
         );
     }
-    if status.is_none() {
+    if !answered {
         // No answer at all: the reads below would fail the same way.
         let why = Missing::of(&head_fact);
         return BucketFacts::missing(Some(head_fact), &why);
@@ -678,6 +731,16 @@ async fn bucket_facts(
             Err(e) => caller.failed(&e, "s3:GetBucketLocation", &bucket_arn),
         },
     };
+    // The reads below go to the bucket's region. When asking for it ran out of time they are
+    // not sent, and say why; when it was refused, they go to the AoC region and may still work.
+    if let (Fact::Failed(why), true) =
+        (&region_fact, tokio::time::Instant::now() >= caller.deadline)
+    {
+        let missing = Missing::Failed(format!("needs the bucket's region: {why}"));
+        let mut facts = BucketFacts::missing(Some(head_fact), &missing);
+        facts.region = region_fact;
+        return facts;
+    }
     // Later calls go to the bucket's own region, whatever the default region is.
     let s3 = match region_fact.known() {
         Some(r) if *r != default_region => s3_client(config, opts, r),
@@ -986,7 +1049,11 @@ async fn role_facts(caller: &Caller, config: &aws_config::SdkConfig, values: &Va
             &Missing::Unavailable("needs a well-formed role ARN (input.values)".to_string()),
         );
     };
-    let iam = aws_sdk_iam::Client::new(config);
+    let iam = aws_sdk_iam::Client::from_conf(
+        aws_sdk_iam::config::Builder::from(config)
+            .interceptor(CompleteXml)
+            .build(),
+    );
     let name = role_arn.resource_name().to_string();
     let arn_text = role_arn.to_string();
 
@@ -1484,4 +1551,92 @@ fn step(
         detail,
     });
     ok
+}
+
+/// Rejects a successful answer whose XML document is not complete. The SDK's XML reader takes
+/// a document cut short as if it were whole, filling what is missing with empty values: a
+/// policy list cut off could silently drop a Deny, so such an answer must be an error.
+#[derive(Debug)]
+struct CompleteXml;
+
+/// The text that marks an answer [`CompleteXml`] rejected, for [`classify`].
+const INCOMPLETE_ANSWER: &str = "the answer is not a complete XML document";
+
+impl aws_sdk_s3::config::Intercept for CompleteXml {
+    fn name(&self) -> &'static str {
+        "CompleteXml"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &aws_sdk_s3::config::interceptors::AfterDeserializationInterceptorContextRef<'_>,
+        _: &aws_sdk_s3::config::RuntimeComponents,
+        _: &mut aws_sdk_s3::config::ConfigBag,
+    ) -> Result<(), aws_sdk_s3::error::BoxError> {
+        let response = context.response();
+        if !(200..300).contains(&response.status().as_u16()) {
+            return Ok(());
+        }
+        // Streaming bodies (GetObject) are not in memory here; GetBucketPolicy answers JSON.
+        let Some(bytes) = response.body().bytes() else {
+            return Ok(());
+        };
+        let is_xml = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<');
+        if is_xml && !xml_complete(bytes) {
+            return Err(INCOMPLETE_ANSWER.into());
+        }
+        Ok(())
+    }
+}
+
+/// True when `bytes` is one well-formed XML element (with optional prolog).
+fn xml_complete(bytes: &[u8]) -> bool {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    let mut depth: i64 = 0;
+    let mut roots = 0;
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Start(_)) => {
+                if depth == 0 {
+                    roots += 1;
+                }
+                depth += 1;
+            }
+            Ok(Event::End(_)) => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+            }
+            Ok(Event::Empty(_)) if depth == 0 => roots += 1,
+            Ok(Event::Eof) => return depth == 0 && roots == 1,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+        buf.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn complete_and_cut_xml() {
+        assert!(xml_complete(b"<?xml version=\"1.0\"?>\n<A><B>x</B></A>\n"));
+        assert!(xml_complete(b"<A/>"));
+        assert!(!xml_complete(b"<A><B>x</B>"));
+        assert!(!xml_complete(b"<A><B>x</A>"));
+        assert!(!xml_complete(b"<A></A><B></B>"));
+        assert!(!xml_complete(b"not xml"));
+    }
+
+    #[test]
+    fn locations_normalise() {
+        assert_eq!(normalize_location(""), "us-east-1");
+        assert_eq!(normalize_location("EU"), "eu-west-1");
+        assert_eq!(normalize_location("ap-south-1"), "ap-south-1");
+    }
 }
