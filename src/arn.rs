@@ -39,6 +39,19 @@ impl FromStr for Arn {
     type Err = ArnError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // ARNs hold no white space or control characters; one that does is a copy-paste slip
+        // (or an attempt to forge report lines).
+        if let Some(c) = s.chars().find(|c| c.is_control() || c.is_whitespace()) {
+            return Err(ArnError(format!(
+                "`{}` is not an ARN: it contains {}",
+                s.escape_default(),
+                if c.is_whitespace() && !c.is_control() {
+                    "white space".to_string()
+                } else {
+                    format!("the control character {}", c.escape_default())
+                }
+            )));
+        }
         let parts: Vec<&str> = s.splitn(6, ':').collect();
         if parts.len() != 6 || parts[0] != "arn" {
             return Err(ArnError(format!(
@@ -157,6 +170,21 @@ mod tests {
         );
         assert!(
             "arn:aws:kms:us-east-1:123456789012:"
+                .parse::<Arn>()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn rejects_white_space_and_control_characters() {
+        assert!(
+            "arn:aws:iam::123456789012:role/x\ny"
+                .parse::<Arn>()
+                .is_err()
+        );
+        assert!("arn:aws:iam::123456789012:role/x y".parse::<Arn>().is_err());
+        assert!(
+            "arn:aws:iam::123456789012:role/x\u{1b}[2K"
                 .parse::<Arn>()
                 .is_err()
         );

@@ -49,7 +49,9 @@ impl Bundle {
     /// Reads a bundle; errors name the file, line and column.
     pub fn load(path: &Path) -> Result<Bundle, UsageError> {
         let text = read_input(path)?;
-        let bundle: Bundle = serde_json::from_str(&text).map_err(|e| {
+        // Editors on some systems save a byte-order mark; policies and configs accept it too.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let bundle: Bundle = serde_json::from_str(text).map_err(|e| {
             UsageError(format!(
                 "{}:{}:{}: not a facts bundle: {e}",
                 path.display(),
@@ -63,6 +65,12 @@ impl Bundle {
                 path.display(),
                 bundle.schema_version,
                 BUNDLE_SCHEMA_VERSION
+            )));
+        }
+        if bundle.entries.is_empty() {
+            return Err(UsageError(format!(
+                "{}: the facts bundle holds no attachment",
+                path.display()
             )));
         }
         Ok(bundle)

@@ -180,20 +180,20 @@ impl Catalog {
             details.push(crate::report::FindingResult {
                 status: f.status,
                 reason: f.reason.to_string(),
-                summary: filled_summary.unwrap_or_default(),
-                evidence: f.evidence.clone(),
+                summary: cap_lines(&filled_summary.unwrap_or_default()),
+                evidence: f.evidence.iter().map(|e| cap_lines(e)).collect(),
             });
         }
         CheckResult {
             id: def.id.to_string(),
             title: meta.map(|m| m.title.clone()).unwrap_or_default(),
             status,
-            summary,
-            evidence,
+            summary: cap_lines(&summary),
+            evidence: evidence.iter().map(|e| cap_lines(e)).collect(),
             remediation: if remediation.is_empty() || status == Status::Pass {
                 None
             } else {
-                Some(remediation.join("\n\n"))
+                Some(cap_lines(&remediation.join("\n\n")))
             },
             docs: meta.map(|m| m.docs.clone()).unwrap_or_default(),
             fixes: findings
@@ -203,6 +203,26 @@ impl Catalog {
             findings: details,
         }
     }
+}
+
+/// The longest line a report shows: longer ones (a value pasted by mistake, megabytes long)
+/// are cut, saying how long they were.
+pub const MAX_LINE_CHARS: usize = 1000;
+
+/// `text` with every line longer than [`MAX_LINE_CHARS`] cut.
+pub fn cap_lines(text: &str) -> String {
+    text.split('\n')
+        .map(|line| {
+            let n = line.chars().count();
+            if n <= MAX_LINE_CHARS {
+                line.to_string()
+            } else {
+                let head: String = line.chars().take(MAX_LINE_CHARS / 2).collect();
+                format!("{head}… ({n} characters)")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Fills `{name}` placeholders; anything else in braces (JSON in remediation text) is kept.

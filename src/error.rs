@@ -51,9 +51,20 @@ pub fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
+/// The largest policy document AWS stores is a 32 KB key policy; anything far beyond is not a
+/// policy someone can have, and judging it would only take long.
+pub const MAX_POLICY_BYTES: usize = 1024 * 1024;
+
 /// Reads and parses a policy file; errors name the file, line and column.
 pub fn load_policy(path: &Path) -> Result<crate::policy::NamedPolicy, UsageError> {
     let text = read_input(path)?;
+    if text.len() > MAX_POLICY_BYTES {
+        return Err(UsageError(format!(
+            "{}: {} bytes is not a policy document (AWS's largest, a key policy, is 32 KB)",
+            path.display(),
+            text.len()
+        )));
+    }
     let document = crate::policy::parse_policy(&text).map_err(|e| {
         UsageError(format!(
             "{}:{}:{}: {}",

@@ -40,7 +40,11 @@ fn main() -> ExitCode {
     match dispatch(cli.command, &positions) {
         Ok(code) => ExitCode::from(code),
         Err(CommandError::Usage(e)) => {
-            let _ = writeln!(io::stderr(), "aoc-preflight: error: {e}");
+            let _ = writeln!(
+                io::stderr(),
+                "aoc-preflight: error: {}",
+                one_line(&e.to_string())
+            );
             ExitCode::from(EXIT_USAGE)
         }
         // A closed pipe (`aoc-preflight ... | head`) is not an error worth a message.
@@ -162,6 +166,20 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<u8, Command
             Ok(0)
         }
     }
+}
+
+/// An error message on one line whatever the user's values hold: control characters (a
+/// newline in a flag value, an escape sequence) are shown escaped.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
 }
 
 /// Command-line positions of the `--format` and `--output` values of `check`.

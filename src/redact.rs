@@ -87,9 +87,6 @@ impl Redactor {
     }
 
     fn token(&mut self, token: &str) -> String {
-        if token.len() == 12 && token.bytes().all(|b| b.is_ascii_digit()) {
-            return self.placeholder(Kind::Account, token);
-        }
         if crate::checks::input_values::is_key_id(token) {
             let kind = if token.starts_with("mrk-") {
                 Kind::MultiRegionKeyId
@@ -98,7 +95,29 @@ impl Redactor {
             };
             return self.placeholder(kind, token);
         }
-        token.to_string()
+        // Account IDs also hide inside names (`cdk-hnb659fds-assets-123456789012-us-east-1`):
+        // any run of exactly twelve digits is one.
+        let mut out = String::with_capacity(token.len());
+        let bytes = token.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if !bytes[i].is_ascii_digit() {
+                out.push(bytes[i] as char);
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            let run = &token[start..i];
+            if run.len() == 12 {
+                out.push_str(&self.placeholder(Kind::Account, run));
+            } else {
+                out.push_str(run);
+            }
+        }
+        out
     }
 }
 
@@ -131,6 +150,17 @@ mod tests {
         );
         let b = r.redact("again 111122223333");
         assert_eq!(b, "again 000000000001");
+    }
+
+    #[test]
+    fn accounts_inside_names_are_replaced() {
+        let mut r = Redactor::new();
+        let t = r.redact("arn:aws:s3:::cdk-hnb659fds-assets-123456789012-us-east-1/data");
+        assert_eq!(
+            t,
+            "arn:aws:s3:::cdk-hnb659fds-assets-000000000001-us-east-1/data"
+        );
+        assert_eq!(r.redact("a100000000000a"), "a000000000002a");
     }
 
     #[test]

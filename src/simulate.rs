@@ -61,6 +61,7 @@ fn require_action(value: &str) -> Result<(), UsageError> {
             !service.is_empty()
                 && !name.is_empty()
                 && !value.contains(['*', '?', ' '])
+                && !value.chars().any(char::is_control)
                 && !name.contains(':')
         }
         None => false,

@@ -224,10 +224,11 @@ fn build(
     position: Option<usize>,
 ) -> Result<AttachmentInput, UsageError> {
     let flags: &AttachmentArgs = &args.attachment_args;
-    let label = match (&file.name, position) {
-        (Some(name), _) => format!("attachment `{name}`: "),
-        (None, Some(i)) => format!("attachment #{}: ", i + 1),
-        (None, None) => String::new(),
+    let label = match (&file.name, position, &args.config) {
+        (Some(name), _, _) => format!("attachment `{name}`: "),
+        (None, Some(i), _) => format!("attachment #{}: ", i + 1),
+        (None, None, Some(config)) => format!("{}: ", config.display()),
+        (None, None, None) => String::new(),
     };
     let pick = |flag: &Option<String>, from_file: Option<String>, name: &str| {
         flag.clone()

@@ -156,7 +156,7 @@ impl Values {
             Some(why) => problems.push(
                 Finding::fail("bad-bucket-name")
                     .var("bucket", &a.bucket)
-                    .evidence(format!("bucket `{}`: {why}", a.bucket))
+                    .evidence(format!("bucket name: {why}: `{}`", a.bucket))
                     .var("why", why),
             ),
         }
@@ -166,7 +166,7 @@ impl Values {
             Err(why) => problems.push(
                 Finding::fail("bad-path")
                     .var("path", &a.path)
-                    .evidence(format!("path `{}`: {why}", a.path))
+                    .evidence(format!("path: {why}: `{}`", a.path))
                     .var("why", why),
             ),
         }
@@ -298,7 +298,7 @@ fn parse_kms_key(value: &str, problems: &mut Vec<Finding>) -> Option<KmsKeyRef> 
         Finding::fail("bad-kms-key")
             .var("kms_key", value)
             .var("why", why)
-            .evidence(format!("KMS key `{value}`: {why}"))
+            .evidence(format!("KMS key: {why}: `{value}`"))
     };
     let arn = match value.parse::<Arn>() {
         Ok(arn) => arn,
@@ -396,6 +396,18 @@ pub fn bucket_name_problem(name: &str) -> Option<String> {
 
 /// The object-key prefix for an AoC path: `/` → ``, `/data` and `/data/` → `data/`.
 pub fn path_prefix(path: &str) -> Result<String, String> {
+    // S3 object keys are at most 1024 bytes, and AoC's objects live below the path.
+    if path.len() > 1024 {
+        return Err(format!(
+            "must be shorter than an S3 key (1024 bytes), is {} bytes",
+            path.len()
+        ));
+    }
+    if path.chars().any(char::is_control) {
+        return Err(
+            "must not contain control characters (a line break pasted with it?)".to_string(),
+        );
+    }
     if path.contains(['*', '?']) {
         return Err("must not contain wildcards (`*`, `?`)".to_string());
     }

@@ -58,7 +58,64 @@ pub fn parse_policy(text: &str) -> Result<PolicyDocument, PolicyParseError> {
     };
 
     let value: Value = serde_json::from_str(source).map_err(|e| json_error(&e))?;
+    // serde_json keeps the last of duplicate keys; a document whose meaning depends on which
+    // one a parser keeps ("Effect": "Allow", then "Deny") must be refused, not guessed.
+    serde_json::from_str::<NoDuplicateKeys>(source).map_err(|e| json_error(&e))?;
     Parser { source }.document(&value)
+}
+
+/// Deserializes any JSON, failing on an object with the same key twice.
+struct NoDuplicateKeys;
+
+impl<'de> serde::Deserialize<'de> for NoDuplicateKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NoDuplicateKeysVisitor)
+    }
+}
+
+struct NoDuplicateKeysVisitor;
+
+impl<'de> serde::de::Visitor<'de> for NoDuplicateKeysVisitor {
+    type Value = NoDuplicateKeys;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!("duplicate key `{key}`")));
+            }
+            map.next_value::<NoDuplicateKeys>()?;
+        }
+        Ok(NoDuplicateKeys)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<NoDuplicateKeys>()?.is_some() {}
+        Ok(NoDuplicateKeys)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
 }
 
 /// serde_json's message without its " at line L column C" suffix, plus the position.
@@ -71,7 +128,11 @@ fn json_error(e: &serde_json::Error) -> PolicyParseError {
     PolicyParseError {
         line: e.line().max(1),
         column: e.column().max(1),
-        message: format!("invalid JSON: {message}"),
+        message: if message.starts_with("duplicate key") {
+            message
+        } else {
+            format!("invalid JSON: {message}")
+        },
     }
 }
 

@@ -170,7 +170,17 @@ pub fn overall<'a>(statuses: impl IntoIterator<Item = &'a Status>) -> Status {
 }
 
 impl Report {
-    pub fn new(mode: &'static str, attachment: Attachment, checks: Vec<CheckResult>) -> Self {
+    pub fn new(mode: &'static str, mut attachment: Attachment, checks: Vec<CheckResult>) -> Self {
+        // A value megabytes long (pasted by mistake) is shown cut, not echoed whole.
+        for v in [
+            &mut attachment.region,
+            &mut attachment.bucket,
+            &mut attachment.path,
+            &mut attachment.kms_key,
+            &mut attachment.role_arn,
+        ] {
+            *v = crate::catalog::cap_lines(v);
+        }
         let mut summary = Summary::default();
         for c in &checks {
             summary.add(c.status);

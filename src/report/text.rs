@@ -11,6 +11,26 @@ use anstyle::{AnsiColor, Style};
 use super::{CheckResult, FleetReport, Report, Summary};
 use crate::checks::Status;
 
+/// Text from values and documents, made safe for a terminal: control characters (escape
+/// sequences, carriage returns) are shown escaped, so a policy or a flag value cannot forge a
+/// line of the report or drive the terminal. Newlines are kept: callers split on them.
+fn clean(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            if c.is_control() && c != '\n' {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+/// One line of text: newlines escaped too.
+fn clean_line(text: &str) -> String {
+    clean(text).replace('\n', "\\n")
+}
+
 fn style(status: Status) -> Style {
     match status {
         Status::Pass => AnsiColor::Green.on_default(),
@@ -53,16 +73,20 @@ pub fn write_report(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         .unwrap_or_default();
     writeln!(
         out,
-        "{bold}aoc-preflight {}{bold:#}: {} check of attachment{name}",
-        report.tool.version, report.mode
+        "{bold}aoc-preflight {}{bold:#}: {} check of attachment{}",
+        report.tool.version,
+        report.mode,
+        clean_line(&name)
     )?;
     writeln!(
         out,
         "  bucket  {} (path {}, region {})",
-        a.bucket, a.path, a.region
+        clean_line(&a.bucket),
+        clean_line(&a.path),
+        clean_line(&a.region)
     )?;
-    writeln!(out, "  key     {}", a.kms_key)?;
-    writeln!(out, "  role    {}", a.role_arn)?;
+    writeln!(out, "  key     {}", clean_line(&a.kms_key))?;
+    writeln!(out, "  role    {}", clean_line(&a.role_arn))?;
 
     let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
     let mut current = "";
@@ -86,7 +110,7 @@ fn write_check(out: &mut dyn Write, check: &CheckResult, width: usize) -> io::Re
         "  {s}{}{s:#}  {:width$}  {}",
         label(check.status),
         check.id,
-        check.summary
+        clean_line(&check.summary)
     )?;
     if matches!(check.status, Status::Pass | Status::Skip) {
         return Ok(());
@@ -96,12 +120,12 @@ fn write_check(out: &mut dyn Write, check: &CheckResult, width: usize) -> io::Re
     if !check.evidence.is_empty() {
         writeln!(out, "{indent}{dim}evidence:{dim:#}")?;
         for e in &check.evidence {
-            writeln!(out, "{indent}  - {e}")?;
+            writeln!(out, "{indent}  - {}", clean_line(e))?;
         }
     }
     if let Some(fix) = &check.remediation {
         writeln!(out, "{indent}{dim}fix:{dim:#}")?;
-        for line in fix.lines() {
+        for line in clean(fix).lines() {
             if line.is_empty() {
                 writeln!(out)?;
             } else {
