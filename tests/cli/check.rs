@@ -437,3 +437,29 @@ fn on_github_actions_the_markdown_summary_is_appended_redacted_when_asked() {
         .unwrap();
     assert!(!other.exists());
 }
+
+/// The text report of the broken example, as a person reads it: a snapshot, so any change to
+/// what an admin sees is reviewed. `UPDATE_SNAPSHOTS=1` rewrites it.
+#[test]
+fn text_report_of_the_broken_example_matches_its_snapshot() {
+    let out = bin()
+        .args(["check", "--offline", "--config"])
+        .arg(example("broken"))
+        .current_dir(root())
+        .output()
+        .unwrap();
+    // Paths in evidence are the ones the config gave, made relative to the repository.
+    let text = String::from_utf8(out.stdout)
+        .unwrap()
+        .replace(&format!("{}/", root().display()), "")
+        .replace(env!("CARGO_PKG_VERSION"), "VERSION");
+    let snapshot = fixture("../text/broken.txt");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&snapshot, &text).unwrap();
+    }
+    let expected = std::fs::read_to_string(&snapshot).unwrap_or_default();
+    assert_eq!(
+        text, expected,
+        "the text report changed; review it and run with UPDATE_SNAPSHOTS=1"
+    );
+}

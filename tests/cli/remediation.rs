@@ -245,3 +245,106 @@ fn the_broken_example_is_fixed_by_its_own_remediation() {
             .contains("ListBucketMultipartUpload")
     );
 }
+
+/// The same round trip in live mode: apply the proposed documents to the moto world with the
+/// AWS SDK (as an admin would with the `aws` commands the report gives), check again, pass.
+mod live {
+    use serde_json::Value;
+
+    use crate::support::moto::{Clients, runtime, shared};
+    use crate::support::world::World;
+
+    fn apply(world: &World, report: &Value) -> usize {
+        let clients = Clients::new(&shared().endpoint(), &world.region);
+        let mut applied = 0;
+        runtime().block_on(async {
+            for check in report["checks"].as_array().unwrap() {
+                for fix in check["fixes"].as_array().unwrap() {
+                    applied += 1;
+                    let doc = fix["document"].to_string();
+                    match fix["applies_to"].as_str().unwrap() {
+                        "identity-policy" => {
+                            clients
+                                .iam
+                                .put_role_policy()
+                                .role_name(&world.role_name)
+                                .policy_name(format!("aoc-fix-{applied}"))
+                                .policy_document(doc)
+                                .send()
+                                .await
+                                .expect("put-role-policy");
+                        }
+                        "key-policy" => {
+                            clients
+                                .kms
+                                .put_key_policy()
+                                .key_id(&world.key_arn)
+                                .policy_name("default")
+                                .policy(doc)
+                                .send()
+                                .await
+                                .expect("put-key-policy");
+                        }
+                        "trust-policy" => {
+                            clients
+                                .iam
+                                .update_assume_role_policy()
+                                .role_name(&world.role_name)
+                                .policy_document(doc)
+                                .send()
+                                .await
+                                .expect("update-assume-role-policy");
+                        }
+                        other => panic!("unexpected fix target {other}"),
+                    }
+                }
+            }
+        });
+        applied
+    }
+
+    fn fix_and_rerun(world: World, id: &str) {
+        let before = world.check();
+        assert_eq!(before.status(id), "fail", "{}", before.pretty());
+        assert!(
+            apply(&world, &before.report) > 0,
+            "no fix proposed for {id}"
+        );
+        let after = world.check();
+        assert_eq!(after.code, 0, "{}", after.pretty());
+        assert_eq!(after.status(id), "pass", "{}", after.pretty());
+    }
+
+    #[test]
+    fn a_missing_s3_action_is_fixed_in_aws_by_the_proposed_policy() {
+        fix_and_rerun(
+            World::builder("fix-s3")
+                .without_s3_action("s3:DeleteObject")
+                .build(),
+            "role.s3-access",
+        );
+    }
+
+    #[test]
+    fn a_key_policy_without_a_grant_is_fixed_in_aws_by_the_merged_policy() {
+        let admin_only = r#"{"Version": "2012-10-17", "Statement": [{"Sid": "KeyAdmins",
+            "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::${ACCOUNT}:role/KeyAdmin"},
+            "Action": "kms:*", "Resource": "*"}]}"#;
+        fix_and_rerun(
+            World::builder("fix-keypolicy")
+                .key_policy(admin_only)
+                .build(),
+            "kms.key-policy",
+        );
+    }
+
+    #[test]
+    fn a_stale_trust_policy_is_fixed_in_aws_by_aocs_policy() {
+        fix_and_rerun(
+            World::builder("fix-trust")
+                .role_external_id("00000000-0000-4000-8000-00000000dead")
+                .build(),
+            "role.trust",
+        );
+    }
+}
