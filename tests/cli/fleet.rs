@@ -135,3 +135,49 @@ fn the_report_gives_requests_and_the_critical_path() {
         .collect();
     assert_eq!(deepest, ["iam:GetPolicyVersion"]);
 }
+
+#[test]
+fn an_audit_role_named_in_defaults_is_assumed_to_read_the_account() {
+    let world = World::builder("fleet-audit").build();
+    let audit = format!("aoc-audit-{}", world.role_name);
+    let clients = crate::support::moto::Clients::new(&shared().endpoint(), "us-east-1");
+    let audit_arn = crate::support::moto::runtime().block_on(async {
+        clients
+            .iam
+            .create_role()
+            .role_name(&audit)
+            .assume_role_policy_document(
+                r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"sts:ExternalId": "audit-ext-1"}}}]}"#,
+            )
+            .send()
+            .await
+            .expect("create the audit role")
+            .role()
+            .map(|r| r.arn().to_string())
+            .expect("role ARN")
+    });
+    let mut config = format!(
+        "[defaults]\nassume_role_arn = \"{audit_arn}\"\nassume_role_external_id = \"audit-ext-1\"\n\n"
+    );
+    attachment(&mut config, "audited", &world, "/");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("audit.toml");
+    std::fs::write(&file, &config).unwrap();
+
+    let run = LiveCmd::new(&shared().endpoint())
+        .args(["--config".into(), file.into_os_string()])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.pretty());
+    let creds = run.check("aws.credentials").to_string();
+    assert!(
+        creds.contains(&format!("assumed-role/{audit}/aoc-preflight")),
+        "the checks ran as the audit role: {creds}"
+    );
+    assert!(
+        creds.contains(&format!("role {audit_arn} assumed with")),
+        "{creds}"
+    );
+}
