@@ -35,14 +35,108 @@ pub struct Arn {
 #[error("{0}")]
 pub struct ArnError(pub String);
 
+/// A borrowed view of an ARN's fields. The policy engine reads the caller's and the
+/// resource's ARN on every decision; parsing into an owned [`Arn`] there (five strings) was
+/// the largest single cost of a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArnRef<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+/// What is wrong with a string that is not an ARN; [`Arn::from_str`] words it.
+enum Malformed {
+    Character(char),
+    Shape,
+    EmptyField,
+}
+
+fn split(s: &str) -> Result<ArnRef<'_>, Malformed> {
+    // ARNs hold no white space or control characters; one that does is a copy-paste slip
+    // (or an attempt to forge report lines).
+    let clean = if s.is_ascii() {
+        // Most ARNs: a byte scan, no UTF-8 decoding.
+        !s.bytes()
+            .any(|b| b.is_ascii_control() || b.is_ascii_whitespace())
+    } else {
+        !s.chars().any(|c| c.is_control() || c.is_whitespace())
+    };
+    if !clean {
+        let c = s
+            .chars()
+            .find(|c| c.is_control() || c.is_whitespace())
+            .unwrap_or(' ');
+        return Err(Malformed::Character(c));
+    }
+    let mut parts = s.splitn(6, ':');
+    let mut next = || parts.next();
+    let (Some("arn"), Some(partition), Some(service), Some(region), Some(account), Some(resource)) =
+        (next(), next(), next(), next(), next(), next())
+    else {
+        return Err(Malformed::Shape);
+    };
+    if partition.is_empty() || service.is_empty() || resource.is_empty() {
+        return Err(Malformed::EmptyField);
+    }
+    Ok(ArnRef {
+        partition,
+        service,
+        region,
+        account,
+        resource,
+    })
+}
+
+impl<'a> ArnRef<'a> {
+    /// The fields of `s` when it is an ARN (the same rules as [`Arn`]'s `FromStr`).
+    pub fn parse(s: &'a str) -> Option<Self> {
+        split(s).ok()
+    }
+
+    /// The resource type: the part of the resource before the first `/` or `:`
+    /// (`key`, `alias`, `role`, ...), or the whole resource when it has neither.
+    pub fn resource_type(&self) -> &'a str {
+        self.resource
+            .split(['/', ':'])
+            .next()
+            .unwrap_or(self.resource)
+    }
+
+    /// The resource after its type prefix: `key/1234` gives `1234`, `role/path/name` gives
+    /// `path/name`.
+    pub fn resource_id(&self) -> &'a str {
+        match self.resource.find(['/', ':']) {
+            Some(i) => &self.resource[i + 1..],
+            None => "",
+        }
+    }
+
+    /// The last path component of the resource: a role's name without its path.
+    pub fn resource_name(&self) -> &'a str {
+        self.resource.rsplit('/').next().unwrap_or(self.resource)
+    }
+
+    pub fn to_owned_arn(&self) -> Arn {
+        Arn {
+            partition: self.partition.to_string(),
+            service: self.service.to_string(),
+            region: self.region.to_string(),
+            account: self.account.to_string(),
+            resource: self.resource.to_string(),
+        }
+    }
+}
+
 impl FromStr for Arn {
     type Err = ArnError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        // ARNs hold no white space or control characters; one that does is a copy-paste slip
-        // (or an attempt to forge report lines).
-        if let Some(c) = s.chars().find(|c| c.is_control() || c.is_whitespace()) {
-            return Err(ArnError(format!(
+        match split(s) {
+            Ok(parts) => Ok(parts.to_owned_arn()),
+            Err(Malformed::Character(c)) => Err(ArnError(format!(
                 "`{}` is not an ARN: it contains {}",
                 s.escape_default(),
                 if c.is_whitespace() && !c.is_control() {
@@ -50,26 +144,14 @@ impl FromStr for Arn {
                 } else {
                     format!("the control character {}", c.escape_default())
                 }
-            )));
-        }
-        let parts: Vec<&str> = s.splitn(6, ':').collect();
-        if parts.len() != 6 || parts[0] != "arn" {
-            return Err(ArnError(format!(
+            ))),
+            Err(Malformed::Shape) => Err(ArnError(format!(
                 "`{s}` is not an ARN (expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)"
-            )));
-        }
-        if parts[1].is_empty() || parts[2].is_empty() || parts[5].is_empty() {
-            return Err(ArnError(format!(
+            ))),
+            Err(Malformed::EmptyField) => Err(ArnError(format!(
                 "`{s}` is not an ARN: partition, service and resource must not be empty"
-            )));
+            ))),
         }
-        Ok(Arn {
-            partition: parts[1].to_string(),
-            service: parts[2].to_string(),
-            region: parts[3].to_string(),
-            account: parts[4].to_string(),
-            resource: parts[5].to_string(),
-        })
     }
 }
 
@@ -84,27 +166,30 @@ impl fmt::Display for Arn {
 }
 
 impl Arn {
-    /// The resource type: the part of the resource before the first `/` or `:`
-    /// (`key`, `alias`, `role`, ...), or the whole resource when it has neither.
-    pub fn resource_type(&self) -> &str {
-        self.resource
-            .split(['/', ':'])
-            .next()
-            .unwrap_or(&self.resource)
-    }
-
-    /// The resource after its type prefix: `key/1234` gives `1234`, `role/path/name` gives
-    /// `path/name`.
-    pub fn resource_id(&self) -> &str {
-        match self.resource.find(['/', ':']) {
-            Some(i) => &self.resource[i + 1..],
-            None => "",
+    /// The fields as a borrowed view.
+    pub fn as_parts(&self) -> ArnRef<'_> {
+        ArnRef {
+            partition: &self.partition,
+            service: &self.service,
+            region: &self.region,
+            account: &self.account,
+            resource: &self.resource,
         }
     }
 
-    /// The last path component of the resource: a role's name without its path.
+    /// See [`ArnRef::resource_type`].
+    pub fn resource_type(&self) -> &str {
+        self.as_parts().resource_type()
+    }
+
+    /// See [`ArnRef::resource_id`].
+    pub fn resource_id(&self) -> &str {
+        self.as_parts().resource_id()
+    }
+
+    /// See [`ArnRef::resource_name`].
     pub fn resource_name(&self) -> &str {
-        self.resource.rsplit('/').next().unwrap_or(&self.resource)
+        self.as_parts().resource_name()
     }
 
     /// True when the account field is a 12-digit AWS account ID.
@@ -120,12 +205,15 @@ pub fn is_account_id(s: &str) -> bool {
 
 /// The account a principal string belongs to: an ARN's account field, or a bare account ID.
 pub fn account_of(principal: &str) -> Option<String> {
+    account_in(principal).map(str::to_string)
+}
+
+/// [`account_of`] without allocating.
+pub fn account_in(principal: &str) -> Option<&str> {
     if is_account_id(principal) {
-        return Some(principal.to_string());
+        return Some(principal);
     }
-    principal
-        .parse::<Arn>()
-        .ok()
+    ArnRef::parse(principal)
         .map(|a| a.account)
         .filter(|a| !a.is_empty())
 }

@@ -22,6 +22,9 @@
 //! (unknown Allow statements apply, unknown Deny statements do not) and the worst case.
 
 use std::borrow::Cow;
+use std::fmt;
+
+use crate::arn::ArnRef;
 
 use super::condition::evaluate_condition;
 use super::matching::{
@@ -186,22 +189,20 @@ pub fn describe_statement(statement: &Statement) -> String {
 /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html>)
 pub fn effective_context(request: &Request) -> Cow<'_, Context> {
     let ctx = &request.context;
-    let said = |k: &str| {
-        let k = k.to_ascii_lowercase();
-        ctx.values.contains_key(&k) || ctx.absent.contains(&k)
-    };
-    let Ok(arn) = request.principal.parse::<crate::arn::Arn>() else {
+    // Keys are stored lower-cased; these are written lower-case so no allocation is needed.
+    let said = |k: &str| ctx.values.contains_key(k) || ctx.absent.contains(k);
+    let Some(arn) = ArnRef::parse(&request.principal) else {
         return Cow::Borrowed(ctx);
     };
     let mut extra: Vec<(&str, String)> = Vec::new();
-    if !arn.account.is_empty() && !said("aws:PrincipalAccount") {
-        extra.push(("aws:PrincipalAccount", arn.account.clone()));
+    if !arn.account.is_empty() && !said("aws:principalaccount") {
+        extra.push(("aws:PrincipalAccount", arn.account.to_string()));
     }
     // For a role session AWS reports the role's ARN, whose path the session ARN does not
     // carry; only users and roles are filled in.
     if arn.service == "iam"
         && matches!(arn.resource_type(), "user" | "role")
-        && !said("aws:PrincipalArn")
+        && !said("aws:principalarn")
     {
         extra.push(("aws:PrincipalArn", request.principal.clone()));
     }
@@ -301,20 +302,27 @@ pub fn resource_account(request: &Request) -> Option<String> {
     {
         return Some(a.clone());
     }
-    request
-        .resource
-        .parse::<crate::arn::Arn>()
-        .ok()
+    resource_account_in(request).map(str::to_string)
+}
+
+/// [`resource_account`] without allocating.
+fn resource_account_in(request: &Request) -> Option<&str> {
+    if let Some(a) = request.resource_account.as_deref()
+        && !a.is_empty()
+    {
+        return Some(a);
+    }
+    ArnRef::parse(&request.resource)
         .map(|a| a.account)
         .filter(|a| !a.is_empty())
-        .or_else(|| crate::arn::account_of(&request.principal))
+        .or_else(|| crate::arn::account_in(&request.principal))
 }
 
 /// True when the request crosses accounts (both accounts known and different).
 pub fn is_cross_account(request: &Request) -> bool {
     match (
-        crate::arn::account_of(&request.principal),
-        resource_account(request),
+        crate::arn::account_in(&request.principal),
+        resource_account_in(request),
     ) {
         (Some(p), Some(r)) => p != r,
         _ => false,
@@ -324,12 +332,15 @@ pub fn is_cross_account(request: &Request) -> bool {
 /// Resources whose own policy must allow the principal even within one account: KMS keys
 /// (key policy) and IAM roles being assumed (trust policy).
 fn strict_resource(request: &Request) -> Option<&'static str> {
-    let arn = request.resource.parse::<crate::arn::Arn>().ok()?;
+    let arn = ArnRef::parse(&request.resource)?;
     if arn.service == "kms" {
         return Some("key policy");
     }
-    let action = request.action.to_ascii_lowercase();
-    if arn.service == "iam" && arn.resource_type() == "role" && action.starts_with("sts:") {
+    let sts = request
+        .action
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("sts:"));
+    if arn.service == "iam" && arn.resource_type() == "role" && sts {
         return Some("trust policy");
     }
     None
@@ -338,7 +349,7 @@ fn strict_resource(request: &Request) -> Option<&'static str> {
 /// True for a caller whose resource-policy grant is not capped by its permissions boundary
 /// when the policy names it exactly: an IAM user or a role session.
 fn boundary_exempt(caller: &str) -> bool {
-    let Ok(arn) = caller.parse::<crate::arn::Arn>() else {
+    let Some(arn) = ArnRef::parse(caller) else {
         return false;
     };
     (arn.service == "iam" && arn.resource_type() == "user")
@@ -381,8 +392,31 @@ pub fn evaluate(set: &PolicySet<'_>, request: &Request) -> Evaluation {
         boundary: boundary.as_deref(),
         resource: resource.as_deref(),
     };
-    let (best, best_why) = input.decide(true);
-    let (worst, worst_why) = input.decide(false);
+    let all = identity
+        .iter()
+        .chain(boundary.iter().flatten())
+        .chain(resource.iter().flatten());
+    both_cases(all, matched, |best| input.decide(best))
+}
+
+/// The evaluation from the decisions in the best and the worst case. The two differ only
+/// through statements whose conditions are undecided; without one, the best case is not
+/// decided again (half the cost of a typical decision).
+fn both_cases<'h, 'p: 'h>(
+    hits: impl IntoIterator<Item = &'h Hit<'p>>,
+    matched: Vec<MatchedStatement>,
+    decide: impl Fn(bool) -> (Decision, String),
+) -> Evaluation {
+    let (worst, worst_why) = decide(false);
+    if !hits.into_iter().any(|h| h.outcome.applies == Tri::Unknown) {
+        return Evaluation {
+            best: worst,
+            worst,
+            matched,
+            explanation: worst_why,
+        };
+    }
+    let (best, best_why) = decide(true);
     Evaluation {
         best,
         worst,
@@ -494,18 +528,19 @@ impl Combine<'_, '_> {
                 || (h.outcome.principal == PrincipalMatch::Exact && boundary_exempt(&req.principal))
         });
         let resource_label = self.set.resource.map(|r| r.label.as_str()).unwrap_or("");
-        let action_on = format!("{} on {}", req.action, req.resource);
-        let no_identity = format!("no identity policy allows {action_on}");
+        // Written into the explanation only by the branch that uses them: most decisions need
+        // none, and building them for every decision was a measurable share of its cost.
+        let action_on = fmt::from_fn(|f| write!(f, "{} on {}", req.action, req.resource));
+        let no_identity = fmt::from_fn(|f| write!(f, "no identity policy allows {action_on}"));
         let boundary_blocks = |granted_by: &str| {
             format!(
                 "{granted_by} allows it, but the permissions boundary {boundary_label} does not allow {action_on}"
             )
         };
-        let caller_account = crate::arn::account_of(&req.principal);
-        let root_arn = format!(
-            "arn:aws:iam::{}:root",
-            caller_account.as_deref().unwrap_or("ACCOUNT")
-        );
+        let root_arn = fmt::from_fn(|f| {
+            let account = crate::arn::account_in(&req.principal).unwrap_or("ACCOUNT");
+            write!(f, "arn:aws:iam::{account}:root")
+        });
         let cross = is_cross_account(req);
         let identity_ok = identity_allow.is_some() && boundary_ok;
         let identity_why = |h: &Hit| {
@@ -721,14 +756,7 @@ pub fn evaluate_policy(policy: &NamedPolicy, request: &Request) -> Evaluation {
             ),
         )
     };
-    let (best, best_why) = decide(true);
-    let (worst, worst_why) = decide(false);
-    Evaluation {
-        best,
-        worst,
-        matched: found.iter().map(Hit::matched).collect(),
-        explanation: explain(best, &best_why, worst, &worst_why),
-    }
+    both_cases(&found, found.iter().map(Hit::matched).collect(), decide)
 }
 
 #[cfg(test)]

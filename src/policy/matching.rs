@@ -100,47 +100,73 @@ pub enum Expanded {
 /// Glob match over tokens. Iterative with single-star backtracking: linear in practice and
 /// never recursive, so hostile input cannot blow the stack.
 pub fn tokens_match(tokens: &[Tok], text: &str, ignore_case: bool) -> bool {
-    let text: Vec<char> = text.chars().collect();
+    glob(|i| tokens.get(i).map(|&t| (t, i + 1)), text, ignore_case)
+}
+
+/// [`tokens_match`] over a pattern still in text form, without compiling it: the common case
+/// (no policy variable), done for every statement of every decision.
+fn text_pattern_match(pattern: &str, text: &str, wildcards: bool, ignore_case: bool) -> bool {
+    let token_at = |i: usize| {
+        let c = pattern[i..].chars().next()?;
+        let tok = match c {
+            '*' if wildcards => Tok::Star,
+            '?' if wildcards => Tok::One,
+            c => Tok::Lit(c),
+        };
+        Some((tok, i + c.len_utf8()))
+    };
+    glob(token_at, text, ignore_case)
+}
+
+/// The matcher behind both: `token_at(position)` gives the pattern's token there and the
+/// position after it; positions in `text` are byte offsets, so nothing is allocated.
+fn glob(token_at: impl Fn(usize) -> Option<(Tok, usize)>, text: &str, ignore_case: bool) -> bool {
     let eq = |a: char, b: char| {
-        if ignore_case {
-            a == b || a.to_lowercase().eq(b.to_lowercase())
-        } else {
-            a == b
-        }
+        a == b
+            || (ignore_case
+                && if a.is_ascii() && b.is_ascii() {
+                    a.eq_ignore_ascii_case(&b)
+                } else {
+                    a.to_lowercase().eq(b.to_lowercase())
+                })
     };
     let (mut p, mut t) = (0usize, 0usize);
+    // After a `*`: the pattern position just past it, and where in the text it started.
     let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match tokens.get(p) {
-            Some(Tok::Star) => {
-                star = Some((p, t));
-                p += 1;
+    while let Some(c) = text[t..].chars().next() {
+        match token_at(p) {
+            Some((Tok::Star, after)) => {
+                star = Some((after, t));
+                p = after;
                 continue;
             }
-            Some(Tok::One) => {
-                p += 1;
-                t += 1;
+            Some((Tok::One, after)) => {
+                p = after;
+                t += c.len_utf8();
                 continue;
             }
-            Some(Tok::Lit(c)) if eq(*c, text[t]) => {
-                p += 1;
-                t += 1;
+            Some((Tok::Lit(l), after)) if eq(l, c) => {
+                p = after;
+                t += c.len_utf8();
                 continue;
             }
             _ => {}
         }
         match star {
-            Some((sp, st)) => {
-                p = sp + 1;
-                t = st + 1;
-                star = Some((sp, st + 1));
+            Some((after, from)) => {
+                // The star swallows one more character.
+                let from = from + text[from..].chars().next().map_or(1, char::len_utf8);
+                p = after;
+                t = from;
+                star = Some((after, from));
             }
             None => return false,
         }
     }
-    tokens[p.min(tokens.len())..]
-        .iter()
-        .all(|tok| *tok == Tok::Star)
+    while let Some((Tok::Star, after)) = token_at(p) {
+        p = after;
+    }
+    token_at(p).is_none()
 }
 
 /// Compiles a plain pattern (no variables): `*` and `?` are wildcards when `wildcards`.
@@ -157,12 +183,12 @@ pub fn compile(pattern: &str, wildcards: bool) -> Vec<Tok> {
 
 /// Case-sensitive glob match with `*` and `?`.
 pub fn wildcard_match(pattern: &str, text: &str) -> bool {
-    tokens_match(&compile(pattern, true), text, false)
+    text_pattern_match(pattern, text, true, false)
 }
 
 /// Case-insensitive glob match with `*` and `?`.
 pub fn wildcard_match_ignore_case(pattern: &str, text: &str) -> bool {
-    tokens_match(&compile(pattern, true), text, true)
+    text_pattern_match(pattern, text, true, true)
 }
 
 /// True when an `Action` pattern (`s3:*`, `s3:*Object`, `*`) covers an action. Both the
@@ -272,6 +298,9 @@ pub fn has_variable(text: &str) -> bool {
 /// Matches one `Resource` pattern against a resource ARN (case-sensitive, `*`/`?`,
 /// variables substituted).
 pub fn resource_matches(pattern: &str, resource: &str, ctx: &Context, vars: bool) -> Tri {
+    if !vars || !pattern.contains("${") {
+        return Tri::from_bool(text_pattern_match(pattern, resource, true, false));
+    }
     match expand(pattern, ctx, vars, true) {
         Expanded::Pattern(tokens) => Tri::from_bool(tokens_match(&tokens, resource, false)),
         Expanded::NoValue => Tri::False,

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use aoc_preflight::arn::Arn;
-use aoc_preflight::policy::matching::{action_matches, wildcard_match, wildcard_match_ignore_case};
+use aoc_preflight::policy::matching::{
+    action_matches, compile, tokens_match, wildcard_match, wildcard_match_ignore_case,
+};
 use aoc_preflight::policy::{parse_policy, to_json};
 use aoc_preflight::redact::Redactor;
 use proptest::prelude::*;
@@ -54,6 +56,25 @@ proptest! {
         text in "[ab*?]{0,12}",
     ) {
         prop_assert_eq!(wildcard_match(&pattern, &text), reference_match(&pattern, &text));
+    }
+
+    /// Patterns with policy variables are matched compiled, plain ones straight from the
+    /// text: the two paths must agree, multi-byte characters included.
+    #[test]
+    fn compiled_and_text_patterns_agree(
+        pattern in "[aé*?]{0,10}",
+        text in "[aéÉ*?]{0,12}",
+        ignore_case in any::<bool>(),
+    ) {
+        let plain = if ignore_case {
+            wildcard_match_ignore_case(&pattern, &text)
+        } else {
+            wildcard_match(&pattern, &text)
+        };
+        prop_assert_eq!(tokens_match(&compile(&pattern, true), &text, ignore_case), plain);
+        if !ignore_case {
+            prop_assert_eq!(plain, reference_match(&pattern, &text));
+        }
     }
 
     #[test]
