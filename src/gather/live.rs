@@ -1057,61 +1057,71 @@ async fn role_facts(caller: &Caller, config: &aws_config::SdkConfig, values: &Va
     let name = role_arn.resource_name().to_string();
     let arn_text = role_arn.to_string();
 
-    let got = caller
-        .call(
-            "iam:GetRole",
-            &name,
-            1,
-            iam.get_role().role_name(&name).send(),
-        )
-        .await;
-    let role = match got {
-        Ok(out) => match out.role() {
-            Some(r) => r.clone(),
-            None => {
-                return RoleFacts::missing(
-                    None,
-                    &Missing::Failed("iam:GetRole returned no role".to_string()),
-                );
+    // The policy lists need only the role's name, so they start with GetRole instead of
+    // after it: that takes one round trip off the longest chain of the run (role → attached
+    // policies → policy version). The boundary's ARN comes from GetRole, so its fetch follows
+    // GetRole within the same branch.
+    let role_and_boundary = async {
+        let got = caller
+            .call(
+                "iam:GetRole",
+                &name,
+                1,
+                iam.get_role().role_name(&name).send(),
+            )
+            .await;
+        let role = match got {
+            Ok(out) => match out.role() {
+                Some(r) => r.clone(),
+                None => {
+                    return Err(RoleFacts::missing(
+                        None,
+                        &Missing::Failed("iam:GetRole returned no role".to_string()),
+                    ));
+                }
+            },
+            Err(e) if e.is(&["NoSuchEntity"]) => {
+                return Err(RoleFacts::missing(
+                    Some(Fact::Known(None)),
+                    &Missing::Unavailable(format!("the role {name} does not exist (role.exists)")),
+                ));
             }
-        },
-        Err(e) if e.is(&["NoSuchEntity"]) => {
-            return RoleFacts::missing(
-                Some(Fact::Known(None)),
-                &Missing::Unavailable(format!("the role {name} does not exist (role.exists)")),
-            );
-        }
-        Err(e) => {
-            let why = Missing::of(&caller.failed::<()>(&e, "iam:GetRole", &arn_text));
-            return RoleFacts::missing(None, &why);
-        }
+            Err(e) => {
+                let why = Missing::of(&caller.failed::<()>(&e, "iam:GetRole", &arn_text));
+                return Err(RoleFacts::missing(None, &why));
+            }
+        };
+        let boundary_arn = role
+            .permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn())
+            .map(str::to_string);
+        let boundary = match &boundary_arn {
+            None => Fact::Known(None),
+            Some(arn) => managed_policy(caller, &iam, arn, "permissions boundary", 2)
+                .await
+                .map_some(),
+        };
+        let info = RoleInfo {
+            arn: role.arn().to_string(),
+            role_id: role.role_id().to_string(),
+            permissions_boundary_arn: boundary_arn,
+        };
+        let trust = match role.assume_role_policy_document() {
+            Some(doc) => policy_fact(doc, format!("trust policy of role {name}")),
+            None => Fact::Failed("iam:GetRole returned no trust policy".to_string()),
+        };
+        Ok((info, trust, boundary))
     };
-    let boundary_arn = role
-        .permissions_boundary()
-        .and_then(|b| b.permissions_boundary_arn())
-        .map(str::to_string);
-    let info = RoleInfo {
-        arn: role.arn().to_string(),
-        role_id: role.role_id().to_string(),
-        permissions_boundary_arn: boundary_arn.clone(),
-    };
-    let trust = match role.assume_role_policy_document() {
-        Some(doc) => policy_fact(doc, format!("trust policy of role {name}")),
-        None => Fact::Failed("iam:GetRole returned no trust policy".to_string()),
-    };
-
-    let (inline, attached, boundary) = tokio::join!(
+    let (role, inline, attached) = tokio::join!(
+        role_and_boundary,
         inline_policies(caller, &iam, &name, &arn_text),
         attached_policies(caller, &iam, &name, &arn_text),
-        async {
-            match &boundary_arn {
-                None => Fact::Known(None),
-                Some(arn) => managed_policy(caller, &iam, arn, "permissions boundary", 2)
-                    .await
-                    .map_some(),
-            }
-        },
     );
+    // Without the role, what the lists said (no such entity, most likely) adds nothing.
+    let (info, trust, boundary) = match role {
+        Ok(found) => found,
+        Err(missing) => return missing,
+    };
     let identity = match (inline, attached) {
         (Fact::Known(mut a), Fact::Known(b)) => {
             a.extend(b);
@@ -1135,7 +1145,8 @@ async fn inline_policies(
     role_arn: &str,
 ) -> Fact<Vec<NamedPolicy>> {
     let mut names = Vec::new();
-    let mut list_depth = 1;
+    // Pages of a list wait on each other; the first waits on nothing.
+    let mut list_depth = 0;
     let mut pages = iam
         .list_role_policies()
         .role_name(role)
@@ -1179,7 +1190,7 @@ async fn attached_policies(
     role_arn: &str,
 ) -> Fact<Vec<NamedPolicy>> {
     let mut arns = Vec::new();
-    let mut list_depth = 1;
+    let mut list_depth = 0;
     let mut pages = iam
         .list_attached_role_policies()
         .role_name(role)

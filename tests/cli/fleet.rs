@@ -124,16 +124,34 @@ fn the_report_gives_requests_and_the_critical_path() {
     let world = World::builder("fleet-path").build();
     let run = world.check();
     let aws = &run.report["aws"];
-    // GetRole → ListAttachedRolePolicies → GetPolicy → GetPolicyVersion.
-    assert_eq!(aws["critical_path"], 4, "{aws:#}");
+    // ListAttachedRolePolicies → GetPolicy → GetPolicyVersion; the lists start with GetRole,
+    // not after it.
+    assert_eq!(aws["critical_path"], 3, "{aws:#}");
     let calls = aws["calls"].as_array().unwrap();
     assert_eq!(aws["requests"].as_u64().unwrap() as usize, calls.len());
-    let deepest: Vec<&str> = calls
-        .iter()
-        .filter(|c| c["depth"] == 4)
-        .map(|c| c["operation"].as_str().unwrap())
-        .collect();
-    assert_eq!(deepest, ["iam:GetPolicyVersion"]);
+    let at_depth = |depth: u64| -> Vec<&str> {
+        let mut ops: Vec<&str> = calls
+            .iter()
+            .filter(|c| c["depth"] == depth)
+            .map(|c| c["operation"].as_str().unwrap())
+            .collect();
+        ops.sort();
+        ops.dedup();
+        ops
+    };
+    assert_eq!(at_depth(3), ["iam:GetPolicyVersion"]);
+    for first in [
+        "iam:GetRole",
+        "iam:ListAttachedRolePolicies",
+        "iam:ListRolePolicies",
+        "kms:DescribeKey",
+        "s3:HeadBucket",
+    ] {
+        assert!(
+            at_depth(1).contains(&first),
+            "{first} waits on nothing: {aws:#}"
+        );
+    }
 }
 
 #[test]
