@@ -150,7 +150,7 @@ fn gather_live(
     let session = LiveSession::new(options);
     let bar = progress.then(|| spinner(inputs.len()));
     let gathered: Vec<(usize, Facts)> = runtime.block_on(async {
-        stream::iter(inputs.iter().enumerate())
+        stream::iter(gather_order(inputs).into_iter().map(|i| (i, &inputs[i])))
             .map(|(i, input)| {
                 let session = &session;
                 let bar = &bar;
@@ -177,6 +177,35 @@ fn gather_live(
         by_index[i] = facts;
     }
     Ok(by_index)
+}
+
+/// The order in which attachments are gathered: round-robin over the groups that share their
+/// AWS resources. A fleet file usually lists one bucket's paths one after another; gathered
+/// in that order, `--jobs` concurrent gathers all wait on the same shared facts while the
+/// other resources wait their turn. Interleaved, they cover distinct resources. Reports keep
+/// the file's order.
+fn gather_order(inputs: &[spec::AttachmentInput]) -> Vec<usize> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut group_of = std::collections::HashMap::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let a = &input.attachment;
+        let key = (
+            &input.access,
+            a.region.as_str(),
+            a.bucket.as_str(),
+            a.kms_key.as_str(),
+            a.role_arn.as_str(),
+        );
+        let g = *group_of.entry(key).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push(i);
+    }
+    let rounds = groups.iter().map(Vec::len).max().unwrap_or(0);
+    (0..rounds)
+        .flat_map(|round| groups.iter().filter_map(move |g| g.get(round).copied()))
+        .collect()
 }
 
 /// A document flag given without `--offline`: live mode would ignore it, silently judging
@@ -216,4 +245,42 @@ fn spinner(attachments: usize) -> indicatif::ProgressBar {
     bar.set_message("Reading S3, KMS and IAM: attachments checked");
     bar.enable_steady_tick(Duration::from_millis(100));
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(bucket: &str, path: &str) -> spec::AttachmentInput {
+        spec::AttachmentInput {
+            attachment: Attachment {
+                region: "us-east-1".into(),
+                bucket: bucket.into(),
+                path: path.into(),
+                ..Attachment::default()
+            },
+            ..spec::AttachmentInput::default()
+        }
+    }
+
+    #[test]
+    fn attachments_sharing_resources_are_gathered_interleaved() {
+        let inputs = [
+            input("a", "/1"),
+            input("a", "/2"),
+            input("a", "/3"),
+            input("b", "/1"),
+            input("b", "/2"),
+            input("c", "/1"),
+        ];
+        assert_eq!(gather_order(&inputs), [0, 3, 5, 1, 4, 2]);
+    }
+
+    #[test]
+    fn other_credentials_make_another_group() {
+        let mut audited = input("a", "/2");
+        audited.access.profile = Some("audit".into());
+        let inputs = [input("a", "/1"), input("a", "/3"), audited];
+        assert_eq!(gather_order(&inputs), [0, 2, 1]);
+    }
 }
