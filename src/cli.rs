@@ -200,14 +200,14 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "FILE")]
     pub resource_policy: Option<PathBuf>,
     /// The calling principal's ARN.
-    #[arg(long, value_name = "ARN")]
-    pub principal: String,
+    #[arg(long, value_name = "ARN", required_unless_present = "requests")]
+    pub principal: Option<String>,
     /// The action, e.g. `s3:GetObject`.
-    #[arg(long, value_name = "ACTION")]
-    pub action: String,
+    #[arg(long, value_name = "ACTION", required_unless_present = "requests")]
+    pub action: Option<String>,
     /// The resource ARN.
-    #[arg(long, value_name = "ARN")]
-    pub resource: String,
+    #[arg(long, value_name = "ARN", required_unless_present = "requests")]
+    pub resource: Option<String>,
     /// The account that owns the resource (default: from the resource ARN, else the
     /// principal's account).
     #[arg(long, value_name = "ID")]
@@ -215,6 +215,17 @@ pub struct SimulateArgs {
     /// A context key and value; repeat a key for a multi-valued key.
     #[arg(long = "context", value_name = "KEY=VALUE")]
     pub context: Vec<String>,
+    /// Many requests against the same policies, loaded once: a JSON Lines file (`-` for
+    /// standard input), one request per line, e.g. `{"principal": ARN, "action": "s3:GetObject",
+    /// "resource": ARN, "resourceAccount": ID, "context": {"aws:SecureTransport": "true",
+    /// "s3:prefix": ["a/", "b/"]}}` (`resourceAccount` and `context` optional). One answer per
+    /// line: `--format json` gives JSON Lines, text a tab-separated table.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["principal", "action", "resource", "resource_account", "context"]
+    )]
+    pub requests: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = SimulateFormat::Text)]
     pub format: SimulateFormat,

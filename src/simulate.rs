@@ -1,6 +1,7 @@
 //! The `simulate` command: evaluates one request against policy files offline and prints
 //! the decision, why, and the statements that matched (like `aws iam
 //! simulate-custom-policy`, but with resource policies, boundaries and KMS key policies).
+//! With `--requests`, many requests (JSON Lines) against policies loaded once.
 //!
 //! Owns argument validation (ARNs, `--context` pairs) and the text/JSON rendering; the
 //! evaluation itself is [`crate::policy::evaluate`]. Reads the policy files it is given and
@@ -8,11 +9,13 @@
 //! a key not given is absent from the request, as AWS treats it, so the answer is certain.
 
 use std::io::Write;
+use std::path::Path;
 
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::cli::{SimulateArgs, SimulateFormat};
-use crate::error::{UsageError, load_policy};
+use crate::error::{UsageError, load_policy, read_input};
 use crate::policy::eval::{is_cross_account, resource_account};
 use crate::policy::matching::is_service_principal;
 use crate::policy::{Context, Effect, Evaluation, NamedPolicy, PolicySet, Request, evaluate};
@@ -55,7 +58,7 @@ fn require_arn(flag: &str, value: &str) -> Result<(), UsageError> {
 }
 
 /// Checks `SERVICE:ACTION` (wildcards are for policies, not requests).
-fn require_action(value: &str) -> Result<(), UsageError> {
+fn require_action(flag: &str, value: &str) -> Result<(), UsageError> {
     let ok = match value.split_once(':') {
         Some((service, name)) => {
             !service.is_empty()
@@ -70,7 +73,7 @@ fn require_action(value: &str) -> Result<(), UsageError> {
         Ok(())
     } else {
         Err(UsageError::new(format!(
-            "--action: `{value}` is not an action (expected SERVICE:ACTION, e.g. s3:GetObject)"
+            "{flag}: `{value}` is not an action (expected SERVICE:ACTION, e.g. s3:GetObject)"
         )))
     }
 }
@@ -95,25 +98,136 @@ pub fn parse_context(pairs: &[String]) -> Result<Context, UsageError> {
 
 /// Validates the arguments and builds the request (no file access).
 pub fn build_request(args: &SimulateArgs) -> Result<Request, UsageError> {
-    if !is_service_principal(&args.principal) {
-        require_arn("--principal", &args.principal)?;
+    let given = |flag: &str, value: &Option<String>| {
+        value
+            .clone()
+            .ok_or_else(|| UsageError::new(format!("{flag} is required (or --requests FILE)")))
+    };
+    validated(
+        Request {
+            principal: given("--principal", &args.principal)?,
+            action: given("--action", &args.action)?,
+            resource: given("--resource", &args.resource)?,
+            resource_account: args.resource_account.clone(),
+            context: parse_context(&args.context)?,
+        },
+        "--",
+    )
+}
+
+/// Checks a request's principal, action, resource and account; errors name the field as
+/// `{prefix}principal` and so on (`--principal` for flags, `principal` for request lines).
+fn validated(request: Request, prefix: &str) -> Result<Request, UsageError> {
+    if !is_service_principal(&request.principal) {
+        require_arn(&format!("{prefix}principal"), &request.principal)?;
     }
-    require_action(&args.action)?;
-    require_arn("--resource", &args.resource)?;
-    if let Some(acct) = &args.resource_account
+    require_action(&format!("{prefix}action"), &request.action)?;
+    require_arn(&format!("{prefix}resource"), &request.resource)?;
+    if let Some(acct) = &request.resource_account
         && !crate::arn::is_account_id(acct)
     {
+        let field = if prefix == "--" {
+            "--resource-account"
+        } else {
+            "resourceAccount"
+        };
         return Err(UsageError::new(format!(
-            "--resource-account: `{acct}` is not an AWS account ID (expected 12 digits)"
+            "{field}: `{acct}` is not an AWS account ID (expected 12 digits)"
         )));
     }
-    Ok(Request {
-        principal: args.principal.clone(),
-        action: args.action.clone(),
-        resource: args.resource.clone(),
-        resource_account: args.resource_account.clone(),
-        context: parse_context(&args.context)?,
-    })
+    Ok(request)
+}
+
+/// One line of a `--requests` file.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RequestLine {
+    principal: String,
+    action: String,
+    resource: String,
+    #[serde(default)]
+    resource_account: Option<String>,
+    /// Key → a value or a list of values; JSON booleans and numbers are taken as their text,
+    /// the way AWS compares them.
+    #[serde(default)]
+    context: serde_json::Map<String, Value>,
+}
+
+/// Reads a `--requests` file (JSON Lines): every line is checked before any is evaluated, so
+/// a bad line gives one error (file, line, column) and no partial output. Blank lines are
+/// skipped.
+pub fn read_requests(path: &Path) -> Result<Vec<Request>, UsageError> {
+    let text = read_input(path)?;
+    let name = if path.as_os_str() == "-" {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    };
+    let mut requests = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let number = i + 1;
+        // A byte-order mark from a Windows editor is not part of the first request.
+        let line = if i == 0 {
+            line.strip_prefix('\u{feff}').unwrap_or(line)
+        } else {
+            line
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at =
+            |column: usize, what: String| UsageError(format!("{name}:{number}:{column}: {what}"));
+        let parsed: RequestLine = serde_json::from_str(line).map_err(|e| {
+            at(
+                e.column().max(1),
+                format!("not a request: {}", strip_position(&e)),
+            )
+        })?;
+        let mut context = Context::strict();
+        for (key, value) in &parsed.context {
+            let values = context_values(value).ok_or_else(|| {
+                at(
+                    1,
+                    format!("context key `{key}`: a value must be a string, a number, a boolean or a list of them"),
+                )
+            })?;
+            context.set(key, values);
+        }
+        let request = Request {
+            principal: parsed.principal,
+            action: parsed.action,
+            resource: parsed.resource,
+            resource_account: parsed.resource_account,
+            context,
+        };
+        requests.push(validated(request, "").map_err(|e| at(1, e.0))?);
+    }
+    if requests.is_empty() {
+        return Err(UsageError(format!("{name}: no request in the file")));
+    }
+    Ok(requests)
+}
+
+/// serde_json's message without its trailing " at line L column C" (the caller says where).
+fn strip_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+fn context_values(value: &Value) -> Option<Vec<String>> {
+    let scalar = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    match value {
+        Value::Array(items) => items.iter().map(scalar).collect(),
+        other => scalar(other).map(|v| vec![v]),
+    }
 }
 
 /// Evaluates and renders the report model.
@@ -168,7 +282,14 @@ fn written(result: std::io::Result<()>) -> Result<(), UsageError> {
 /// Every decision is a successful run (exit 0); only bad usage or unusable input is an
 /// error.
 pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> Result<(), UsageError> {
-    let request = build_request(args)?;
+    let requests = match &args.requests {
+        Some(path) => Some(read_requests(path)?),
+        None => None,
+    };
+    let request = match &requests {
+        Some(_) => None,
+        None => Some(build_request(args)?),
+    };
     let identity: Vec<NamedPolicy> = args
         .policies
         .iter()
@@ -184,6 +305,19 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> Result<(), UsageError> {
         .as_deref()
         .map(load_policy)
         .transpose()?;
+    if let Some(requests) = requests {
+        return written(write_batch(
+            &identity,
+            boundary.as_ref(),
+            resource.as_ref(),
+            &requests,
+            args.format,
+            out,
+        ));
+    }
+    let Some(request) = request else {
+        return Ok(());
+    };
     let (_, report) = simulate(&identity, boundary.as_ref(), resource.as_ref(), &request);
     match args.format {
         SimulateFormat::Json => {
@@ -194,6 +328,42 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> Result<(), UsageError> {
         SimulateFormat::Text => written(write_text(&report, out))?,
     }
     Ok(())
+}
+
+/// One answer per request: JSON Lines, or a tab-separated table with a header.
+fn write_batch(
+    identity: &[NamedPolicy],
+    boundary: Option<&NamedPolicy>,
+    resource: Option<&NamedPolicy>,
+    requests: &[Request],
+    format: SimulateFormat,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(out);
+    if format == SimulateFormat::Text {
+        writeln!(out, "decision\tprincipal\taction\tresource\twhy")?;
+    }
+    for request in requests {
+        let (_, report) = simulate(identity, boundary, resource, request);
+        match format {
+            SimulateFormat::Json => {
+                serde_json::to_writer(&mut out, &report)?;
+                writeln!(out)?;
+            }
+            // Values cannot hold a tab or a line break: ARNs and actions refuse white space,
+            // and the explanation is built from them.
+            SimulateFormat::Text => writeln!(
+                out,
+                "{}\t{}\t{}\t{}\t{}",
+                report.decision,
+                report.principal,
+                report.action,
+                report.resource,
+                report.explanation
+            )?,
+        }
+    }
+    out.flush()
 }
 
 /// The text form: decision first, then the request, why, and the statements.
@@ -239,11 +409,12 @@ mod tests {
             policies: vec![dir.join("id.json")],
             permissions_boundary: None,
             resource_policy: None,
-            principal: "arn:aws:iam::111122223333:role/app".into(),
-            action: "s3:GetObject".into(),
-            resource: "arn:aws:s3:::b/k".into(),
+            principal: Some("arn:aws:iam::111122223333:role/app".into()),
+            action: Some("s3:GetObject".into()),
+            resource: Some("arn:aws:s3:::b/k".into()),
             resource_account: None,
             context: vec![],
+            requests: None,
             format: SimulateFormat::Json,
         }
     }
@@ -283,7 +454,7 @@ mod tests {
         let dir = tempdir_with_policy();
         let mut a = args(dir.path());
         a.format = SimulateFormat::Text;
-        a.action = "s3:PutObject".into();
+        a.action = Some("s3:PutObject".into());
         let mut out = Vec::new();
         run(&a, &mut out).expect("runs");
         let text = String::from_utf8(out).expect("utf8");
@@ -296,17 +467,17 @@ mod tests {
     fn usage_errors() {
         let dir = tempdir_with_policy();
         let mut a = args(dir.path());
-        a.principal = "role/app".into();
+        a.principal = Some("role/app".into());
         let e = run(&a, &mut Vec::new()).expect_err("bad principal");
         assert_eq!(
             e.0,
             "--principal: `role/app` is not an ARN (expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)"
         );
         let mut a = args(dir.path());
-        a.principal = "s3.amazonaws.com".into();
+        a.principal = Some("s3.amazonaws.com".into());
         assert!(run(&a, &mut Vec::new()).is_ok());
         let mut a = args(dir.path());
-        a.resource = "b/k".into();
+        a.resource = Some("b/k".into());
         assert!(
             run(&a, &mut Vec::new())
                 .expect_err("bad resource")
@@ -314,7 +485,7 @@ mod tests {
                 .starts_with("--resource: ")
         );
         let mut a = args(dir.path());
-        a.action = "GetObject".into();
+        a.action = Some("GetObject".into());
         assert!(
             run(&a, &mut Vec::new())
                 .expect_err("bad action")

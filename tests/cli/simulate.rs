@@ -450,3 +450,187 @@ fn url_encoded_policy_file_is_accepted() {
     let v: Value = serde_json::from_slice(&out.get_output().stdout).expect("JSON");
     assert_eq!(v["decision"], "allowed");
 }
+
+/// `--requests`: the whole corpus again, one process per set of policies, every request of
+/// the set as one line; each answer must be the case's decision, in the file's order.
+#[test]
+fn the_corpus_in_batches_gives_the_same_decisions() {
+    let text = std::fs::read_to_string(dir().join("cases.json")).expect("cases.json readable");
+    let data: Value = serde_json::from_str(&text).expect("cases.json is JSON");
+    let cases = data["cases"].as_array().expect("a cases array");
+    // Cases grouped by the policies they are evaluated against, in first-seen order.
+    let mut groups: Vec<(String, Vec<&Value>)> = Vec::new();
+    for case in cases {
+        let key = format!(
+            "{}|{}|{}",
+            case["policies"], case["boundary"], case["resource_policy"]
+        );
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(case),
+            None => groups.push((key, vec![case])),
+        }
+    }
+    assert!(
+        groups.iter().any(|(_, m)| m.len() > 3),
+        "some policy sets serve several requests"
+    );
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut failures = Vec::new();
+    for (n, (_, members)) in groups.iter().enumerate() {
+        let lines: Vec<String> = members
+            .iter()
+            .map(|c| {
+                let mut line = serde_json::json!({
+                    "principal": c["principal"],
+                    "action": c["action"],
+                    "resource": c["resource"],
+                });
+                if let Some(a) = c["resource_account"].as_str() {
+                    line["resourceAccount"] = a.into();
+                }
+                if c["context"].is_object() {
+                    line["context"] = c["context"].clone();
+                }
+                line.to_string()
+            })
+            .collect();
+        let file = tmp.path().join(format!("group-{n}.jsonl"));
+        std::fs::write(&file, lines.join("\n") + "\n").expect("write requests");
+        // The policy flags of the group's first case; the request flags are replaced.
+        let mut args: Vec<String> = case_args(members[0]).expect("a well-formed case");
+        let cut = args
+            .iter()
+            .position(|a| a == "--principal")
+            .expect("a --principal flag");
+        args.truncate(cut);
+        args.extend([
+            "--requests".to_string(),
+            file.display().to_string(),
+            "--format".to_string(),
+            "json".to_string(),
+        ]);
+        let out = bin().args(&args).output().expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let answers: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("each line is one JSON answer"))
+            .collect();
+        assert_eq!(answers.len(), members.len(), "one answer per request");
+        for (case, answer) in members.iter().zip(&answers) {
+            assert_eq!(answer["action"], case["action"], "answers keep the order");
+            if answer["decision"] != case["expected"] {
+                failures.push(format!(
+                    "{}: expected {}, got {} ({})",
+                    case["name"], case["expected"], answer["decision"], answer["explanation"]
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn batch_text_is_a_table_with_one_row_per_request() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = tmp.path().join("requests.jsonl");
+    std::fs::write(
+        &file,
+        format!(
+            "{{\"principal\": \"{ROLE}\", \"action\": \"s3:GetObject\", \"resource\": \"{OBJECT}\"}}\n\n\
+             {{\"principal\": \"{ROLE}\", \"action\": \"s3:DeleteBucket\", \"resource\": \"arn:aws:s3:::aoc-bucket\", \
+             \"context\": {{\"aws:SecureTransport\": true, \"s3:prefix\": [\"a/\", \"b/\"]}}}}\n"
+        ),
+    )
+    .expect("write");
+    let out = bin()
+        .args(["simulate", "--policy"])
+        .arg(policy("id-s3-star.json"))
+        .arg("--requests")
+        .arg(&file)
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(
+        rows.len(),
+        3,
+        "a header and two rows (blank line skipped): {text}"
+    );
+    assert_eq!(
+        rows[0],
+        ["decision", "principal", "action", "resource", "why"]
+    );
+    assert_eq!(rows[1][..3], ["allowed", ROLE, "s3:GetObject"]);
+    assert_eq!(rows[2][0], "allowed", "s3:* covers DeleteBucket: {text}");
+    assert!(rows.iter().all(|r| r.len() == 5), "{text}");
+}
+
+#[test]
+fn batch_errors_name_the_line_and_print_nothing_else() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let good = format!(
+        "{{\"principal\": \"{ROLE}\", \"action\": \"s3:GetObject\", \"resource\": \"{OBJECT}\"}}"
+    );
+    let cases: [(&str, String, &str); 6] = [
+        (
+            "truncated",
+            format!("{good}\n\n{{\"principal\": \"{ROLE}\",\n"),
+            ":3:",
+        ),
+        (
+            "unknown-field",
+            format!(
+                "{good}\n{{\"principal\": \"{ROLE}\", \"action\": \"s3:GetObject\", \"resource\": \"{OBJECT}\", \"Context\": {{}}}}\n"
+            ),
+            ":2:",
+        ),
+        (
+            "bad-action",
+            format!(
+                "{good}\n{{\"principal\": \"{ROLE}\", \"action\": \"s3:*\", \"resource\": \"{OBJECT}\"}}\n"
+            ),
+            ":2:1: action: ",
+        ),
+        (
+            "object-context",
+            format!(
+                "{{\"principal\": \"{ROLE}\", \"action\": \"s3:GetObject\", \"resource\": \"{OBJECT}\", \"context\": {{\"k\": {{}}}}}}\n"
+            ),
+            ":1:1: context key `k`",
+        ),
+        (
+            "bad-account",
+            format!(
+                "{{\"principal\": \"{ROLE}\", \"action\": \"s3:GetObject\", \"resource\": \"{OBJECT}\", \"resourceAccount\": \"12\"}}\n"
+            ),
+            ":1:1: resourceAccount: ",
+        ),
+        ("empty", "\n\n".to_string(), "no request in the file"),
+    ];
+    for (name, body, expected) in cases {
+        let file = tmp.path().join(format!("{name}.jsonl"));
+        std::fs::write(&file, body).expect("write");
+        let stderr = usage_error(&[
+            "simulate",
+            "--policy",
+            policy("id-s3-star.json").to_str().expect("utf-8 path"),
+            "--requests",
+            file.to_str().expect("utf-8 path"),
+        ]);
+        assert!(
+            stderr.contains(&format!("{name}.jsonl")) && stderr.contains(expected),
+            "{name}: {stderr}"
+        );
+    }
+    // The flags of a single request do not mix with a batch.
+    bin()
+        .args(["simulate", "--policy"])
+        .arg(policy("id-s3-star.json"))
+        .args(["--requests", "-", "--principal", ROLE])
+        .assert()
+        .code(2);
+}
