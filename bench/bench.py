@@ -284,6 +284,38 @@ def hyperfine(name, cmd, env, workdir, runs, warmup=3):
     }
 
 
+def simulate_requests_file(path, n=10_000):
+    """`n` requests as `simulate --requests` reads them: what the checks ask for the seed
+    attachment (the eight S3 actions AoC needs on objects under many paths and on the bucket,
+    and the KMS actions through S3), cycled. Returns the policy flags to evaluate them with."""
+    seed = os.path.join(REPO, "examples", "seed")
+    role = "arn:aws:iam::239600258224:role/aspera-kms-access"
+    key = "arn:aws:kms:us-east-1:239600258224:key/65a140e1-8c8f-4dd5-b2d7-d6cf05e15b46"
+    bucket = "arn:aws:s3:::aspera-kms"
+    object_actions = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload",
+                      "s3:ListMultipartUploadParts", "s3:GetObjectVersion"]
+    bucket_actions = ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"]
+    kms_actions = ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt", "kms:DescribeKey"]
+    with open(path, "w") as f:
+        for i in range(n):
+            ctx = {"aws:SecureTransport": "true"}
+            kind = i % 4
+            if kind < 2:
+                action, resource = object_actions[i % len(object_actions)], f"{bucket}/data/{i % 97}/file-{i}"
+            elif kind == 2:
+                action, resource = bucket_actions[i % len(bucket_actions)], bucket
+                ctx["s3:prefix"] = f"data/{i % 97}/"
+            else:
+                action, resource = kms_actions[i % len(kms_actions)], key
+                ctx["kms:ViaService"] = "s3.us-east-1.amazonaws.com"
+                ctx["kms:EncryptionContext:aws:s3:arn"] = f"{bucket}/data/{i % 97}/file-{i}"
+            f.write(json.dumps({"principal": role, "action": action, "resource": resource,
+                                "context": ctx}) + "\n")
+    return ["--policy", os.path.join(seed, "s3-access-policy.json"),
+            "--policy", os.path.join(seed, "kms-policy.json"),
+            "--resource-policy", os.path.join(seed, "key-policy.json")]
+
+
 def fleet_config(path, worlds, n, order, endpoint=None, offline_docs=None):
     """A config of `n` attachments. Live: attachment i uses world i % len (interleaved) or
     i // (n / len) (grouped, as a file written bucket by bucket would be). Offline: every
@@ -511,6 +543,18 @@ def main():
             [binary, "check", "--offline", "--config", seed_cfg, "--format", "json"],
             env, workdir, args.offline_runs)
         results["help"] = hyperfine("help", [binary, "--help"], env, workdir, args.offline_runs)
+        # `simulate --requests`: 10,000 decisions in one process, start-up, reading and
+        # printing (JSON Lines) included.
+        requests = os.path.join(workdir, "simulate-requests.jsonl")
+        flags = simulate_requests_file(requests)
+        sim_cmd = [binary, "simulate", *flags, "--requests", requests, "--format", "json"]
+        answers = subprocess.run(sim_cmd, env=env, capture_output=True, text=True, check=True)
+        n_answers = len(answers.stdout.splitlines())
+        sim_cli = hyperfine("simulate-cli", sim_cmd, env, workdir, max(5, args.offline_runs // 5), warmup=1)
+        sim_cli["requests"] = n_answers
+        sim_cli["decisions_per_second"] = n_answers / sim_cli["median_s"]
+        results["simulate_cli"] = sim_cli
+        log("simulate --requests", n_answers, "in", sim_cli["median_s"])
         log("offline single", results["offline_single"]["median_s"])
 
         if not args.skip_fleet:
@@ -648,6 +692,9 @@ def render(r):
     if h:
         out.append(f"| `--help` (start-up) | {ms(h['median_s'])} | {h['runs']} runs, min {ms(h['min_s'])} |")
     out.append(f"| release binary size | {r['binary']['size_bytes'] / 1e6:.1f} MB | {r['binary']['size_bytes']} bytes |")
+    sc = r.get("simulate_cli")
+    if sc:
+        out.append(f"| `simulate --requests`, {sc['requests']:,} requests the checks make for the seed attachment, one process (start-up, reading, JSON Lines output included) | {sc['decisions_per_second']:,.0f} decisions/s | {ms(sc['median_s'])} per run, {sc['runs']} runs |")
     sim = r.get("simulate")
     if sim and "decisions_per_second" in sim:
         out.append(f"| policy engine (`simulate`), {sim['requests']} requests cycled from the {sim['corpus_cases']}-case corpus, one thread | {sim['decisions_per_second']:,.0f} decisions/s | median of {sim['rounds']} rounds (min {sim['corpus_min']:,.0f}, max {sim['corpus_max']:,.0f}) |")
