@@ -3,28 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use crate::support::bin;
 use serde_json::Value;
-
-fn bin() -> Command {
-    let mut cmd = Command::cargo_bin("aoc-preflight").expect("binary builds");
-    // Keep the run independent of the developer's shell.
-    for var in [
-        "NO_COLOR",
-        "AWS_PROFILE",
-        "AWS_ENDPOINT_URL",
-        "AOC_PREFLIGHT_REGION",
-        "AOC_PREFLIGHT_BUCKET",
-        "AOC_PREFLIGHT_PATH",
-        "AOC_PREFLIGHT_KMS_KEY",
-        "AOC_PREFLIGHT_ROLE_ARN",
-        "AOC_PREFLIGHT_EXTERNAL_ID",
-        "AOC_PREFLIGHT_AOC_PRINCIPAL",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::support::all_checks;
 use crate::support::stub_aws::{
     ALIAS_ARN, KEY_ARN, Op, StubAws, StubWorld, access_denied, error, flavour,
 };
@@ -32,25 +33,6 @@ const TIMEOUT: u64 = 15;
 /// How long after its `--timeout` a run may end (process start and report, with a column's
 /// runs side by side on a small machine), at most.
 const MARGIN: Duration = Duration::from_secs(5);
-
-/// Every check, in report order.
-const ALL_CHECKS: [&str; 15] = [
-    "input.values",
-    "aws.credentials",
-    "bucket.reachable",
-    "bucket.region",
-    "bucket.encryption",
-    "bucket.policy",
-    "bucket.public-access",
-    "kms.key",
-    "kms.alias",
-    "kms.key-policy",
-    "role.exists",
-    "role.s3-access",
-    "role.kms-access",
-    "role.trust",
-    "probe.write",
-];
 
 /// The checks that are `skip` in the correct world (the key is entered as a key ARN; no
 /// `--probe`); every other check passes.
@@ -523,7 +505,7 @@ impl Observed {
 
     /// The checks whose status differs from the correct world's, in report order.
     fn changed(&self) -> Vec<(String, String)> {
-        ALL_CHECKS
+        all_checks()
             .iter()
             .filter_map(|id| self.statuses.get(*id).map(|s| (*id, s)))
             .filter(|(id, s)| s.as_str() != baseline(id))
@@ -569,7 +551,7 @@ fn run_cell(op: Op, fault: Fault) -> Observed {
 /// Everything wrong with `obs` for a cell expected to show `exp`; empty when it is right.
 fn problems(fault: Fault, exp: &Expect, obs: &Observed) -> Vec<String> {
     let mut out = general_problems(fault, obs);
-    let mut want: BTreeMap<String, String> = ALL_CHECKS
+    let mut want: BTreeMap<String, String> = all_checks()
         .iter()
         .map(|id| (id.to_string(), baseline(id).to_string()))
         .collect();
@@ -643,7 +625,7 @@ fn general_problems(fault: Fault, obs: &Observed) -> Vec<String> {
             limit.as_secs()
         ));
     }
-    if obs.statuses.len() != ALL_CHECKS.len() {
+    if obs.statuses.len() != all_checks().len() {
         out.push(format!("{} checks in the report", obs.statuses.len()));
     }
     out

@@ -6,28 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use crate::support::bin;
 use serde_json::{Value, json};
-
-fn bin() -> Command {
-    let mut cmd = Command::cargo_bin("aoc-preflight").expect("binary builds");
-    // Keep the run independent of the developer's shell.
-    for var in [
-        "NO_COLOR",
-        "AWS_PROFILE",
-        "AWS_ENDPOINT_URL",
-        "AOC_PREFLIGHT_REGION",
-        "AOC_PREFLIGHT_BUCKET",
-        "AOC_PREFLIGHT_PATH",
-        "AOC_PREFLIGHT_KMS_KEY",
-        "AOC_PREFLIGHT_ROLE_ARN",
-        "AOC_PREFLIGHT_EXTERNAL_ID",
-        "AOC_PREFLIGHT_AOC_PRINCIPAL",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
 
 const KEY_ID: &str = "65a140e1-8c8f-4dd5-b2d7-d6cf05e15b46";
 const ACCOUNT: &str = "239600258224";

@@ -11,29 +11,11 @@ use std::time::Duration;
 use aws_sdk_kms::types::KeySpec;
 use serde_json::json;
 
+use crate::support::all_checks;
 use crate::support::moto::{Clients, MotoServer};
 use crate::support::world::{
     BUCKET_ACTIONS, KMS_ACTIONS, KeyEntry, KeyState, OBJECT_ACTIONS, World, external_id,
 };
-
-/// Every check ID, in the catalog's order.
-const ALL_CHECKS: [&str; 15] = [
-    "input.values",
-    "aws.credentials",
-    "bucket.reachable",
-    "bucket.region",
-    "bucket.encryption",
-    "bucket.policy",
-    "bucket.public-access",
-    "kms.key",
-    "kms.alias",
-    "kms.key-policy",
-    "role.exists",
-    "role.s3-access",
-    "role.kms-access",
-    "role.trust",
-    "probe.write",
-];
 
 fn set(ids: &[&str]) -> BTreeSet<String> {
     ids.iter().map(|s| s.to_string()).collect()
@@ -47,8 +29,8 @@ fn assert_all_pass_but(run: &crate::support::moto::Run, skipped: &[&str]) {
         .iter()
         .filter_map(|c| c["id"].as_str().map(str::to_string))
         .collect();
-    assert_eq!(ids, set(&ALL_CHECKS), "check IDs\n{}", run.pretty());
-    let passing: Vec<&str> = ALL_CHECKS
+    assert_eq!(ids, set(&all_checks()), "check IDs\n{}", run.pretty());
+    let passing: Vec<&str> = all_checks()
         .iter()
         .copied()
         .filter(|id| !skipped.contains(id))
@@ -450,7 +432,7 @@ fn endpoint_that_never_answers_gives_errors_and_exit_3() {
     assert_eq!(run.status("input.values"), "pass", "{}", run.pretty());
     assert!(run.with_status("fail").is_empty(), "{}", run.pretty());
     assert!(run.with_status("pass").len() == 1, "{}", run.pretty());
-    for id in ALL_CHECKS.iter().filter(|id| **id != "input.values") {
+    for id in all_checks().iter().filter(|id| **id != "input.values") {
         let status = run.status(id);
         assert!(
             status == "error" || status == "skip",
