@@ -377,6 +377,11 @@ impl Caller {
     fn failed<T>(&self, e: &CallError, permission: &str, resource: &str) -> Fact<T> {
         Fact::Failed(e.explain(permission, resource, self.timeout))
     }
+
+    /// [`Caller::failed`] for a whole group of facts that the failed call would have led to.
+    fn missing(&self, e: &CallError, permission: &str, resource: &str) -> Missing {
+        Missing::Failed(e.explain(permission, resource, self.timeout))
+    }
 }
 
 /// Whose credentials read an attachment's account: the default chain or a named profile,
@@ -940,7 +945,7 @@ async fn key_facts(caller: &Caller, config: &aws_config::SdkConfig, values: &Val
             );
         }
         Err(e) => {
-            let why = Missing::of(&caller.failed::<()>(&e, "kms:DescribeKey", &key_id));
+            let why = caller.missing(&e, "kms:DescribeKey", &key_id);
             return KeyFacts::missing(None, &why);
         }
     };
@@ -1087,7 +1092,7 @@ async fn role_facts(caller: &Caller, config: &aws_config::SdkConfig, values: &Va
                 ));
             }
             Err(e) => {
-                let why = Missing::of(&caller.failed::<()>(&e, "iam:GetRole", &arn_text));
+                let why = caller.missing(&e, "iam:GetRole", &arn_text);
                 return Err(RoleFacts::missing(None, &why));
             }
         };
