@@ -8,6 +8,31 @@ use crate::policy::matching::action_spec_matches;
 use crate::policy::{ActionSpec, Effect, MatchedStatement, NamedPolicy, ResourceSpec, Statement};
 
 /// "statement 2 (Sid `DenyOtherKeys`) of key policy": how evidence names a statement.
+/// The role's identity policies and permissions boundary, both needed by the role checks, or
+/// the finding that says why one is not known.
+pub fn role_policies(
+    facts: &crate::facts::Facts,
+) -> Result<(&[NamedPolicy], Option<&NamedPolicy>), Vec<super::Finding>> {
+    use crate::facts::Fact;
+    let identity: &[NamedPolicy] = match &facts.identity_policies {
+        Fact::Known(p) => p,
+        other => {
+            return Err(super::Finding::from_missing_fact(other)
+                .into_iter()
+                .collect());
+        }
+    };
+    let boundary: Option<&NamedPolicy> = match &facts.permissions_boundary {
+        Fact::Known(b) => b.as_ref(),
+        other => {
+            return Err(super::Finding::from_missing_fact(other)
+                .into_iter()
+                .collect());
+        }
+    };
+    Ok((identity, boundary))
+}
+
 pub fn describe(policy: &str, index: usize, sid: Option<&str>) -> String {
     match sid {
         Some(sid) if !sid.is_empty() => format!("statement {index} (Sid `{sid}`) of {policy}"),

@@ -11,7 +11,6 @@ use super::aoc_model::{self, REQUIRED, S3Target};
 use super::input_values::KmsKeyRef;
 use super::policy_help::{describe, describe_matched, policy_document, pretty, statement};
 use super::{CheckDef, Finding, Input};
-use crate::facts::Fact;
 use crate::policy::{Decision, Effect, NamedPolicy, PolicySet, ResourceSpec, evaluate};
 
 pub const DEF: CheckDef = CheckDef {
@@ -35,13 +34,9 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             "a well-formed region, bucket, path, role ARN and KMS key",
         )];
     };
-    let identity: &[NamedPolicy] = match &input.facts.identity_policies {
-        Fact::Known(p) => p,
-        other => return Finding::from_missing_fact(other).into_iter().collect(),
-    };
-    let boundary: Option<&NamedPolicy> = match &input.facts.permissions_boundary {
-        Fact::Known(b) => b.as_ref(),
-        other => return Finding::from_missing_fact(other).into_iter().collect(),
+    let (identity, boundary) = match super::policy_help::role_policies(input.facts) {
+        Ok(policies) => policies,
+        Err(findings) => return findings,
     };
     let key_policy = input.facts.key_policy.known();
 
@@ -303,7 +298,7 @@ mod tests {
     use super::*;
     use crate::checks::Status;
     use crate::checks::test_support::*;
-    use crate::facts::Facts;
+    use crate::facts::{Fact, Facts};
 
     fn kms_policy(resource: &str) -> String {
         format!(

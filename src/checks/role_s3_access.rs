@@ -11,7 +11,6 @@ use super::policy_help::{
     resources_text, statement,
 };
 use super::{CheckDef, Finding, Input};
-use crate::facts::Fact;
 use crate::policy::{Decision, NamedPolicy, PolicySet, evaluate};
 
 pub const DEF: CheckDef = CheckDef {
@@ -33,13 +32,9 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             "a well-formed region, bucket, path and role ARN",
         )];
     };
-    let identity: &[NamedPolicy] = match &input.facts.identity_policies {
-        Fact::Known(p) => p,
-        other => return Finding::from_missing_fact(other).into_iter().collect(),
-    };
-    let boundary: Option<&NamedPolicy> = match &input.facts.permissions_boundary {
-        Fact::Known(b) => b.as_ref(),
-        other => return Finding::from_missing_fact(other).into_iter().collect(),
+    let (identity, boundary) = match super::policy_help::role_policies(input.facts) {
+        Ok(policies) => policies,
+        Err(findings) => return findings,
     };
     // A bucket policy naming the role grants by itself within one account.
     let bucket_policy: Option<&NamedPolicy> =
@@ -238,7 +233,7 @@ mod tests {
     use super::*;
     use crate::checks::Status;
     use crate::checks::test_support::*;
-    use crate::facts::Facts;
+    use crate::facts::{Fact, Facts};
 
     const SEED_S3_POLICY: &str = r#"{
       "Version": "2012-10-17",
