@@ -226,11 +226,37 @@ pub fn cap_lines(text: &str) -> String {
 }
 
 /// Fills `{name}` placeholders; anything else in braces (JSON in remediation text) is kept.
+/// One pass over the template, so a value that itself holds `{name}` (an AWS message, a
+/// policy) is not filled again. A value that ends a sentence (`... is disabled.`) before the
+/// template's own full stop does not get a second one.
 pub fn fill(template: &str, vars: &[(&'static str, String)]) -> String {
-    let mut out = template.trim().to_string();
-    for (name, value) in vars {
-        out = out.replace(&format!("{{{name}}}"), value);
+    let template = template.trim();
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (v, &after[close + 1..]))
+        });
+        match value {
+            Some((value, tail)) => {
+                out.push_str(value);
+                rest = match tail.strip_prefix('.') {
+                    Some(beyond) if value.ends_with('.') => beyond,
+                    _ => tail,
+                };
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -345,5 +371,21 @@ mod tests {
             placeholders(r#"use {action} in {"StringEquals": {}}"#),
             vec!["action".to_string()]
         );
+    }
+
+    #[test]
+    fn fill_substitutes_once_and_keeps_other_braces() {
+        let vars = [
+            ("step", "PutObject".to_string()),
+            ("detail", "key {step} is disabled.".to_string()),
+        ];
+        assert_eq!(
+            fill(
+                "At {step}: {detail}. {\"Effect\": \"Allow\"} {unknown}",
+                &vars
+            ),
+            "At PutObject: key {step} is disabled. {\"Effect\": \"Allow\"} {unknown}"
+        );
+        assert_eq!(fill("{step}.", &[("step", "done".to_string())]), "done.");
     }
 }
