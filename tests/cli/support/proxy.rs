@@ -170,6 +170,12 @@ pub struct Proxy {
 impl Proxy {
     /// A proxy in front of `upstream` (e.g. `http://127.0.0.1:5000`).
     pub fn start(upstream: &str) -> Proxy {
+        Proxy::start_answering(upstream, |_| None)
+    }
+
+    /// A proxy in front of `upstream` that answers the requests `answer` takes (`Some`)
+    /// itself and forwards the others: for the few answers where moto and AWS differ.
+    pub fn start_answering(upstream: &str, answer: fn(&Recorded) -> Option<Response>) -> Proxy {
         let upstream: SocketAddr = upstream
             .trim_start_matches("http://")
             .trim_end_matches('/')
@@ -180,7 +186,7 @@ impl Proxy {
             "the proxy only forwards to loopback"
         );
         Proxy::serve(move |client, log, problems| {
-            relay(client, upstream, log, problems);
+            relay(client, upstream, answer, log, problems);
         })
     }
 
@@ -278,6 +284,7 @@ fn note(problems: &Mutex<Vec<String>>, what: String) {
 fn relay(
     client: TcpStream,
     upstream: SocketAddr,
+    answer_here: fn(&Recorded) -> Option<Response>,
     log: Arc<Mutex<Vec<Recorded>>>,
     problems: Arc<Mutex<Vec<String>>>,
 ) {
@@ -300,7 +307,10 @@ fn relay(
         let close = request
             .header("connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
-        let answer = forward(upstream, &request, &raw);
+        let answer = match answer_here(&request) {
+            Some(response) => Ok(response),
+            None => forward(upstream, &request, &raw),
+        };
         request.status = answer.as_ref().ok().map(|r| r.status);
         if let Ok(mut l) = log.lock() {
             l.push(request.clone());
