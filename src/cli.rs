@@ -177,6 +177,11 @@ pub struct CheckArgs {
     /// (reports and saved facts), consistently within the run.
     #[arg(long)]
     pub redact: bool,
+    /// Live mode: list every AWS request on standard error after the run — the operation,
+    /// what it asked about, AWS's answer, its place in the chain of requests that wait on
+    /// each other, and how long it took.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     /// Also run the end-to-end write probe (writes and deletes a test object).
     #[arg(long)]
     pub probe: bool,

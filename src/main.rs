@@ -101,6 +101,10 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<u8, Command
                 out.write_all(text.as_bytes())?;
                 out.flush()?;
             }
+            if args.verbose {
+                let trace = redacted(report::text::aws_trace(&fleet));
+                let _ = io::stderr().write_all(trace.as_bytes());
+            }
             // On GitHub Actions the Markdown report also goes to the step summary.
             if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
                 let markdown = redacted(report::markdown::render(&fleet));

@@ -100,7 +100,67 @@ pub fn write_report(out: &mut dyn Write, report: &Report) -> io::Result<()> {
         write_check(out, check, width)?;
     }
     writeln!(out)?;
-    write_summary(out, &report.summary)
+    write_summary(out, &report.summary)?;
+    if let Some(aws) = &report.aws {
+        let dim = Style::new().dimmed();
+        if aws.requests == 0 {
+            return writeln!(
+                out,
+                "{dim}AWS: no request of its own: its facts were fetched for another attachment{dim:#}"
+            );
+        }
+        writeln!(
+            out,
+            "{dim}AWS: {} {}, the longest chain {} round {} (--verbose lists them){dim:#}",
+            aws.requests,
+            if aws.requests == 1 {
+                "request"
+            } else {
+                "requests"
+            },
+            aws.critical_path,
+            if aws.critical_path == 1 {
+                "trip"
+            } else {
+                "trips"
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Every AWS request of the run, attachment by attachment, in the order of their chains
+/// (`--verbose`, on standard error): what a slow or failing run asked and what AWS said.
+pub fn aws_trace(fleet: &FleetReport) -> String {
+    let mut out = String::new();
+    for report in &fleet.reports {
+        let Some(aws) = &report.aws else { continue };
+        let name = report
+            .attachment
+            .name
+            .as_deref()
+            .map_or(String::new(), |n| format!(" `{}`", clean_line(n)));
+        out.push_str(&format!(
+            "aoc-preflight: AWS requests for attachment{name} ({}, the longest chain {}):\n",
+            aws.requests, aws.critical_path
+        ));
+        if aws.calls.is_empty() {
+            out.push_str("  none: every fact was already fetched for another attachment\n");
+        }
+        let mut calls: Vec<_> = aws.calls.iter().collect();
+        calls.sort_by(|a, b| (a.depth, &a.operation).cmp(&(b.depth, &b.operation)));
+        for c in calls {
+            out.push_str(&format!(
+                "  {:>6} ms  chain {}  {:<30} {}  {}\n",
+                c.millis,
+                c.depth,
+                c.operation,
+                clean_line(&c.target),
+                clean_line(&c.outcome)
+            ));
+        }
+    }
+    out
 }
 
 fn write_check(out: &mut dyn Write, check: &CheckResult, width: usize) -> io::Result<()> {
@@ -169,5 +229,14 @@ pub fn write_fleet(out: &mut dyn Write, fleet: &FleetReport) -> io::Result<()> {
     }
     writeln!(out)?;
     write!(out, "All {} attachments: ", fleet.reports.len())?;
-    write_summary(out, &fleet.summary)
+    write_summary(out, &fleet.summary)?;
+    if let Some(n) = fleet.aws_requests {
+        let dim = Style::new().dimmed();
+        writeln!(
+            out,
+            "{dim}AWS: {n} {} in all, each fact fetched once{dim:#}",
+            if n == 1 { "request" } else { "requests" }
+        )?;
+    }
+    Ok(())
 }

@@ -574,3 +574,55 @@ fn credentials_without_get_key_policy_give_an_error_naming_it() {
         run.pretty()
     );
 }
+
+#[test]
+fn verbose_lists_every_request_and_the_text_report_counts_them() {
+    let world = World::builder("verbose").build();
+    let dir = tempfile::tempdir().unwrap();
+    let text_out = dir.path().join("report.txt");
+    // With the harness's `--format json` (to standard output), a text report to a file.
+    let run = world
+        .cmd()
+        .args(["--verbose", "--format", "text", "--output"])
+        .args([text_out.clone().into_os_string()])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.pretty());
+    let aws = &run.report["aws"];
+    let (requests, chain) = (
+        aws["requests"].as_u64().unwrap(),
+        aws["critical_path"].as_u64().unwrap(),
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "AWS requests for attachment ({requests}, the longest chain {chain})"
+        )),
+        "{}",
+        run.stderr
+    );
+    let traced: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains(" ms  chain "))
+        .collect();
+    assert_eq!(traced.len() as u64, requests, "{}", run.stderr);
+    for call in aws["calls"].as_array().unwrap() {
+        let (op, target) = (
+            call["operation"].as_str().unwrap(),
+            call["target"].as_str().unwrap(),
+        );
+        assert!(
+            traced.iter().any(|l| l.contains(op)
+                && l.contains(target)
+                && l.ends_with(call["outcome"].as_str().unwrap())),
+            "{op} {target} not traced:\n{}",
+            run.stderr
+        );
+    }
+    let text = std::fs::read_to_string(&text_out).unwrap();
+    assert!(
+        text.contains(&format!(
+            "AWS: {requests} requests, the longest chain {chain} round trips"
+        )),
+        "{text}"
+    );
+}

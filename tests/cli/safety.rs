@@ -755,8 +755,8 @@ fn is_stub_format(o: &Outcome) -> bool {
     o.code == 2 && o.stderr.contains("not available")
 }
 
-/// Runs `check` against `endpoint` with the canary credentials, `RUST_LOG=trace` and
-/// `--save-facts`, once per format to standard output and once with every format written to
+/// Runs `check` against `endpoint` with the canary credentials, `RUST_LOG=trace`, `--verbose`
+/// and `--save-facts`, once per format to standard output and once with every format written to
 /// files; searches every output for the secrets. Returns the JSON run's outcome and the
 /// formats that are still stubs.
 fn run_with_canaries(endpoint: &str, attachment: &[OsString]) -> (Outcome, Vec<&'static str>) {
@@ -798,7 +798,7 @@ fn run_with_canaries(endpoint: &str, attachment: &[OsString]) -> (Outcome, Vec<&
             .arg("check")
             .args(attachment)
             .args(["--endpoint-url", endpoint, "--timeout", "10"])
-            .args(["--save-facts", "facts.json"])
+            .args(["--save-facts", "facts.json", "--verbose"])
             .args(&format_args);
         let o = run(&mut cmd, &format!("check {label} against {endpoint}"));
         assert_no_secret(&format!("stdout of {}", o.what), &o.stdout);
