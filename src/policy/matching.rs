@@ -9,6 +9,8 @@
 //! - Variables: <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html>
 //! - Principal: <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html>
 
+use crate::arn::ArnRef;
+
 use super::{ActionSpec, Context, KeyState, PrincipalSpec, Principals, ResourceSpec};
 
 /// A three-valued truth: the evaluator may not know a context key's value.
@@ -371,24 +373,18 @@ pub fn is_service_principal(principal: &str) -> bool {
 
 /// The parts of an `assumed-role` session ARN: (partition, account, role name).
 fn assumed_role_parts(principal: &str) -> Option<(&str, &str, &str)> {
-    let parts: Vec<&str> = principal.splitn(6, ':').collect();
-    if parts.len() != 6 || parts[0] != "arn" || parts[2] != "sts" {
-        return None;
-    }
-    let rest = parts[5].strip_prefix("assumed-role/")?;
+    let arn = ArnRef::parse(principal).filter(|a| a.service == "sts")?;
+    let rest = arn.resource.strip_prefix("assumed-role/")?;
     let role = rest.split('/').next()?;
-    (!role.is_empty()).then_some((parts[1], parts[4], role))
+    (!role.is_empty()).then_some((arn.partition, arn.account, role))
 }
 
 /// The parts of an IAM role ARN: (partition, account, role name without its path).
 fn role_parts(arn: &str) -> Option<(&str, &str, &str)> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    if parts.len() != 6 || parts[0] != "arn" || parts[2] != "iam" {
-        return None;
-    }
-    let rest = parts[5].strip_prefix("role/")?;
+    let arn = ArnRef::parse(arn).filter(|a| a.service == "iam")?;
+    let rest = arn.resource.strip_prefix("role/")?;
     let name = rest.rsplit('/').next()?;
-    (!name.is_empty()).then_some((parts[1], parts[4], name))
+    (!name.is_empty()).then_some((arn.partition, arn.account, name))
 }
 
 /// The account named by an account principal: `ACCT` or `arn:PARTITION:iam::ACCT:root`.
@@ -396,9 +392,9 @@ fn account_root(value: &str) -> Option<&str> {
     if crate::arn::is_account_id(value) {
         return Some(value);
     }
-    let parts: Vec<&str> = value.splitn(6, ':').collect();
-    (parts.len() == 6 && parts[0] == "arn" && parts[2] == "iam" && parts[5] == "root")
-        .then(|| parts[4])
+    ArnRef::parse(value)
+        .filter(|a| a.service == "iam" && a.resource == "root")
+        .map(|a| a.account)
 }
 
 /// Matches one value of an `AWS` principal list against the caller.
@@ -424,7 +420,7 @@ fn aws_value_matches(value: &str, caller: &str) -> PrincipalMatch {
         }
     }
     if let Some(acct) = account_root(value)
-        && crate::arn::account_of(caller).as_deref() == Some(acct)
+        && crate::arn::account_in(caller) == Some(acct)
     {
         return PrincipalMatch::AccountRoot;
     }
@@ -516,8 +512,8 @@ fn not_principal_excludes(principals: &Principals, caller: &str) -> bool {
         return false;
     }
     let aws = values("AWS");
-    let account_listed = match crate::arn::account_of(caller) {
-        Some(acct) => aws.iter().any(|v| account_root(v) == Some(acct.as_str())),
+    let account_listed = match crate::arn::account_in(caller) {
+        Some(acct) => aws.iter().any(|v| account_root(v) == Some(acct)),
         None => true,
     };
     let role_listed = match assumed_role_parts(caller) {
