@@ -93,6 +93,10 @@ fn split(s: &str) -> Result<ArnRef<'_>, Malformed> {
 impl<'a> ArnRef<'a> {
     /// The fields of `s` when it is an ARN (the same rules as [`Arn`]'s `FromStr`).
     pub fn parse(s: &'a str) -> Option<Self> {
+        // Principals are often not ARNs at all (`*`, an account ID, a service name).
+        if !s.starts_with("arn:") {
+            return None;
+        }
         split(s).ok()
     }
 

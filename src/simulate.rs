@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::cli::{SimulateArgs, SimulateFormat};
 use crate::error::{UsageError, load_policy, read_input};
-use crate::policy::eval::{is_cross_account, resource_account};
+use crate::policy::eval::{complete_context, is_cross_account, resource_account};
 use crate::policy::matching::is_service_principal;
 use crate::policy::{Context, Effect, Evaluation, NamedPolicy, PolicySet, Request, evaluate};
 
@@ -206,7 +206,9 @@ pub fn read_requests(path: &Path) -> Result<Vec<Request>, UsageError> {
             resource_account: parsed.resource_account,
             context,
         };
-        requests.push(validated(request, "").map_err(|e| at(1, e.0))?);
+        let mut request = validated(request, "").map_err(|e| at(1, e.0))?;
+        complete_context(&mut request);
+        requests.push(request);
     }
     if requests.is_empty() {
         return Err(UsageError(format!("{name}: no request in the file")));

@@ -188,13 +188,34 @@ pub fn describe_statement(statement: &Statement) -> String {
 /// users) are filled in unless the caller said something about them.
 /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html>)
 pub fn effective_context(request: &Request) -> Cow<'_, Context> {
+    let extra = implied_keys(request);
+    if extra.is_empty() {
+        return Cow::Borrowed(&request.context);
+    }
+    let mut owned = request.context.clone();
+    for (k, v) in extra {
+        owned.set(k, vec![v]);
+    }
+    Cow::Owned(owned)
+}
+
+/// Fills in the keys of [`effective_context`] once, in the request itself, so that evaluating
+/// it (once or many times) borrows its context instead of copying it each time.
+pub fn complete_context(request: &mut Request) {
+    for (k, v) in implied_keys(request) {
+        request.context.set(k, vec![v]);
+    }
+}
+
+/// The keys AWS sets that the request's context does not say anything about.
+fn implied_keys(request: &Request) -> Vec<(&'static str, String)> {
     let ctx = &request.context;
     // Keys are stored lower-cased; these are written lower-case so no allocation is needed.
     let said = |k: &str| ctx.values.contains_key(k) || ctx.absent.contains(k);
     let Some(arn) = ArnRef::parse(&request.principal) else {
-        return Cow::Borrowed(ctx);
+        return Vec::new();
     };
-    let mut extra: Vec<(&str, String)> = Vec::new();
+    let mut extra = Vec::new();
     if !arn.account.is_empty() && !said("aws:principalaccount") {
         extra.push(("aws:PrincipalAccount", arn.account.to_string()));
     }
@@ -209,14 +230,7 @@ pub fn effective_context(request: &Request) -> Cow<'_, Context> {
     if arn.service == "iam" && arn.resource_type() == "user" && !said("aws:username") {
         extra.push(("aws:username", arn.resource_name().to_string()));
     }
-    if extra.is_empty() {
-        return Cow::Borrowed(ctx);
-    }
-    let mut owned = ctx.clone();
-    for (k, v) in extra {
-        owned.set(k, vec![v]);
-    }
-    Cow::Owned(owned)
+    extra
 }
 
 /// One statement that did not certainly fail.

@@ -397,21 +397,42 @@ fn account_root(value: &str) -> Option<&str> {
         .map(|a| a.account)
 }
 
+/// What principal matching needs to know of the caller, read once per principal block rather
+/// than once per value.
+struct CallerParts<'a> {
+    arn: &'a str,
+    service: bool,
+    account: Option<&'a str>,
+    /// (partition, account, role name) for a role session.
+    session: Option<(&'a str, &'a str, &'a str)>,
+}
+
+impl<'a> CallerParts<'a> {
+    fn of(caller: &'a str) -> Self {
+        CallerParts {
+            arn: caller,
+            service: is_service_principal(caller),
+            account: crate::arn::account_in(caller),
+            session: assumed_role_parts(caller),
+        }
+    }
+}
+
 /// Matches one value of an `AWS` principal list against the caller.
-fn aws_value_matches(value: &str, caller: &str) -> PrincipalMatch {
+fn aws_value_matches(value: &str, caller: &CallerParts<'_>) -> PrincipalMatch {
     if value == "*" {
         // `{"AWS": "*"}` is any AWS principal (not a service principal).
-        return if is_service_principal(caller) {
+        return if caller.service {
             PrincipalMatch::No
         } else {
             PrincipalMatch::Any
         };
     }
-    if value == caller {
+    if value == caller.arn {
         return PrincipalMatch::Exact;
     }
-    if let (Some((vp, va, vrole)), Some((cp, ca, crole))) =
-        (role_parts(value), assumed_role_parts(caller))
+    if let Some((cp, ca, crole)) = caller.session
+        && let Some((vp, va, vrole)) = role_parts(value)
     {
         // A role principal covers its sessions; the role's path is not in the session ARN,
         // so compare partition, account and role name.
@@ -419,9 +440,7 @@ fn aws_value_matches(value: &str, caller: &str) -> PrincipalMatch {
             return PrincipalMatch::Role;
         }
     }
-    if let Some(acct) = account_root(value)
-        && crate::arn::account_in(caller) == Some(acct)
-    {
+    if caller.account.is_some() && account_root(value) == caller.account {
         return PrincipalMatch::AccountRoot;
     }
     PrincipalMatch::No
@@ -435,10 +454,11 @@ pub fn principals_match(principals: &Principals, caller: &str) -> PrincipalMatch
         Principals::Map(map) => map,
     };
     let mut best = PrincipalMatch::No;
+    let parts = CallerParts::of(caller);
     for (kind, values) in map {
         for value in values {
             let m = match kind.as_str() {
-                "AWS" => aws_value_matches(value, caller),
+                "AWS" => aws_value_matches(value, &parts),
                 "Service" => {
                     if value.eq_ignore_ascii_case(caller) {
                         PrincipalMatch::Exact
