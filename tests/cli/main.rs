@@ -7,6 +7,7 @@ mod explain;
 mod faults;
 mod fleet;
 mod formats;
+mod fuzz_regressions;
 mod generate;
 mod live;
 mod probe;
