@@ -123,6 +123,7 @@ impl<'a> ArnRef<'a> {
         self.resource.rsplit('/').next().unwrap_or(self.resource)
     }
 
+    /// The same ARN with owned fields.
     pub fn to_owned_arn(&self) -> Arn {
         Arn {
             partition: self.partition.to_string(),

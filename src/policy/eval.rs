@@ -311,11 +311,6 @@ fn hits<'a>(
 /// The account that owns the resource: as given, else the ARN's account field, else (S3
 /// ARNs have none) the principal's account.
 pub fn resource_account(request: &Request) -> Option<String> {
-    if let Some(a) = &request.resource_account
-        && !a.is_empty()
-    {
-        return Some(a.clone());
-    }
     resource_account_in(request).map(str::to_string)
 }
 
