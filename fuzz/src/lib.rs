@@ -29,6 +29,17 @@ fn parts(data: &[u8]) -> Option<Vec<&str>> {
     Some(text.split("\n====\n").collect())
 }
 
+/// `check` with these flags, as the command line parses them.
+fn check_args(flags: &[&std::ffi::OsStr]) -> Box<aoc_preflight::cli::CheckArgs> {
+    let words = ["aoc-preflight".as_ref(), "check".as_ref()]
+        .into_iter()
+        .chain(flags.iter().copied());
+    match Cli::try_parse_from(words).map(|cli| cli.command) {
+        Ok(Command::Check(args)) => args,
+        _ => panic!("the fixed command line parses as check"),
+    }
+}
+
 /// A file holding `data` for the surfaces that only read files (config, bundle); one per
 /// process and target, so parallel fuzzing jobs do not share it.
 fn scratch_file(target: &str, data: &[u8]) -> PathBuf {
@@ -297,17 +308,7 @@ pub fn arn(data: &[u8]) {
 /// documents) and rendered in every format.
 pub fn config(data: &[u8]) {
     let path = scratch_file("config", data);
-    let cli = Cli::try_parse_from([
-        "aoc-preflight".as_ref(),
-        "check".as_ref(),
-        "--offline".as_ref(),
-        "--config".as_ref(),
-        path.as_os_str(),
-    ])
-    .expect("the fixed command line parses");
-    let Command::Check(args) = cli.command else {
-        unreachable!("the command is check")
-    };
+    let args = check_args(&["--offline".as_ref(), "--config".as_ref(), path.as_os_str()]);
     match aoc_preflight::spec::resolve(&args) {
         Ok(inputs) => {
             assert!(
@@ -427,16 +428,7 @@ pub fn trust(data: &[u8]) {
 /// refuses the bundle, judges every check and renders every format; the JSON report is JSON.
 pub fn bundle(data: &[u8]) {
     let path = scratch_file("bundle", data);
-    let cli = Cli::try_parse_from([
-        "aoc-preflight".as_ref(),
-        "check".as_ref(),
-        "--facts".as_ref(),
-        path.as_os_str(),
-    ])
-    .expect("the fixed command line parses");
-    let Command::Check(args) = cli.command else {
-        unreachable!("the command is check")
-    };
+    let args = check_args(&["--facts".as_ref(), path.as_os_str()]);
     match aoc_preflight::run::check(&args, false) {
         Ok(run) => render_all(&FleetReport::new(run.reports)),
         Err(e) => assert!(
