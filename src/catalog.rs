@@ -182,6 +182,11 @@ impl Catalog {
                 reason: f.reason.to_string(),
                 summary: cap_lines(&filled_summary.unwrap_or_default()),
                 evidence: f.evidence.iter().map(|e| cap_lines(e)).collect(),
+                action: f
+                    .vars
+                    .iter()
+                    .find(|(name, _)| *name == "action")
+                    .map(|(_, v)| v.clone()),
             });
         }
         CheckResult {

@@ -325,13 +325,30 @@ pub struct CheckOutcome {
     pub verdict: Verdict,
 }
 
-/// Judges one cause on a report: the most telling verdict among its checks.
-pub fn judge(cause: &Cause, report: &Report) -> (Verdict, Vec<CheckOutcome>) {
+/// The AWS action an error message names (`... not authorized to perform: kms:Decrypt on
+/// ...`), as `service:Action`; `None` when it names none.
+pub fn message_action(message: &str) -> Option<&str> {
+    let services = ["s3:", "kms:", "sts:", "iam:"];
+    message
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == ':'))
+        .find(|word| {
+            services.iter().any(|s| {
+                word.len() > s.len()
+                    && word[..s.len()].eq_ignore_ascii_case(s)
+                    && word[s.len()..].bytes().all(|b| b.is_ascii_alphabetic())
+            })
+        })
+}
+
+/// Judges one cause on a report: the most telling verdict among its checks. `action`: the
+/// action the message names, if any; a finding about another action does not confirm the
+/// cause (a role refused kms:Decrypt is not why kms:GenerateDataKey failed).
+pub fn judge(cause: &Cause, report: &Report, action: Option<&str>) -> (Verdict, Vec<CheckOutcome>) {
     let outcomes: Vec<CheckOutcome> = cause
         .checks
         .iter()
         .map(|id| match report.checks.iter().find(|c| &c.id == id) {
-            Some(result) => judge_check(cause, result),
+            Some(result) => judge_check(cause, result, action),
             None => CheckOutcome {
                 id: id.clone(),
                 status: "not-run".to_string(),
@@ -350,7 +367,7 @@ pub fn judge(cause: &Cause, report: &Report) -> (Verdict, Vec<CheckOutcome>) {
     (verdict, outcomes)
 }
 
-fn judge_check(cause: &Cause, result: &CheckResult) -> CheckOutcome {
+fn judge_check(cause: &Cause, result: &CheckResult, action: Option<&str>) -> CheckOutcome {
     let outcome = |verdict, summary: &str| CheckOutcome {
         id: result.id.clone(),
         status: result.status.as_str().to_string(),
@@ -368,12 +385,17 @@ fn judge_check(cause: &Cause, result: &CheckResult) -> CheckOutcome {
         return outcome(Verdict::Unknown, &result.summary);
     }
     let wanted = cause.reasons_for(&result.id);
+    let same_action = |f: &crate::report::FindingResult| match (action, f.action.as_deref()) {
+        (Some(asked), Some(about)) => asked.eq_ignore_ascii_case(about),
+        _ => true,
+    };
     let relevant = |status: Status| {
         result.findings.iter().find(|f| {
             f.status == status
                 && wanted
                     .as_ref()
                     .is_none_or(|w| w.contains(&f.reason.as_str()))
+                && same_action(f)
         })
     };
     if let Some(f) = relevant(Status::Fail) {
@@ -383,6 +405,20 @@ fn judge_check(cause: &Cause, result: &CheckResult) -> CheckOutcome {
     // evaluate, ...): not a confirmation, not a clearance.
     if let Some(f) = relevant(Status::Warn) {
         return outcome(Verdict::Unknown, &f.summary);
+    }
+    if let Some(asked) = action
+        && let Some(f) = result.findings.iter().find(|f| {
+            f.status == Status::Fail
+                && wanted
+                    .as_ref()
+                    .is_none_or(|w| w.contains(&f.reason.as_str()))
+        })
+        && let Some(about) = &f.action
+    {
+        return outcome(
+            Verdict::NotConfirmed,
+            &format!("Fails, but for {about}, not {asked}: {}", f.summary),
+        );
     }
     if result.status == Status::Fail {
         return outcome(
@@ -713,7 +749,7 @@ fn build(
                 .causes
                 .iter()
                 .map(|c| {
-                    let judged = ran.map(|r| judge(c, &r.report));
+                    let judged = ran.map(|r| judge(c, &r.report, message_action(message)));
                     CauseOut {
                         cause: c.text.clone(),
                         checks: c.checks.clone(),
@@ -942,6 +978,19 @@ fn wrap_after(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_message_names_its_action() {
+        let m = "User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: \
+                 kms:GenerateDataKey on resource: arn:aws:kms:us-east-1:1:key/k";
+        assert_eq!(message_action(m), Some("kms:GenerateDataKey"));
+        assert_eq!(
+            message_action("when calling the PutObject operation: Access Denied"),
+            None
+        );
+        assert_eq!(message_action("(s3:ListBucket)"), Some("s3:ListBucket"));
+        assert_eq!(message_action("arn:aws:s3:::bucket"), None);
+    }
     use super::*;
 
     fn top(message: &str) -> String {
@@ -1146,6 +1195,7 @@ mod tests {
                     reason: r.to_string(),
                     summary: format!("{id}:{r}"),
                     evidence: Vec::new(),
+                    action: None,
                 })
                 .collect(),
         }
@@ -1184,7 +1234,7 @@ mod tests {
                 &[(Status::Warn, "conditional-deny")],
             ),
         ]);
-        let v = |c: &Cause| judge(c, &r).0;
+        let v = |c: &Cause| judge(c, &r, None).0;
         assert_eq!(v(&cause(&["role.trust"], &[])), Verdict::Confirmed);
         assert_eq!(
             v(&cause(

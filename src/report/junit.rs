@@ -143,6 +143,7 @@ mod tests {
                 reason: "r".to_string(),
                 summary: String::new(),
                 evidence: Vec::new(),
+                action: None,
             }],
         }
     }

@@ -510,6 +510,7 @@ mod tests {
                 reason: "r".to_string(),
                 summary: summary.to_string(),
                 evidence: Vec::new(),
+                action: None,
             }],
         }
     }

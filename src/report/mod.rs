@@ -158,6 +158,10 @@ pub struct FindingResult {
     pub reason: String,
     pub summary: String,
     pub evidence: Vec<String>,
+    /// The AWS action the finding is about, when it is about one (`kms:Decrypt`): a pipeline,
+    /// or `explain --run`, can tell which permission is missing without reading the text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
 }
 
 /// The most serious of some statuses; `pass` for none.

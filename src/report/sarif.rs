@@ -291,6 +291,7 @@ mod tests {
                 reason: reason.to_string(),
                 summary: String::new(),
                 evidence: Vec::new(),
+                action: None,
             }],
         }
     }

@@ -498,3 +498,72 @@ fn bad_usage_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("standard input"));
 }
+
+/// A role allowed kms:GenerateDataKey but not kms:Decrypt: a GenerateDataKey denial is not
+/// explained by it, a Decrypt denial is.
+#[test]
+fn run_tells_which_kms_action_the_role_lacks() {
+    let seed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/seed");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for entry in std::fs::read_dir(&seed).expect("examples/seed") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).expect("copy");
+    }
+    let kms = std::fs::read_to_string(seed.join("kms-policy.json")).expect("kms policy");
+    let without_decrypt = kms.replace("        \"kms:Decrypt\",\n", "");
+    assert_ne!(
+        kms, without_decrypt,
+        "the seed's KMS policy lists kms:Decrypt"
+    );
+    std::fs::write(dir.path().join("kms-policy.json"), without_decrypt).expect("write");
+    let config = dir.path().join("aoc.toml").display().to_string();
+    let denied = |action: &str| {
+        format!(
+            "An error occurred (AccessDenied) when calling the PutObject operation: User: \
+             arn:aws:sts::239600258224:assumed-role/aspera-kms-access/s is not authorized to \
+             perform: {action} on resource: \
+             arn:aws:kms:us-east-1:239600258224:key/65a140e1-8c8f-4dd5-b2d7-d6cf05e15b46 because \
+             no identity-based policy allows the {action} action"
+        )
+    };
+    let role_cause = |report: &Value, entry: &str| {
+        let matched = report["matched"].as_array().expect("matched");
+        let e = matched
+            .iter()
+            .find(|m| m["id"] == entry)
+            .unwrap_or_else(|| panic!("{entry} not matched: {report:#}"));
+        e["causes"]
+            .as_array()
+            .expect("causes")
+            .iter()
+            .find(|c| c["results"][0]["id"] == "role.kms-access")
+            .cloned()
+            .expect("a cause confirmed by role.kms-access")
+    };
+
+    let (code, report) = explain_json(&[
+        "--run",
+        "--offline",
+        "--config",
+        &config,
+        &denied("kms:Decrypt"),
+    ]);
+    assert_eq!(code, 1, "{report:#}");
+    let cause = role_cause(&report, "kms.decrypt-denied");
+    assert_eq!(cause["verdict"], "confirmed", "{cause:#}");
+
+    let (_, report) = explain_json(&[
+        "--run",
+        "--offline",
+        "--config",
+        &config,
+        &denied("kms:GenerateDataKey"),
+    ]);
+    let cause = role_cause(&report, "kms.generate-data-key-denied");
+    assert_eq!(cause["verdict"], "not-confirmed", "{cause:#}");
+    let summary = cause["results"][0]["summary"].as_str().unwrap_or("");
+    assert!(
+        summary.starts_with("Fails, but for kms:Decrypt, not kms:GenerateDataKey"),
+        "{summary}"
+    );
+}
