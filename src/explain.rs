@@ -978,6 +978,7 @@ fn wrap_after(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn the_message_names_its_action() {
@@ -991,7 +992,6 @@ mod tests {
         assert_eq!(message_action("(s3:ListBucket)"), Some("s3:ListBucket"));
         assert_eq!(message_action("arn:aws:s3:::bucket"), None);
     }
-    use super::*;
 
     fn top(message: &str) -> String {
         let catalog = catalog().expect("catalog loads");
