@@ -57,6 +57,15 @@ def loadavg():
         return None
 
 
+def stop_process(proc):
+    """Ends a server the bench started: politely, then for good after 5 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def clean_env(workdir):
     """Dummy credentials, empty AWS config files, no instance metadata, nothing inherited
     that could point at a real account or a proxy."""
@@ -101,11 +110,7 @@ class Moto:
                 time.sleep(0.2)
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_process(self.proc)
 
 
 class Proxy:
@@ -139,11 +144,7 @@ class Proxy:
         return self.control("/__bench/stats")
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_process(self.proc)
 
 
 def timed(cmd, env, cwd=REPO):

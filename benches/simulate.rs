@@ -152,59 +152,48 @@ fn seed() -> Vec<Case> {
         "s3:GetBucketLocation",
     ];
     let kms_actions = ["kms:GenerateDataKey", "kms:Decrypt"];
+    // Every request is one the seed attachment allows.
+    let allowed = |resource_policy: &NamedPolicy, request: Request| Case {
+        identity: identity.clone(),
+        boundary: None,
+        resource: Some(resource_policy.clone()),
+        texts: Vec::new(),
+        request,
+        expected: Some(Decision::Allowed),
+    };
+    let request =
+        |action: &str, resource: String, account: Option<&str>, context: &Context| Request {
+            principal: role.to_string(),
+            action: action.to_string(),
+            resource,
+            resource_account: account.map(str::to_string),
+            context: context.clone(),
+        };
     let mut cases = Vec::new();
     for i in 0..200 {
         let mut ctx = Context::strict();
         ctx.add("aws:SecureTransport", "true");
         for a in object_actions {
-            cases.push(Case {
-                identity: identity.clone(),
-                boundary: None,
-                resource: Some(bucket_policy.clone()),
-                texts: Vec::new(),
-                request: Request {
-                    principal: role.to_string(),
-                    action: a.to_string(),
-                    resource: format!("arn:aws:s3:::aspera-kms/team{}/file-{i}.bin", i % 17),
-                    resource_account: Some("239600258224".to_string()),
-                    context: ctx.clone(),
-                },
-                expected: Some(Decision::Allowed),
-            });
+            let object = format!("arn:aws:s3:::aspera-kms/team{}/file-{i}.bin", i % 17);
+            cases.push(allowed(
+                &bucket_policy,
+                request(a, object, Some("239600258224"), &ctx),
+            ));
         }
         for a in bucket_actions {
-            cases.push(Case {
-                identity: identity.clone(),
-                boundary: None,
-                resource: Some(bucket_policy.clone()),
-                texts: Vec::new(),
-                request: Request {
-                    principal: role.to_string(),
-                    action: a.to_string(),
-                    resource: "arn:aws:s3:::aspera-kms".to_string(),
-                    resource_account: Some("239600258224".to_string()),
-                    context: ctx.clone(),
-                },
-                expected: Some(Decision::Allowed),
-            });
+            let bucket = "arn:aws:s3:::aspera-kms".to_string();
+            cases.push(allowed(
+                &bucket_policy,
+                request(a, bucket, Some("239600258224"), &ctx),
+            ));
         }
         let mut kctx = Context::strict();
         kctx.add("kms:ViaService", "s3.us-east-1.amazonaws.com");
         for a in kms_actions {
-            cases.push(Case {
-                identity: identity.clone(),
-                boundary: None,
-                resource: Some(key_policy.clone()),
-                texts: Vec::new(),
-                request: Request {
-                    principal: role.to_string(),
-                    action: a.to_string(),
-                    resource: key.to_string(),
-                    resource_account: None,
-                    context: kctx.clone(),
-                },
-                expected: Some(Decision::Allowed),
-            });
+            cases.push(allowed(
+                &key_policy,
+                request(a, key.to_string(), None, &kctx),
+            ));
         }
     }
     cases
