@@ -145,38 +145,45 @@ impl Catalog {
             .max_by_key(|s| s.severity())
             .unwrap_or(Status::Skip);
         let text = |f: &Finding| self.reason(def.id, f.reason);
-        let summaries: Vec<String> = findings
+        let render = |group: &Group<'_>, template: &str| fill(template, &group.vars);
+        // Findings that differ only in their action read as one sentence naming every action,
+        // so eight missing grants are one line, not eight near-identical ones.
+        let groups = group_by_action(findings);
+        let summaries: Vec<String> = groups
             .iter()
-            .filter(|f| f.status == status)
-            .map(|f| match text(f) {
-                Some(t) => fill(&t.summary, &f.vars),
-                None => format!("({} has no text for reason `{}`)", def.id, f.reason),
+            .filter(|g| g.status == status)
+            .map(|g| match text(g.first) {
+                Some(t) => render(g, &t.summary),
+                None => format!("({} has no text for reason `{}`)", def.id, g.first.reason),
             })
             .collect();
-        let mut summary = summaries.first().cloned().unwrap_or_default();
-        if summaries.len() > 1 {
-            summary.push_str(&format!(" (and {} more)", summaries.len() - 1));
-        }
+        let summary = join_summaries(&summaries);
 
         let mut evidence = Vec::new();
         let mut remediation: Vec<String> = Vec::new();
-        let mut details = Vec::new();
-        for f in findings {
-            let filled_summary = text(f).map(|t| fill(&t.summary, &f.vars));
-            evidence.extend(f.evidence.iter().cloned());
-            if matches!(
-                f.status,
+        for g in &groups {
+            let shown = matches!(
+                g.status,
                 Status::Fail | Status::Warn | Status::Error | Status::Skip
-            ) && let Some(r) = text(f).and_then(|t| t.remediation.as_ref())
-            {
-                let r = fill(r, &f.vars);
+            ) && !g.members.iter().all(|f| f.covered_by_fix);
+            if shown && let Some(r) = text(g.first).and_then(|t| t.remediation.as_ref()) {
+                let r = render(g, r);
                 if !remediation.contains(&r) {
                     remediation.push(r);
                 }
             }
-            if let Some(fix) = &f.fix {
-                remediation.push(fix.clone());
+            for f in &g.members {
+                if let Some(fix) = &f.fix
+                    && !remediation.contains(fix)
+                {
+                    remediation.push(fix.clone());
+                }
             }
+        }
+        let mut details = Vec::new();
+        for f in findings {
+            let filled_summary = text(f).map(|t| fill(&t.summary, &f.vars));
+            evidence.extend(f.evidence.iter().cloned());
             details.push(crate::report::FindingResult {
                 status: f.status,
                 reason: f.reason.to_string(),
@@ -208,6 +215,84 @@ impl Catalog {
             findings: details,
         }
     }
+}
+
+/// Findings of one reason whose variables differ only in `action`, with the actions joined.
+struct Group<'a> {
+    status: Status,
+    first: &'a Finding,
+    members: Vec<&'a Finding>,
+    vars: Vec<(&'static str, String)>,
+}
+
+/// Groups findings by reason and every variable but `action`, in the order they came.
+fn group_by_action(findings: &[Finding]) -> Vec<Group<'_>> {
+    let key = |f: &Finding| {
+        let others: Vec<&(&'static str, String)> =
+            f.vars.iter().filter(|(n, _)| *n != "action").collect();
+        (f.status, f.reason, format!("{others:?}"))
+    };
+    let mut groups: Vec<(Group<'_>, (Status, &'static str, String))> = Vec::new();
+    for f in findings {
+        let k = key(f);
+        match groups.iter_mut().find(|(_, gk)| *gk == k) {
+            Some((g, _)) => g.members.push(f),
+            None => groups.push((
+                Group {
+                    status: f.status,
+                    first: f,
+                    members: vec![f],
+                    vars: f.vars.clone(),
+                },
+                k,
+            )),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(mut g, _)| {
+            if g.members.len() > 1 {
+                let actions: Vec<&str> = g
+                    .members
+                    .iter()
+                    .filter_map(|f| f.vars.iter().find(|(n, _)| *n == "action"))
+                    .map(|(_, v)| v.as_str())
+                    .collect();
+                if let Some(slot) = g.vars.iter_mut().find(|(n, _)| *n == "action") {
+                    slot.1 = join_words(&actions);
+                }
+            }
+            g
+        })
+        .collect()
+}
+
+/// "a", "a and b", "a, b and c".
+fn join_words(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The summary line of several findings: each said once, up to three; beyond that, how many
+/// more there are and where to read them, never a bare "(and N more)".
+fn join_summaries(summaries: &[String]) -> String {
+    const SHOWN: usize = 3;
+    let mut out = summaries
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if summaries.len() > SHOWN {
+        out.push_str(&format!(
+            " {} more findings are listed in the evidence.",
+            summaries.len() - SHOWN
+        ));
+    }
+    out
 }
 
 /// The longest line a report shows: longer ones (a value pasted by mistake, megabytes long)

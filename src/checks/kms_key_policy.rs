@@ -6,7 +6,9 @@
 //! <https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html>).
 
 use super::aoc_model::{self, REQUIRED, S3Target};
-use super::policy_help::{describe_matched, merged, pretty, statement};
+use super::policy_help::{
+    conditional_clause, conditional_parts, describe_matched, merged, pretty, statement,
+};
 use super::{CheckDef, Finding, Input};
 use crate::facts::Fact;
 use crate::policy::{Decision, Effect, NamedPolicy, PolicySet, evaluate, parse_policy};
@@ -113,19 +115,15 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
                 );
             }
             (Decision::Allowed, _) => {
-                let conditions = ev.unresolved_conditions().join(" and ");
                 findings.push(
                     Finding::warn("conditional")
                         .var("action", action)
-                        .var("conditions", &conditions)
-                        .evidence(format!(
-                            "{action} is allowed only if {conditions}: {}",
-                            ev.matched
-                                .iter()
-                                .map(describe_matched)
-                                .collect::<Vec<_>>()
-                                .join("; ")
-                        )),
+                        .var("conditions", conditional_clause(&ev))
+                        .evidence_lines(
+                            conditional_parts(&ev)
+                                .into_iter()
+                                .map(|part| format!("{action}: {part}")),
+                        ),
                 );
             }
             _ => {
@@ -159,10 +157,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         );
         if let Some(first) = findings.iter_mut().find(|f| f.reason == "no-grant") {
             first.fix = Some(fix);
-            first.fix_document = Some(super::FixDocument {
-                applies_to: "key-policy",
-                document: whole,
-            });
+            first.fix_document = Some(super::FixDocument::whole("key-policy", whole));
         }
     }
 

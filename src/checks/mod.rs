@@ -73,16 +73,61 @@ pub struct Finding {
     pub fix: Option<String>,
     /// The document the fix proposes, for tools that apply it (`fixes` in the JSON report).
     pub fix_document: Option<FixDocument>,
+    /// Another finding's fix already remedies this one, so its own remediation text would
+    /// only repeat advice the fix has acted on.
+    pub covered_by_fix: bool,
 }
 
 /// A policy document a fix proposes, and where it goes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FixDocument {
-    /// `identity-policy` (a new policy for the role), `key-policy` (the whole key policy,
-    /// merged), `trust-policy` (the role's whole trust policy) or `bucket-policy` (the whole
-    /// bucket policy, merged).
+    /// `identity-policy` (an inline policy of the role, named by `policy_name`: new, or an
+    /// existing one given whole), `managed-policy-version` (the whole new default version of
+    /// the customer-managed policy `policy_arn`), `policy-file` (the whole new content of the
+    /// file `file`, offline), `key-policy` (the whole key policy, merged), `trust-policy` (the
+    /// role's whole trust policy) or `bucket-policy` (the whole bucket policy, merged).
     pub applies_to: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
     pub document: serde_json::Value,
+}
+
+impl FixDocument {
+    /// A whole document for a layer AWS replaces whole (key, bucket or trust policy).
+    pub fn whole(applies_to: &'static str, document: serde_json::Value) -> Self {
+        FixDocument {
+            applies_to,
+            policy_name: None,
+            policy_arn: None,
+            file: None,
+            document,
+        }
+    }
+
+    pub fn inline(name: &str, document: serde_json::Value) -> Self {
+        FixDocument {
+            policy_name: Some(name.to_string()),
+            ..FixDocument::whole("identity-policy", document)
+        }
+    }
+
+    pub fn managed_version(arn: &str, document: serde_json::Value) -> Self {
+        FixDocument {
+            policy_arn: Some(arn.to_string()),
+            ..FixDocument::whole("managed-policy-version", document)
+        }
+    }
+
+    pub fn file(path: &str, document: serde_json::Value) -> Self {
+        FixDocument {
+            file: Some(path.to_string()),
+            ..FixDocument::whole("policy-file", document)
+        }
+    }
 }
 
 impl Finding {
@@ -94,6 +139,7 @@ impl Finding {
             evidence: Vec::new(),
             fix: None,
             fix_document: None,
+            covered_by_fix: false,
         }
     }
 
@@ -125,10 +171,13 @@ impl Finding {
     }
 
     pub fn fix_document(mut self, applies_to: &'static str, document: serde_json::Value) -> Self {
-        self.fix_document = Some(FixDocument {
-            applies_to,
-            document,
-        });
+        self.fix_document = Some(FixDocument::whole(applies_to, document));
+        self
+    }
+
+    /// Marks the finding as remedied by another finding's fix (see [`Finding::covered_by_fix`]).
+    pub fn covered_by_fix(mut self) -> Self {
+        self.covered_by_fix = true;
         self
     }
 

@@ -48,6 +48,29 @@ pub fn describe_matched(m: &MatchedStatement) -> String {
     s
 }
 
+/// How an undecided answer depends on conditions, one entry per statement, each named with its
+/// policy: an Allow "allowed by S only if C", a Deny "denied by S when C". A Deny is never
+/// folded into an Allow's "only if": the admin must see which statement takes access away.
+pub fn conditional_parts(ev: &crate::policy::Evaluation) -> Vec<String> {
+    ev.matched
+        .iter()
+        .filter(|m| !m.unresolved.is_empty())
+        .map(|m| {
+            let here = describe(&m.policy, m.index, m.sid.as_deref());
+            let conditions = m.unresolved.join(" and ");
+            match m.effect {
+                Effect::Allow => format!("allowed by {here} only if {conditions}"),
+                Effect::Deny => format!("denied by {here} when {conditions}"),
+            }
+        })
+        .collect()
+}
+
+/// [`conditional_parts`] as one clause for a summary.
+pub fn conditional_clause(ev: &crate::policy::Evaluation) -> String {
+    conditional_parts(ev).join("; ")
+}
+
 /// The `Resource` (or `NotResource`) of a statement, as written, for evidence.
 pub fn resources_text(st: &Statement) -> String {
     match &st.resource {
@@ -103,6 +126,8 @@ pub fn misspellings<'a>(
                     (1..=2).contains(&d)
                 }) {
                     out.push(Misspelling {
+                        policy: p.label.clone(),
+                        index: st.index,
                         statement: describe(&p.label, st.index, st.sid.as_deref()),
                         written: written.clone(),
                         meant: (*meant).to_string(),
@@ -116,6 +141,9 @@ pub fn misspellings<'a>(
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Misspelling {
+    /// The label of the policy holding it, and the statement's index there.
+    pub policy: String,
+    pub index: usize,
     pub statement: String,
     pub written: String,
     pub meant: String,
@@ -162,7 +190,164 @@ pub fn merged(policy: &NamedPolicy, statements: Vec<serde_json::Value>) -> serde
     doc
 }
 
+/// A Sid not used by any statement of `existing` (nor by `taken`): `base1`, `base2`, ...
+pub fn unused_sid(base: &str, existing: Option<&NamedPolicy>, taken: &[String]) -> String {
+    (1..)
+        .map(|i| format!("{base}{i}"))
+        .find(|sid| {
+            !taken.contains(sid)
+                && !existing.is_some_and(|p| {
+                    p.document
+                        .statements
+                        .iter()
+                        .any(|st| st.sid.as_deref() == Some(sid.as_str()))
+                })
+        })
+        .unwrap_or_else(|| base.to_string())
+}
+
 /// Pretty JSON for remediation text.
 pub fn pretty(value: &serde_json::Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+/// Where a policy the tool read lives, from the label the gatherer gave it: what a fix can
+/// change and with which command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyHome<'a> {
+    /// An inline policy of the role, by name (`put-role-policy` replaces it whole).
+    Inline(&'a str),
+    /// A customer-managed policy, by ARN (changed by a new default version).
+    CustomerManaged(&'a str),
+    /// An AWS managed policy, by ARN: nobody but AWS can change it.
+    AwsManaged(&'a str),
+    /// A file given offline: how it reaches AWS is not known.
+    File(&'a str),
+}
+
+impl<'a> PolicyHome<'a> {
+    /// Reads a label: `inline policy NAME`, `managed policy ARN`, `permissions boundary ARN`
+    /// (live), anything else is a file given offline.
+    pub fn of(label: &'a str) -> Self {
+        if let Some(name) = label.strip_prefix("inline policy ") {
+            return PolicyHome::Inline(name);
+        }
+        let arn = label
+            .strip_prefix("managed policy ")
+            .or_else(|| label.strip_prefix("permissions boundary "));
+        match arn {
+            // `arn:aws:iam::aws:policy/...`: the account field of AWS managed policies.
+            Some(arn) if arn.split(':').nth(4) == Some("aws") => PolicyHome::AwsManaged(arn),
+            Some(arn) => PolicyHome::CustomerManaged(arn),
+            None => PolicyHome::File(label),
+        }
+    }
+}
+
+/// The name of a new inline policy: `base`, or `base-2`, `base-3`, ... when the role already
+/// has an inline policy (or, offline, a file) of that name, so `put-role-policy` never
+/// replaces a policy that works.
+pub fn unused_policy_name(base: &str, policies: &[NamedPolicy]) -> String {
+    let used = |name: &str| {
+        policies.iter().any(|p| match PolicyHome::of(&p.label) {
+            PolicyHome::Inline(n) => n == name,
+            PolicyHome::File(path) => std::path::Path::new(path)
+                .file_stem()
+                .is_some_and(|stem| stem == name),
+            _ => false,
+        })
+    };
+    (1..)
+        .map(|i| {
+            if i == 1 {
+                base.to_string()
+            } else {
+                format!("{base}-{i}")
+            }
+        })
+        .find(|name| !used(name))
+        .unwrap_or_else(|| base.to_string())
+}
+
+/// A managed policy keeps at most five versions; `create-policy-version` fails on a sixth.
+fn version_limit_note(arn: &str) -> String {
+    format!(
+        "A managed policy keeps at most five versions: if this one has five, delete the oldest non-default version first\n  (aws iam list-policy-versions --policy-arn {arn}; aws iam delete-policy-version --policy-arn {arn} --version-id vN)."
+    )
+}
+
+/// A fix that puts `document` on the role's policy `into`, whole: an inline policy by
+/// `put-role-policy`, a customer-managed policy (or boundary) by a new default version, a file
+/// by replacing its content. `None` for an AWS managed policy, which cannot be changed.
+pub fn replace_policy_fix(
+    role_name: &str,
+    into: &NamedPolicy,
+    document: serde_json::Value,
+) -> Option<(String, super::FixDocument)> {
+    let body = pretty(&document);
+    match PolicyHome::of(&into.label) {
+        PolicyHome::Inline(name) => Some((
+            {
+                let file = format!("{name}.json");
+                format!(
+                    "The whole inline policy {name}, corrected ({file}; put-role-policy replaces it whole, so every statement it had is kept):\n{body}\n\n  aws iam put-role-policy --role-name {role_name} --policy-name {name} --policy-document file://{file}"
+                )
+            },
+            super::FixDocument::inline(name, document),
+        )),
+        PolicyHome::CustomerManaged(arn) => Some((
+            {
+                let file = format!("{}.json", arn.rsplit('/').next().unwrap_or("policy"));
+                format!(
+                    "The whole managed policy {arn}, corrected, as its new default version ({file}; every statement it had is kept):\n{body}\n\n  aws iam create-policy-version --policy-arn {arn} --policy-document file://{file} --set-as-default\n{}",
+                    version_limit_note(arn)
+                )
+            },
+            super::FixDocument::managed_version(arn, document),
+        )),
+        PolicyHome::File(path) => Some((
+            format!(
+                "{path}, corrected (the whole document, every statement it had is kept):\n{body}"
+            ),
+            super::FixDocument::file(path, document),
+        )),
+        PolicyHome::AwsManaged(_) => None,
+    }
+}
+
+/// A fix that adds `document` to the role as a new inline policy, under a name the role does
+/// not use yet.
+pub fn new_inline_policy_fix(
+    role_name: &str,
+    identity: &[NamedPolicy],
+    base_name: &str,
+    intro: &str,
+    document: serde_json::Value,
+) -> (String, super::FixDocument) {
+    let name = unused_policy_name(base_name, identity);
+    (
+        format!(
+            "{intro} ({name}.json):\n{}\n\nAdd it to the role as a new inline policy:\n  aws iam put-role-policy --role-name {role_name} --policy-name {name} --policy-document file://{name}.json",
+            pretty(&document)
+        ),
+        super::FixDocument::inline(&name, document),
+    )
+}
+
+/// The document with the misspelled action names of `typos` that sit in it replaced by the
+/// names meant, so the statement the admin wrote works as intended.
+pub fn with_actions_corrected(policy: &NamedPolicy, typos: &[Misspelling]) -> NamedPolicy {
+    let mut fixed = policy.clone();
+    for st in &mut fixed.document.statements {
+        let (ActionSpec::Action(list) | ActionSpec::NotAction(list)) = &mut st.action;
+        for t in typos
+            .iter()
+            .filter(|t| t.policy == policy.label && t.index == st.index)
+        {
+            for a in list.iter_mut().filter(|a| **a == t.written) {
+                *a = t.meant.clone();
+            }
+        }
+    }
+    fixed
 }

@@ -9,8 +9,11 @@
 
 use super::aoc_model::{self, REQUIRED, S3Target};
 use super::input_values::KmsKeyRef;
-use super::policy_help::{describe, describe_matched, policy_document, pretty, statement};
-use super::{CheckDef, Finding, Input};
+use super::policy_help::{
+    PolicyHome, conditional_clause, conditional_parts, describe, describe_matched, merged,
+    new_inline_policy_fix, policy_document, pretty, replace_policy_fix, statement, unused_sid,
+};
+use super::{CheckDef, Finding, FixDocument, Input};
 use crate::policy::{Decision, Effect, NamedPolicy, PolicySet, ResourceSpec, evaluate};
 
 pub const DEF: CheckDef = CheckDef {
@@ -18,6 +21,7 @@ pub const DEF: CheckDef = CheckDef {
     reasons: &[
         "allowed",
         "missing-action",
+        "boundary-omits",
         "alias-resource",
         "denied",
         "conditional",
@@ -71,6 +75,8 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut granted = Vec::new();
     let mut missing = Vec::new();
+    let mut outside_boundary: Vec<String> = Vec::new();
+    let mut alias_policies: Vec<String> = Vec::new();
     for action in &REQUIRED.kms.required {
         let request = aoc_model::kms_request(&target, action, &resource, values);
         let ev = evaluate(&set, &request);
@@ -100,16 +106,16 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             }
         }
         if ev.best == Decision::Allowed {
-            let conditions = ev.unresolved_conditions().join(" and ");
             findings.push(
                 Finding::warn("conditional")
                     .var("action", action)
                     .var("resource", &resource)
-                    .var("conditions", &conditions)
-                    .evidence(format!(
-                        "{action} on {resource} is allowed only if {conditions}: {}",
-                        allows(&ev)
-                    )),
+                    .var("conditions", conditional_clause(&ev))
+                    .evidence_lines(
+                        conditional_parts(&ev)
+                            .into_iter()
+                            .map(|part| format!("{action} on {resource}: {part}")),
+                    ),
             );
             continue;
         }
@@ -132,14 +138,40 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             );
             continue;
         }
+        // Allowed by the role's policies but capped by its boundary: the boundary is the layer
+        // to change, not the policies, which already grant it.
+        let without_boundary = evaluate(
+            &PolicySet {
+                identity,
+                boundary: None,
+                resource: None,
+            },
+            &request,
+        );
+        if let (Some(b), Decision::Allowed) = (boundary, without_boundary.worst) {
+            findings.push(
+                Finding::fail("boundary-omits")
+                    .var("action", action)
+                    .var("resource", &resource)
+                    .var("boundary", &b.label)
+                    .evidence(format!(
+                        "{action} on {resource} is allowed by {} but not by the permissions boundary {}",
+                        allows(&without_boundary),
+                        b.label
+                    )),
+            );
+            outside_boundary.push(action.clone());
+            continue;
+        }
         let alias_grants = alias_only_grants(identity, key, action);
         if !alias_grants.is_empty() {
             findings.push(
                 Finding::fail("alias-resource")
                     .var("action", action)
                     .var("resource", &resource)
-                    .evidence_lines(alias_grants),
+                    .evidence_lines(alias_grants.iter().map(|(_, line)| line.clone())),
             );
+            alias_policies.extend(alias_grants.into_iter().map(|(label, _)| label));
         } else if unresolved && names_specific_key(identity) {
             findings.push(
                 Finding::warn("key-unresolved")
@@ -198,43 +230,68 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         }
     }
 
+    let role_name = target.role.resource_name();
     if !missing.is_empty() {
-        let key_for_fix = key_arn.clone().unwrap_or_else(|| {
-            format!(
-                "arn:{}:kms:{}:ACCOUNT:key/KEY_ID",
-                target.partition, target.region
-            )
-        });
-        // One policy that also covers the procedure's other actions, so applying it leaves
+        // One grant that also covers the procedure's other actions, so applying it leaves
         // nothing to warn about.
         let actions: Vec<String> = missing
             .iter()
             .chain(&recommended_missing)
             .cloned()
             .collect();
-        let document = policy_document(vec![statement(
-            "AocKmsDataPath",
-            None,
-            &actions,
-            &key_for_fix,
-        )]);
-        let fix = format!(
-            "Policy to add (aoc-kms-access.json), naming the key ARN (an alias ARN in Resource grants nothing):\n{}\n\nAdd it to the role:\n  aws iam put-role-policy --role-name {} --policy-name aoc-kms-access --policy-document file://aoc-kms-access.json",
-            pretty(&document),
-            target.role.resource_name()
-        );
-        if let Some(first) = findings
-            .iter_mut()
-            .find(|f| f.reason == "missing-action" || f.reason == "alias-resource")
-        {
-            first.fix = Some(fix);
-            // Only a real key ARN makes an applicable document.
-            if key_arn.is_some() {
-                first.fix_document = Some(super::FixDocument {
-                    applies_to: "identity-policy",
-                    document,
-                });
+        let fix = match &key_arn {
+            Some(key_arn) => {
+                let (text, document) =
+                    kms_grant_fix(role_name, identity, &alias_policies, &actions, key_arn);
+                Some((text, Some(document)))
             }
+            // Offline with an alias, the key ARN is unknown: show the shape, apply nothing.
+            None => {
+                let placeholder = format!(
+                    "arn:{}:kms:{}:ACCOUNT:key/KEY_ID",
+                    target.partition, target.region
+                );
+                let document = policy_document(vec![statement(
+                    "AocKmsDataPath",
+                    None,
+                    &actions,
+                    &placeholder,
+                )]);
+                Some((
+                    format!(
+                        "The key behind the alias is not known offline: replace ACCOUNT and KEY_ID with the key's (aws kms describe-key --key-id ALIAS_ARN), then add to one of the role's policies:\n{}",
+                        pretty(&document)
+                    ),
+                    None,
+                ))
+            }
+        };
+        if let Some((text, document)) = fix
+            && let Some(first) = findings
+                .iter_mut()
+                .find(|f| f.reason == "missing-action" || f.reason == "alias-resource")
+        {
+            first.fix = Some(text);
+            first.fix_document = document;
+            // The grant above adds these too.
+            for f in findings
+                .iter_mut()
+                .filter(|f| f.reason == "recommended-missing")
+            {
+                f.covered_by_fix = true;
+            }
+        }
+    }
+    if !outside_boundary.is_empty()
+        && let (Some(b), Some(key_arn)) = (boundary, &key_arn)
+    {
+        let sid = unused_sid("AocKmsDataPath", Some(b), &[]);
+        let whole = merged(b, vec![statement(&sid, None, &outside_boundary, key_arn)]);
+        if let Some((text, document)) = replace_policy_fix(role_name, b, whole)
+            && let Some(first) = findings.iter_mut().find(|f| f.reason == "boundary-omits")
+        {
+            first.fix = Some(text);
+            first.fix_document = Some(document);
         }
     }
 
@@ -262,8 +319,68 @@ fn allows(ev: &crate::policy::Evaluation) -> String {
     }
 }
 
+/// The fix for a missing data-path grant: where a statement names the key by an alias (which
+/// grants nothing), the policy holding it gets a statement on the key ARN and is given whole
+/// (so every other statement stays); otherwise a new inline policy under an unused name.
+fn kms_grant_fix(
+    role_name: &str,
+    identity: &[NamedPolicy],
+    alias_policies: &[String],
+    actions: &[String],
+    key_arn: &str,
+) -> (String, FixDocument) {
+    let holder = alias_policies
+        .iter()
+        .find_map(|label| identity.iter().find(|p| &p.label == label))
+        .filter(|p| !matches!(PolicyHome::of(&p.label), PolicyHome::AwsManaged(_)))
+        .or_else(|| {
+            identity
+                .iter()
+                .find(|p| PolicyHome::of(&p.label) == PolicyHome::Inline(NEW_POLICY_NAME))
+        });
+    // The alias statement is left as it is: it grants nothing, and rewriting it would also
+    // grant whatever else it lists on AoC's key.
+    if let Some(p) = holder {
+        let corrected = p.clone();
+        let still: Vec<String> = actions
+            .iter()
+            .filter(|a| {
+                !corrected.document.statements.iter().any(|st| {
+                    st.effect == Effect::Allow
+                        && st.conditions.is_empty()
+                        && super::policy_help::statement_covers_action(st, a)
+                        && matches!(&st.resource, Some(ResourceSpec::Resource(list)) if list.iter().any(|r| r == key_arn))
+                })
+            })
+            .cloned()
+            .collect();
+        let mut statements = Vec::new();
+        if !still.is_empty() {
+            let sid = unused_sid("AocKmsDataPath", Some(&corrected), &[]);
+            statements.push(statement(&sid, None, &still, key_arn));
+        }
+        if let Some(fix) = replace_policy_fix(role_name, p, merged(&corrected, statements)) {
+            return fix;
+        }
+    }
+    new_inline_policy_fix(
+        role_name,
+        identity,
+        NEW_POLICY_NAME,
+        "Policy to add, naming the key ARN (an alias ARN in Resource grants nothing)",
+        policy_document(vec![statement("AocKmsDataPath", None, actions, key_arn)]),
+    )
+}
+
+/// The name the tool gives a new inline policy with the role's KMS grants.
+const NEW_POLICY_NAME: &str = "aoc-kms-access";
+
 /// Statements that allow `action` on an alias ARN (which grants nothing).
-fn alias_only_grants(identity: &[NamedPolicy], key: &KmsKeyRef, action: &str) -> Vec<String> {
+fn alias_only_grants(
+    identity: &[NamedPolicy],
+    key: &KmsKeyRef,
+    action: &str,
+) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (p, st) in super::policy_help::allows_of_action(identity, action) {
         if let Some(ResourceSpec::Resource(list)) = &st.resource {
@@ -272,9 +389,12 @@ fn alias_only_grants(identity: &[NamedPolicy], key: &KmsKeyRef, action: &str) ->
                     KmsKeyRef::Alias(a) if a.to_string() == *r => " (the alias entered in AoC)",
                     _ => "",
                 };
-                out.push(format!(
-                    "{} allows {action} on the alias ARN {r}{hint}; KMS authorizes against the key ARN, so it grants nothing",
-                    describe(&p.label, st.index, st.sid.as_deref())
+                out.push((
+                    p.label.clone(),
+                    format!(
+                        "{} allows {action} on the alias ARN {r}{hint}; KMS authorizes against the key ARN, so it grants nothing",
+                        describe(&p.label, st.index, st.sid.as_deref())
+                    ),
                 ));
             }
         }
@@ -364,5 +484,59 @@ mod tests {
         ));
         let f = run_check(&DEF, &attachment(), &facts);
         assert!(!f.iter().any(|f| f.status == Status::Fail), "{}", text(&f));
+    }
+
+    #[test]
+    fn issue11_d5_a_boundary_without_the_kms_action_is_named_and_changed() {
+        let boundary_arn = "arn:aws:iam::111122223333:policy/aoc-boundary";
+        let mut facts = facts(&kms_policy(KEY_ARN));
+        facts.permissions_boundary = Fact::Known(Some(policy(
+            &format!("permissions boundary {boundary_arn}"),
+            r#"{"Statement": [{"Effect": "Allow", "Action": ["s3:*", "kms:Decrypt"], "Resource": "*"}]}"#,
+        )));
+        let f = run_check(&DEF, &attachment(), &facts);
+        assert_eq!(status(&f), Status::Fail);
+        let boundary = f
+            .iter()
+            .find(|f| f.reason == "boundary-omits")
+            .unwrap_or_else(|| panic!("the boundary is named: {}", text(&f)));
+        assert!(text(std::slice::from_ref(boundary)).contains("kms:GenerateDataKey"));
+        assert!(
+            !f.iter().any(|f| f.reason == "missing-action"),
+            "the role's policies already allow it: {}",
+            text(&f)
+        );
+        // The fix changes the boundary, whole, and proposes no Allow the policies already have.
+        let fix = boundary
+            .fix_document
+            .clone()
+            .expect("a fix for the boundary");
+        assert_eq!(fix.applies_to, "managed-policy-version");
+        assert_eq!(fix.policy_arn.as_deref(), Some(boundary_arn));
+        let doc = fix.document.to_string();
+        assert!(doc.contains("\"s3:*\"") && doc.contains(KEY_ARN), "{doc}");
+        let t = text(&f);
+        assert!(t.contains("create-policy-version"), "{t}");
+        assert!(!t.contains("put-role-policy"), "{t}");
+    }
+
+    #[test]
+    fn issue11_d10_recommended_actions_the_fix_adds_are_not_advised_again() {
+        let p = format!(
+            r#"{{"Statement": {{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "{KEY_ARN}"}}}}"#
+        );
+        let f = run_check(&DEF, &attachment(), &facts(&p));
+        let catalog = crate::catalog::get().unwrap();
+        let result = catalog.result(&DEF, &f);
+        let remediation = result.remediation.unwrap();
+        assert!(
+            !remediation.contains("if AoC reports KMS errors"),
+            "{remediation}"
+        );
+        assert!(
+            remediation.contains("kms:EnableKey"),
+            "the fix adds them: {remediation}"
+        );
+        assert!(!result.summary.contains("more)"), "{}", result.summary);
     }
 }

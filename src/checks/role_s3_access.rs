@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 
 use super::aoc_model::S3Target;
 use super::policy_help::{
-    allows_of_action, describe, describe_matched, misspellings, policy_document, pretty,
-    resources_text, statement,
+    Misspelling, PolicyHome, allows_of_action, conditional_clause, conditional_parts, describe,
+    describe_matched, misspellings, new_inline_policy_fix, policy_document, replace_policy_fix,
+    resources_text, statement, unused_sid, with_actions_corrected,
 };
-use super::{CheckDef, Finding, Input};
+use super::{CheckDef, Finding, FixDocument, Input};
 use crate::policy::{Decision, NamedPolicy, PolicySet, evaluate};
 
 pub const DEF: CheckDef = CheckDef {
@@ -52,6 +53,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut granted_by = Vec::new();
     let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut outside_boundary: BTreeMap<String, Vec<String>> = BTreeMap::new();
 
     for (action, resource) in target.required() {
         let request = target.request(&action, &resource, input.values);
@@ -85,12 +87,12 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
                 Finding::warn("conditional")
                     .var("action", &action)
                     .var("resource", &resource)
-                    .var("conditions", ev.unresolved_conditions().join(" and "))
-                    .evidence(format!(
-                        "{action} on {resource} is allowed only if {}: {}",
-                        ev.unresolved_conditions().join(" and "),
-                        grants(&ev.matched)
-                    )),
+                    .var("conditions", conditional_clause(&ev))
+                    .evidence_lines(
+                        conditional_parts(&ev)
+                            .into_iter()
+                            .map(|part| format!("{action} on {resource}: {part}")),
+                    ),
             );
             continue;
         }
@@ -134,6 +136,10 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
                         b.label
                     )),
             );
+            outside_boundary
+                .entry(resource.clone())
+                .or_default()
+                .push(action.clone());
             continue;
         }
         let mut f = Finding::fail("missing-action")
@@ -181,25 +187,30 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     }
 
     if !missing.is_empty() {
-        let statements: Vec<serde_json::Value> = missing
-            .iter()
-            .enumerate()
-            .map(|(i, (resource, actions))| {
-                statement(&format!("AocS3Access{}", i + 1), None, actions, resource)
-            })
-            .collect();
-        let role_name = target.role.resource_name();
-        let document = policy_document(statements);
-        let fix = format!(
-            "Policy to add (aoc-s3-access.json):\n{}\n\nAdd it to the role:\n  aws iam put-role-policy --role-name {role_name} --policy-name aoc-s3-access --policy-document file://aoc-s3-access.json",
-            pretty(&document)
-        );
+        let (fix, document) = grant_fix(&target, input, identity, boundary, &typos, &missing);
         if let Some(first) = findings.iter_mut().find(|f| f.reason == "missing-action") {
             first.fix = Some(fix);
-            first.fix_document = Some(super::FixDocument {
-                applies_to: "identity-policy",
-                document,
-            });
+            first.fix_document = Some(document);
+        }
+    }
+
+    // The boundary is the layer that decides these: it gets the grant, given whole.
+    if let Some(b) = boundary.filter(|_| !outside_boundary.is_empty()) {
+        let mut sids = Vec::new();
+        let statements = outside_boundary
+            .iter()
+            .map(|(resource, actions)| {
+                let sid = unused_sid("AocS3Access", Some(b), &sids);
+                sids.push(sid.clone());
+                statement(&sid, None, actions, resource)
+            })
+            .collect();
+        let whole = super::policy_help::merged(b, statements);
+        if let Some((fix, document)) = replace_policy_fix(target.role.resource_name(), b, whole)
+            && let Some(first) = findings.iter_mut().find(|f| f.reason == "boundary-omits")
+        {
+            first.fix = Some(fix);
+            first.fix_document = Some(document);
         }
     }
 
@@ -213,6 +224,97 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     }
     findings
 }
+
+/// The fix for missing grants. Where the admin's own statement is broken (a misspelled action,
+/// the action granted on another resource), the policy holding it is corrected and given whole,
+/// so replacing it drops nothing; otherwise a new inline policy under a name the role does not
+/// use. Only what is still missing after the correction is added.
+fn grant_fix(
+    target: &S3Target<'_>,
+    input: &Input<'_>,
+    identity: &[NamedPolicy],
+    boundary: Option<&NamedPolicy>,
+    typos: &[Misspelling],
+    missing: &BTreeMap<String, Vec<String>>,
+) -> (String, FixDocument) {
+    let role_name = target.role.resource_name();
+    let missing_actions: Vec<&String> = missing.values().flatten().collect();
+    let changeable =
+        |p: &&NamedPolicy| !matches!(PolicyHome::of(&p.label), PolicyHome::AwsManaged(_));
+    let broken_in: Option<&NamedPolicy> = typos
+        .iter()
+        .filter(|t| {
+            missing_actions
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(&t.meant))
+        })
+        .find_map(|t| identity.iter().find(|p| p.label == t.policy))
+        .filter(changeable)
+        .or_else(|| {
+            missing_actions
+                .iter()
+                .flat_map(|a| allows_of_action(identity.iter(), a))
+                .map(|(p, _)| p)
+                .find(changeable)
+        })
+        .or_else(|| {
+            identity
+                .iter()
+                .find(|p| PolicyHome::of(&p.label) == PolicyHome::Inline(NEW_POLICY_NAME))
+        });
+
+    let corrected = broken_in.map(|p| with_actions_corrected(p, typos));
+    let after: Vec<NamedPolicy> = identity
+        .iter()
+        .map(|p| match &corrected {
+            Some(c) if c.label == p.label => c.clone(),
+            _ => p.clone(),
+        })
+        .collect();
+    let set = PolicySet {
+        identity: &after,
+        boundary,
+        resource: None,
+    };
+    let mut still: BTreeMap<&String, Vec<String>> = BTreeMap::new();
+    for (resource, actions) in missing {
+        for action in actions {
+            let request = target.request(action, resource, input.values);
+            if evaluate(&set, &request).worst != Decision::Allowed {
+                still.entry(resource).or_default().push(action.clone());
+            }
+        }
+    }
+    let mut sids: Vec<String> = Vec::new();
+    let statements: Vec<serde_json::Value> = still
+        .iter()
+        .map(|(resource, actions)| {
+            let sid = unused_sid("AocS3Access", corrected.as_ref(), &sids);
+            sids.push(sid.clone());
+            statement(&sid, None, actions, resource)
+        })
+        .collect();
+
+    if let Some(c) = &corrected {
+        let mut whole = crate::policy::to_json(&c.document);
+        if let Some(list) = whole.get_mut("Statement").and_then(|s| s.as_array_mut()) {
+            list.extend(statements.iter().cloned());
+        }
+        if let Some(fix) = replace_policy_fix(role_name, c, whole) {
+            return fix;
+        }
+    }
+    new_inline_policy_fix(
+        role_name,
+        identity,
+        NEW_POLICY_NAME,
+        "Policy to add",
+        policy_document(statements),
+    )
+}
+
+/// The name the tool gives a new inline policy with the role's S3 grants.
+const NEW_POLICY_NAME: &str = "aoc-s3-access";
 
 /// "statement 0 (Sid `S3`) of policy.json": the allow statements that decided.
 fn grants(matched: &[crate::policy::MatchedStatement]) -> String {
@@ -294,9 +396,216 @@ mod tests {
             t.contains("allows s3:PutObject only on arn:aws:s3:::aspera-kms"),
             "{t}"
         );
-        // The fix grants on the objects, with the real bucket.
+        // The fix grants on the objects, with the real bucket, in the file that holds the
+        // statement on the wrong resource (given whole).
         assert!(t.contains("\"arn:aws:s3:::aspera-kms/*\""), "{t}");
-        assert!(t.contains("put-role-policy --role-name aoc-access"), "{t}");
+        assert!(t.contains("policy0.json, corrected"), "{t}");
+    }
+
+    /// The role's identity policies with `fix` applied as an admin would paste it.
+    fn apply(identity: &[NamedPolicy], fix: &crate::checks::FixDocument) -> Vec<NamedPolicy> {
+        let doc = crate::policy::parse_policy(&fix.document.to_string()).unwrap();
+        let label = match fix.applies_to {
+            "identity-policy" => format!("inline policy {}", fix.policy_name.as_ref().unwrap()),
+            "managed-policy-version" => {
+                format!("managed policy {}", fix.policy_arn.as_ref().unwrap())
+            }
+            "policy-file" => fix.file.clone().unwrap(),
+            other => panic!("not an identity fix: {other}"),
+        };
+        let mut out: Vec<NamedPolicy> = identity
+            .iter()
+            .filter(|p| p.label != label)
+            .cloned()
+            .collect();
+        out.push(NamedPolicy {
+            label,
+            document: doc,
+        });
+        out
+    }
+
+    fn live_facts(policies: &[(&str, &str)]) -> Facts {
+        Facts {
+            identity_policies: Fact::Known(
+                policies
+                    .iter()
+                    .map(|(label, json)| policy(label, json))
+                    .collect(),
+            ),
+            permissions_boundary: Fact::Known(None),
+            ..Facts::default()
+        }
+    }
+
+    /// Every statement of `before` is still in `after`, as written.
+    fn keeps_every_statement(before: &NamedPolicy, after: &serde_json::Value) {
+        let old = crate::policy::to_json(&before.document);
+        for st in old["Statement"].as_array().unwrap() {
+            assert!(
+                after["Statement"].as_array().unwrap().contains(st),
+                "the fix drops {st} from {}",
+                before.label
+            );
+        }
+    }
+
+    #[test]
+    fn issue11_d11_fix_for_an_existing_inline_policy_carries_the_whole_document() {
+        // The S3 grants sit in `aoc-s3-access` (the name the tool proposes) and one action is
+        // missing: pasting a fragment under that name would drop every other grant.
+        let p = SEED_S3_POLICY.replace("\"s3:ListBucketMultipartUploads\"", "\"s3:ListBucket\"");
+        let facts = live_facts(&[
+            ("inline policy aoc-s3-access", &p),
+            (
+                "inline policy other",
+                r#"{"Statement": {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}}"#,
+            ),
+        ]);
+        let f = run_check(&DEF, &attachment(), &facts);
+        assert_eq!(status(&f), Status::Fail);
+        let fix = f
+            .iter()
+            .find_map(|f| f.fix_document.clone())
+            .expect("a fix document");
+        assert_eq!(fix.applies_to, "identity-policy");
+        assert_eq!(fix.policy_name.as_deref(), Some("aoc-s3-access"));
+        let identity = facts.identity_policies.known().unwrap();
+        keeps_every_statement(&identity[0], &fix.document);
+        let t = text(&f);
+        assert!(
+            t.contains("put-role-policy --role-name aoc-access --policy-name aoc-s3-access"),
+            "{t}"
+        );
+        // Applied, it leaves nothing missing.
+        let after = live_facts(&[]);
+        let after = Facts {
+            identity_policies: Fact::Known(apply(identity, &fix)),
+            ..after
+        };
+        let f = run_check(&DEF, &attachment(), &after);
+        assert_eq!(status(&f), Status::Pass, "{}", text(&f));
+    }
+
+    #[test]
+    fn issue11_d11_a_new_inline_policy_gets_an_unused_name() {
+        // An AWS managed policy cannot be changed, and the role already has a file named like
+        // the tool's policy: the new policy must not reuse that name.
+        let facts = live_facts(&[
+            (
+                "aoc-s3-access.json",
+                r#"{"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::other/*"}}"#,
+            ),
+            (
+                "managed policy arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+                r#"{"Statement": {"Effect": "Allow", "Action": ["s3:Get*", "s3:List*"], "Resource": "*"}}"#,
+            ),
+        ]);
+        let f = run_check(&DEF, &attachment(), &facts);
+        let fix = f
+            .iter()
+            .find_map(|f| f.fix_document.clone())
+            .expect("a fix document");
+        assert_eq!(fix.applies_to, "identity-policy");
+        assert_eq!(
+            fix.policy_name.as_deref(),
+            Some("aoc-s3-access-2"),
+            "{}",
+            text(&f)
+        );
+        let identity = facts.identity_policies.known().unwrap();
+        let after = Facts {
+            identity_policies: Fact::Known(apply(identity, &fix)),
+            ..live_facts(&[])
+        };
+        assert_eq!(
+            status(&run_check(&DEF, &attachment(), &after)),
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn issue11_d10_a_broken_statement_in_a_managed_policy_gets_a_new_version_of_it() {
+        let arn = "arn:aws:iam::111122223333:policy/aoc-s3";
+        let broken = SEED_S3_POLICY.replace(
+            "\"s3:ListBucketMultipartUploads\"",
+            "\"s3:ListBucketMultipartUpload\"",
+        );
+        let facts = live_facts(&[(&format!("managed policy {arn}"), &broken)]);
+        let f = run_check(&DEF, &attachment(), &facts);
+        let fix = f
+            .iter()
+            .find_map(|f| f.fix_document.clone())
+            .expect("a fix document");
+        assert_eq!(fix.applies_to, "managed-policy-version");
+        assert_eq!(fix.policy_arn.as_deref(), Some(arn));
+        let t = text(&f);
+        assert!(
+            t.contains(&format!("aws iam create-policy-version --policy-arn {arn}"))
+                && t.contains("--set-as-default"),
+            "{t}"
+        );
+        assert!(t.contains("at most five versions"), "{t}");
+        assert!(!t.contains("put-role-policy"), "{t}");
+        // The misspelled action is corrected in place, nothing else is added.
+        let statements = fix.document["Statement"].as_array().unwrap();
+        assert_eq!(statements.len(), 2, "{}", fix.document);
+        assert!(
+            fix.document
+                .to_string()
+                .contains("\"s3:ListBucketMultipartUploads\"")
+        );
+        assert!(
+            !fix.document
+                .to_string()
+                .contains("\"s3:ListBucketMultipartUpload\"")
+        );
+        let identity = facts.identity_policies.known().unwrap();
+        let after = Facts {
+            identity_policies: Fact::Known(apply(identity, &fix)),
+            ..live_facts(&[])
+        };
+        assert_eq!(
+            status(&run_check(&DEF, &attachment(), &after)),
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn issue11_d10_missing_grants_read_as_one_line_per_resource() {
+        // Only the bucket actions are granted: five object actions are missing.
+        let p = r#"{"Statement": {"Effect": "Allow", "Action": ["s3:GetBucketLocation","s3:ListBucket","s3:ListBucketMultipartUploads"], "Resource": "arn:aws:s3:::aspera-kms"}}"#;
+        let f = run_check(&DEF, &attachment(), &facts(&[p]));
+        let catalog = crate::catalog::get().unwrap();
+        let result = catalog.result(&DEF, &f);
+        assert!(!result.summary.contains("more)"), "{}", result.summary);
+        assert!(
+            result.summary.contains("s3:PutObject")
+                && result.summary.contains("s3:ListMultipartUploadParts"),
+            "{}",
+            result.summary
+        );
+        let remediation = result.remediation.unwrap();
+        assert_eq!(
+            remediation.matches("in one of the role's policies").count(),
+            1,
+            "{remediation}"
+        );
+    }
+
+    #[test]
+    fn issue11_d4_a_conditional_deny_is_reported_as_a_deny() {
+        let deny = r#"{"Statement": [{"Sid": "OnlyFromOffice", "Effect": "Deny", "Action": "s3:*", "Resource": "*",
+            "Condition": {"NotIpAddress": {"aws:SourceIp": ["192.0.2.0/24"]}}}]}"#;
+        let f = run_check(&DEF, &attachment(), &facts(&[SEED_S3_POLICY, deny]));
+        assert_eq!(status(&f), Status::Warn, "{}", text(&f));
+        let t = text(&f);
+        assert!(
+            t.contains("denied by statement 0 (Sid `OnlyFromOffice`) of policy1.json when NotIpAddress aws:SourceIp"),
+            "{t}"
+        );
+        assert!(!t.contains("allowed only if"), "{t}");
+        assert!(!t.contains("only if NotIpAddress"), "{t}");
     }
 
     #[test]

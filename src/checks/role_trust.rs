@@ -174,10 +174,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         serde_json::to_string_pretty(&crate::policy::to_json(&trust.document)).unwrap_or_default();
     if let Some(f) = findings.iter_mut().find(|f| f.status == Status::Fail) {
         if let Ok(document) = serde_json::from_str(&aoc_policy) {
-            f.fix_document = Some(super::FixDocument {
-                applies_to: "trust-policy",
-                document,
-            });
+            f.fix_document = Some(super::FixDocument::whole("trust-policy", document));
         }
         f.fix = Some(format!(
             "Differences (- the role's trust policy now, + the one AoC expects):\n{}\nTrust policy for the role (aoc-trust.json), {from}:\n{aoc_policy}\n\n  aws iam update-assume-role-policy --role-name {role_name} --policy-document file://aoc-trust.json",
