@@ -1204,6 +1204,77 @@ mod tests {
         assert_eq!(top("(KMS.NotFoundException) Invalid arn"), "kms.not-found");
     }
 
+    /// The first cause's first check, for a message.
+    fn first_check(message: &str) -> String {
+        let catalog = catalog().expect("catalog loads");
+        find(catalog, message)
+            .first()
+            .and_then(|m| m.causes.first())
+            .and_then(|c| c.checks.first())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn issue11_d12_the_reason_clause_names_the_layer_that_decided() {
+        let denied = |action: &str, clause: &str| {
+            format!(
+                "User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: {action} on \
+                 resource: arn:aws:kms:us-east-1:1:key/k {clause}"
+            )
+        };
+        for action in ["kms:GenerateDataKey", "kms:Decrypt"] {
+            for (clause, check) in [
+                (
+                    "because no resource-based policy allows the action",
+                    "kms.key-policy",
+                ),
+                (
+                    "because no identity-based policy allows the action",
+                    "role.kms-access",
+                ),
+                (
+                    "with an explicit deny in a resource-based policy",
+                    "kms.key-policy",
+                ),
+                (
+                    "with an explicit deny in an identity-based policy",
+                    "role.kms-access",
+                ),
+                (
+                    "with an explicit deny in a permissions boundary",
+                    "role.kms-access",
+                ),
+                (
+                    "because no permissions boundary allows the action",
+                    "role.kms-access",
+                ),
+            ] {
+                let m = denied(action, clause);
+                assert_eq!(first_check(&m), check, "{m}");
+            }
+            // The boundary is named as the layer to fix, not the role's policies.
+            let catalog = catalog().expect("catalog loads");
+            let m = denied(action, "with an explicit deny in a permissions boundary");
+            assert!(
+                find(catalog, &m)[0].causes[0]
+                    .text
+                    .contains("permissions boundary")
+            );
+            // Organization policies: said plainly, with no check made up for them.
+            for clause in [
+                "with an explicit deny in a service control policy",
+                "with an explicit deny in a resource control policy",
+            ] {
+                let m = denied(action, clause);
+                let first = find(catalog, &m)[0].causes[0];
+                assert!(first.checks.is_empty(), "{m}");
+                assert!(first.text.contains("AWS Organizations"), "{m}");
+                assert!(first.unchecked.as_deref().is_some_and(|u| !u.is_empty()));
+            }
+        }
+    }
+
     #[test]
     fn issue11_d12_a_longer_first_if_pattern_wins_and_ties_keep_file_order() {
         let text = r#"
@@ -1266,6 +1337,28 @@ mod tests {
         let (verdict, outcomes) = judge(&catalog.entries[0].causes[0], &r, None);
         assert_eq!(verdict, Verdict::Unknown);
         assert!(outcomes.is_empty());
+    }
+
+    #[test]
+    fn issue11_d12_kms_not_found_wordings_point_at_different_causes() {
+        let catalog = catalog().expect("catalog loads");
+        let first = |m: &str| find(catalog, m)[0].causes[0].text.clone();
+        assert!(
+            first(
+                "(KMS.NotFoundException) when calling the PutObject operation: Invalid keyId aws/s3"
+            )
+            .contains("aws/s3")
+        );
+        assert!(first("(KMS.NotFoundException): Invalid keyId 'alias/aws/s3'").contains("aws/s3"));
+        assert!(
+            first("NotFoundException: Key 'arn:aws:kms:us-east-1:1:key/k' does not exist")
+                .contains("typo")
+        );
+        assert!(
+            first("NotFoundException: Alias arn:aws:kms:us-east-1:1:alias/a is not found.")
+                .contains("alias does not exist")
+        );
+        assert!(first("(KMS.NotFoundException) when calling the PutObject operation: Invalid arn us-west-2").contains("another region"));
     }
 
     #[test]
