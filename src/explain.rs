@@ -75,14 +75,22 @@ pub struct Entry {
 #[serde(deny_unknown_fields)]
 pub struct Cause {
     pub text: String,
+    /// Empty only with `unchecked` (the lint holds it to that).
+    #[serde(default)]
     pub checks: Vec<String>,
     /// `check-id:reason` keys: only failing findings with these reasons confirm the cause for
     /// that check (a check that fails for another reason points at another cause).
     #[serde(default)]
     pub reasons: Vec<String>,
-    /// When the message contains one of these, the cause is listed first.
+    /// When the message contains one of these, the cause is listed first; among several such
+    /// causes, the one named by the longest (most specific) pattern leads.
     #[serde(default)]
     pub first_if: Vec<String>,
+    /// Why no check of this tool can confirm the cause (a policy it cannot read, such as an
+    /// organization's SCP): said instead of naming checks, so that an empty `checks` is a
+    /// statement, not an omission.
+    #[serde(default)]
+    pub unchecked: Option<String>,
 }
 
 impl Cause {
@@ -158,8 +166,16 @@ pub fn lint(catalog: &Catalog) -> Vec<String> {
             if c.text.trim().is_empty() {
                 problems.push(format!("{at}: empty text"));
             }
-            if c.checks.is_empty() {
-                problems.push(format!("{at}: no check confirms it"));
+            let unchecked = c.unchecked.as_deref().is_some_and(|u| !u.trim().is_empty());
+            if c.checks.is_empty() && !unchecked {
+                problems.push(format!(
+                    "{at}: no check confirms it (name `checks`, or say in `unchecked` why none can)"
+                ));
+            }
+            if !c.checks.is_empty() && c.unchecked.is_some() {
+                problems.push(format!(
+                    "{at}: `unchecked` with `checks`: say one or the other"
+                ));
             }
             for id in &c.checks {
                 if crate::checks::find(id).is_none() {
@@ -260,8 +276,23 @@ fn contains(message: &str, pattern: &str) -> bool {
     !p.is_empty() && message.contains(&p)
 }
 
+/// How specifically the message names this cause: the length of the longest `first_if` pattern
+/// it contains, 0 for none. AWS's reason clauses nest ("explicit deny" is part of "explicit deny
+/// in a permissions boundary"), and the longer clause is the one that says which layer decided.
+fn first_if_weight(cause: &Cause, message: &str) -> usize {
+    cause
+        .first_if
+        .iter()
+        .map(|p| normalize(p))
+        .filter(|p| !p.is_empty() && message.contains(p.as_str()))
+        .map(|p| p.chars().count())
+        .max()
+        .unwrap_or(0)
+}
+
 /// The entries the message matches, most specific (highest priority) first; ties keep the
-/// catalog's order. Within each, causes named by a `first_if` pattern come first.
+/// catalog's order. Within each, causes named by a `first_if` pattern come first, the most
+/// specifically named leading; the others keep the catalog's order.
 pub fn find<'a>(catalog: &'a Catalog, message: &str) -> Vec<Match<'a>> {
     let text = normalize(message);
     let mut matches: Vec<Match<'a>> = catalog
@@ -273,15 +304,10 @@ pub fn find<'a>(catalog: &'a Catalog, message: &str) -> Vec<Match<'a>> {
                 && !e.none.iter().any(|p| contains(&text, p))
         })
         .map(|entry| {
-            let (mut first, rest): (Vec<&Cause>, Vec<&Cause>) = entry
-                .causes
-                .iter()
-                .partition(|c| c.first_if.iter().any(|p| contains(&text, p)));
-            first.extend(rest);
-            Match {
-                entry,
-                causes: first,
-            }
+            let mut causes: Vec<&Cause> = entry.causes.iter().collect();
+            // Stable: causes named equally keep the catalog's order.
+            causes.sort_by_key(|c| std::cmp::Reverse(first_if_weight(c, &text)));
+            Match { entry, causes }
         })
         .collect();
     // Stable: equal priorities stay in file order.
@@ -344,6 +370,11 @@ pub fn message_action(message: &str) -> Option<&str> {
 /// action the message names, if any; a finding about another action does not confirm the
 /// cause (a role refused kms:Decrypt is not why kms:GenerateDataKey failed).
 pub fn judge(cause: &Cause, report: &Report, action: Option<&str>) -> (Verdict, Vec<CheckOutcome>) {
+    // No check can confirm it (an organization policy the tool does not read): a run that finds
+    // nothing has not ruled it out.
+    if cause.checks.is_empty() {
+        return (Verdict::Unknown, Vec::new());
+    }
     let outcomes: Vec<CheckOutcome> = cause
         .checks
         .iter()
@@ -721,6 +752,9 @@ struct MatchOut {
 struct CauseOut {
     cause: String,
     checks: Vec<String>,
+    /// Why no check confirms this cause, when none does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unchecked: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     verdict: Option<Verdict>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -753,6 +787,7 @@ fn build(
                     CauseOut {
                         cause: c.text.clone(),
                         checks: c.checks.clone(),
+                        unchecked: c.unchecked.as_ref().map(|u| u.trim().to_string()),
                         verdict: judged.as_ref().map(|(v, _)| *v),
                         results: judged.map(|(_, o)| o),
                     }
@@ -854,6 +889,14 @@ fn write_text(
                     wrap_after(out, &head, first.len() + label.len() + 3, &c.cause, &rest)?;
                 }
                 None => wrap(out, &c.cause, &first, &rest)?,
+            }
+            if let Some(why) = &c.unchecked {
+                // Styles take no width: wrap as if the label were plain.
+                let label = "not checked by this tool:";
+                let head = format!("{rest}{dim}{label}{dim:#} ");
+                let width = rest.chars().count() + label.len() + 1;
+                wrap_after(out, &head, width, why, &format!("{rest}  "))?;
+                continue;
             }
             match &c.results {
                 Some(results) => {
@@ -1161,6 +1204,163 @@ mod tests {
         assert_eq!(top("(KMS.NotFoundException) Invalid arn"), "kms.not-found");
     }
 
+    /// The first cause's first check, for a message.
+    fn first_check(message: &str) -> String {
+        let catalog = catalog().expect("catalog loads");
+        find(catalog, message)
+            .first()
+            .and_then(|m| m.causes.first())
+            .and_then(|c| c.checks.first())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn issue11_d12_the_reason_clause_names_the_layer_that_decided() {
+        let denied = |action: &str, clause: &str| {
+            format!(
+                "User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: {action} on \
+                 resource: arn:aws:kms:us-east-1:1:key/k {clause}"
+            )
+        };
+        for action in ["kms:GenerateDataKey", "kms:Decrypt"] {
+            for (clause, check) in [
+                (
+                    "because no resource-based policy allows the action",
+                    "kms.key-policy",
+                ),
+                (
+                    "because no identity-based policy allows the action",
+                    "role.kms-access",
+                ),
+                (
+                    "with an explicit deny in a resource-based policy",
+                    "kms.key-policy",
+                ),
+                (
+                    "with an explicit deny in an identity-based policy",
+                    "role.kms-access",
+                ),
+                (
+                    "with an explicit deny in a permissions boundary",
+                    "role.kms-access",
+                ),
+                (
+                    "because no permissions boundary allows the action",
+                    "role.kms-access",
+                ),
+            ] {
+                let m = denied(action, clause);
+                assert_eq!(first_check(&m), check, "{m}");
+            }
+            // The boundary is named as the layer to fix, not the role's policies.
+            let catalog = catalog().expect("catalog loads");
+            let m = denied(action, "with an explicit deny in a permissions boundary");
+            assert!(
+                find(catalog, &m)[0].causes[0]
+                    .text
+                    .contains("permissions boundary")
+            );
+            // Organization policies: said plainly, with no check made up for them.
+            for clause in [
+                "with an explicit deny in a service control policy",
+                "with an explicit deny in a resource control policy",
+            ] {
+                let m = denied(action, clause);
+                let first = find(catalog, &m)[0].causes[0];
+                assert!(first.checks.is_empty(), "{m}");
+                assert!(first.text.contains("AWS Organizations"), "{m}");
+                assert!(first.unchecked.as_deref().is_some_and(|u| !u.is_empty()));
+            }
+        }
+    }
+
+    #[test]
+    fn issue11_d12_a_longer_first_if_pattern_wins_and_ties_keep_file_order() {
+        let text = r#"
+            [[entry]]
+            id = "x"
+            title = "X"
+            priority = 1
+            any = ["x"]
+            meaning = "m"
+            [[entry.cause]]
+            text = "plain"
+            checks = ["role.trust"]
+            [[entry.cause]]
+            text = "generic"
+            checks = ["role.trust"]
+            first_if = ["explicit deny"]
+            [[entry.cause]]
+            text = "specific"
+            checks = ["role.trust"]
+            first_if = ["explicit deny in a permissions boundary"]
+            [[entry.cause]]
+            text = "generic too"
+            checks = ["role.trust"]
+            first_if = ["explicit deny"]
+        "#;
+        let catalog = parse(text).expect("parses");
+        let order = |m: &str| -> Vec<String> {
+            find(&catalog, m)[0]
+                .causes
+                .iter()
+                .map(|c| c.text.clone())
+                .collect()
+        };
+        assert_eq!(
+            order("x with an explicit deny in a permissions boundary"),
+            ["specific", "generic", "generic too", "plain"]
+        );
+        assert_eq!(
+            order("x with an explicit deny"),
+            ["generic", "generic too", "plain", "specific"]
+        );
+        assert_eq!(order("x"), ["plain", "generic", "specific", "generic too"]);
+    }
+
+    #[test]
+    fn issue11_d12_a_cause_without_checks_must_say_why() {
+        let entry = |cause: &str| {
+            format!(
+                "[[entry]]\nid = \"x\"\ntitle = \"X\"\npriority = 1\nany = [\"x\"]\nmeaning = \"m\"\n[[entry.cause]]\ntext = \"t\"\n{cause}"
+            )
+        };
+        let err = parse(&entry("")).expect_err("no checks, no reason");
+        assert!(err.contains("no check confirms it"), "{err}");
+        let err =
+            parse(&entry("checks = [\"role.trust\"]\nunchecked = \"why\"")).expect_err("both");
+        assert!(err.contains("`unchecked` with `checks`"), "{err}");
+        let catalog = parse(&entry("unchecked = \"no check reads SCPs\"")).expect("says why");
+        // A run cannot rule such a cause out.
+        let r = report(vec![result("role.trust", Status::Pass, &[])]);
+        let (verdict, outcomes) = judge(&catalog.entries[0].causes[0], &r, None);
+        assert_eq!(verdict, Verdict::Unknown);
+        assert!(outcomes.is_empty());
+    }
+
+    #[test]
+    fn issue11_d12_kms_not_found_wordings_point_at_different_causes() {
+        let catalog = catalog().expect("catalog loads");
+        let first = |m: &str| find(catalog, m)[0].causes[0].text.clone();
+        assert!(
+            first(
+                "(KMS.NotFoundException) when calling the PutObject operation: Invalid keyId aws/s3"
+            )
+            .contains("aws/s3")
+        );
+        assert!(first("(KMS.NotFoundException): Invalid keyId 'alias/aws/s3'").contains("aws/s3"));
+        assert!(
+            first("NotFoundException: Key 'arn:aws:kms:us-east-1:1:key/k' does not exist")
+                .contains("typo")
+        );
+        assert!(
+            first("NotFoundException: Alias arn:aws:kms:us-east-1:1:alias/a is not found.")
+                .contains("alias does not exist")
+        );
+        assert!(first("(KMS.NotFoundException) when calling the PutObject operation: Invalid arn us-west-2").contains("another region"));
+    }
+
     #[test]
     fn an_unknown_message_matches_nothing() {
         assert!(ids("the printer is on fire").is_empty());
@@ -1207,6 +1407,7 @@ mod tests {
             checks: checks.iter().map(|s| s.to_string()).collect(),
             reasons: reasons.iter().map(|s| s.to_string()).collect(),
             first_if: Vec::new(),
+            unchecked: None,
         }
     }
 
