@@ -195,8 +195,13 @@ pub enum SimulateFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct SimulateArgs {
-    /// Identity policy files (repeatable).
-    #[arg(long = "policy", value_name = "FILE", required = true)]
+    /// Identity policy files (repeatable). Optional when --resource-policy or
+    /// --permissions-boundary is given: the principal then has no identity policy.
+    #[arg(
+        long = "policy",
+        value_name = "FILE",
+        required_unless_present_any = ["resource_policy", "permissions_boundary"]
+    )]
     pub policies: Vec<PathBuf>,
     /// Permissions boundary policy file.
     #[arg(long, value_name = "FILE")]
