@@ -195,8 +195,13 @@ pub enum SimulateFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct SimulateArgs {
-    /// Identity policy files (repeatable).
-    #[arg(long = "policy", value_name = "FILE", required = true)]
+    /// Identity policy files (repeatable). Optional when --resource-policy or
+    /// --permissions-boundary is given: the principal then has no identity policy.
+    #[arg(
+        long = "policy",
+        value_name = "FILE",
+        required_unless_present_any = ["resource_policy", "permissions_boundary"]
+    )]
     pub policies: Vec<PathBuf>,
     /// Permissions boundary policy file.
     #[arg(long, value_name = "FILE")]
@@ -210,7 +215,9 @@ pub struct SimulateArgs {
     /// The action, e.g. `s3:GetObject`.
     #[arg(long, value_name = "ACTION", required_unless_present = "requests")]
     pub action: Option<String>,
-    /// The resource ARN.
+    /// The resource ARN, or `*` for an action that takes no resource (s3:ListAllMyBuckets,
+    /// kms:ListKeys, kms:ListAliases, kms:CreateKey, kms:GenerateRandom, iam:ListRoles,
+    /// iam:ListPolicies).
     #[arg(long, value_name = "ARN", required_unless_present = "requests")]
     pub resource: Option<String>,
     /// The account that owns the resource (default: from the resource ARN, else the

@@ -16,9 +16,11 @@ use serde_json::Value;
 
 use crate::cli::{SimulateArgs, SimulateFormat};
 use crate::error::{UsageError, load_policy, read_input};
-use crate::policy::eval::{complete_context, is_cross_account, resource_account};
+use crate::policy::eval::{complete_context, is_cross_account, resource_account, strict_resource};
 use crate::policy::matching::is_service_principal;
-use crate::policy::{Context, Effect, Evaluation, NamedPolicy, PolicySet, Request, evaluate};
+use crate::policy::{
+    Context, Decision, Effect, Evaluation, NamedPolicy, PolicySet, Request, evaluate,
+};
 
 /// The JSON form of a simulation (`--format json`).
 #[derive(Debug, Serialize)]
@@ -31,6 +33,10 @@ pub struct SimulationReport {
     pub resource_account: Option<String>,
     pub cross_account: bool,
     pub explanation: String,
+    /// The policies the decision needed and that were not given (`key policy`, `trust
+    /// policy`, `resource policy`): the decision is AWS's for a request where they do not
+    /// exist or do not allow.
+    pub missing_policies: Vec<&'static str>,
     pub matched_statements: Vec<MatchedStatementReport>,
 }
 
@@ -59,6 +65,43 @@ fn require_arn(flag: impl std::fmt::Display, value: &str) -> Result<(), UsageErr
         .parse::<crate::arn::Arn>()
         .map(|_| ())
         .map_err(|e| UsageError::new(format!("{flag}: {e}")))
+}
+
+/// Actions that take no resource, for which a request's resource is `*` (AWS's Service
+/// Authorization Reference lists no resource type for them, and a policy grants them only
+/// with `"Resource": "*"`): <https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html>,
+/// <https://docs.aws.amazon.com/kms/latest/developerguide/kms-api-permissions-reference.html>,
+/// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html>.
+/// A small list of the ones an AoC admin meets, not every such action of every service.
+pub const RESOURCELESS_ACTIONS: &[&str] = &[
+    "s3:ListAllMyBuckets",
+    "kms:CreateKey",
+    "kms:GenerateRandom",
+    "kms:ListAliases",
+    "kms:ListKeys",
+    "iam:ListRoles",
+    "iam:ListPolicies",
+];
+
+/// Checks the request's resource: an ARN, or `*` for an action that takes no resource.
+fn require_resource(
+    flag: impl std::fmt::Display,
+    value: &str,
+    action: &str,
+) -> Result<(), UsageError> {
+    if value != "*" {
+        return require_arn(flag, value);
+    }
+    if RESOURCELESS_ACTIONS
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(action))
+    {
+        return Ok(());
+    }
+    Err(UsageError::new(format!(
+        "{flag}: `*` is only for actions that take no resource ({}); give the ARN of the resource {action} acts on",
+        RESOURCELESS_ACTIONS.join(", ")
+    )))
 }
 
 /// Checks `SERVICE:ACTION` (wildcards are for policies, not requests).
@@ -128,7 +171,7 @@ fn validated(request: Request, prefix: &str) -> Result<Request, UsageError> {
         require_arn(field("principal"), &request.principal)?;
     }
     require_action(field("action"), &request.action)?;
-    require_arn(field("resource"), &request.resource)?;
+    require_resource(field("resource"), &request.resource, &request.action)?;
     if let Some(acct) = &request.resource_account
         && !crate::arn::is_account_id(acct)
     {
@@ -250,7 +293,8 @@ pub fn simulate(
         boundary,
         resource,
     };
-    let evaluation = evaluate(&set, request);
+    let mut evaluation = evaluate(&set, request);
+    let missing_policies = require_resource_policy(resource, request, &mut evaluation);
     let report = SimulationReport {
         decision: evaluation.decision().as_str(),
         principal: request.principal.clone(),
@@ -259,6 +303,7 @@ pub fn simulate(
         resource_account: resource_account(request),
         cross_account: is_cross_account(request),
         explanation: evaluation.explanation.clone(),
+        missing_policies,
         matched_statements: evaluation
             .matched
             .iter()
@@ -271,6 +316,69 @@ pub fn simulate(
             .collect(),
     };
     (evaluation, report)
+}
+
+/// AWS's answer when the resource's own policy was not given. `simulate` answers for the
+/// request as AWS would see it, so a policy not given does not exist:
+/// - a KMS key: "Unless the key policy explicitly allows it, you cannot use IAM policies to
+///   allow access to a KMS key" (KMS Developer Guide, "Key policies",
+///   <https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html>); likewise a
+///   role is assumed only if its trust policy allows the caller ("Policy evaluation logic",
+///   <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html>);
+/// - across accounts the resource policy must also allow ("Cross-account policy evaluation
+///   logic", <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html>).
+///
+/// The engine itself judges the identity side alone when no key policy is given (the checks
+/// combine the key policy themselves), so the rule is applied here, for `simulate` only.
+/// Returns the policies that were missing; an explicit deny stays an explicit deny.
+fn require_resource_policy(
+    resource: Option<&NamedPolicy>,
+    request: &Request,
+    evaluation: &mut Evaluation,
+) -> Vec<&'static str> {
+    if resource.is_some() {
+        return Vec::new();
+    }
+    if let Some(kind) = strict_resource(request) {
+        let account = crate::arn::account_in(&request.principal).unwrap_or("ACCOUNT");
+        let rule = if kind == "key policy" {
+            format!(
+                "KMS allows nothing unless the key policy allows it, naming {} or delegating to IAM via arn:aws:iam::{account}:root; identity policies alone grant nothing",
+                request.principal
+            )
+        } else {
+            format!(
+                "a role can be assumed only if its trust policy allows {}",
+                request.principal
+            )
+        };
+        if evaluation.worst != Decision::ExplicitDeny {
+            let identity = identity_side(&evaluation.explanation, kind);
+            evaluation.best = Decision::ImplicitDeny;
+            evaluation.worst = Decision::ImplicitDeny;
+            evaluation.explanation =
+                format!("no {kind} given (--resource-policy): {rule}; identity side: {identity}");
+        }
+        return vec![kind];
+    }
+    if is_cross_account(request) {
+        // The engine already answers implicitDeny and says why.
+        return vec!["resource policy"];
+    }
+    Vec::new()
+}
+
+/// The engine's explanation without its note on the unchecked key or trust policy
+/// ("; no key policy given: … which was not checked").
+fn identity_side(explanation: &str, kind: &str) -> String {
+    const END: &str = "which was not checked";
+    let start = format!("; no {kind} given");
+    match (explanation.find(&start), explanation.find(END)) {
+        (Some(from), Some(to)) if to > from => {
+            format!("{}{}", &explanation[..from], &explanation[to + END.len()..])
+        }
+        _ => explanation.to_string(),
+    }
 }
 
 /// A closed pipe (`aoc-preflight simulate ... | head`) is not an error; any other write
@@ -388,6 +496,13 @@ pub fn write_text(report: &SimulationReport, out: &mut dyn Write) -> std::io::Re
     };
     writeln!(out, "Account:   {account} ({scope})")?;
     writeln!(out, "Why:       {}", report.explanation)?;
+    if !report.missing_policies.is_empty() {
+        writeln!(
+            out,
+            "Missing:   {} (not given; the decision is AWS's without it)",
+            report.missing_policies.join(", ")
+        )?;
+    }
     if report.matched_statements.is_empty() {
         writeln!(out, "Matched statements: none")?;
     } else {

@@ -3,7 +3,7 @@
 //! or its external ID and principal), never against an assumed shape: AoC generates a new
 //! external ID on each page load (the IBM procedure, step 5).
 
-use super::policy_help::{describe, describe_matched, statement_covers_action};
+use super::policy_help::{describe, statement_covers_action};
 use super::{CheckDef, Finding, Input, Status};
 use crate::facts::Fact;
 use crate::policy::{
@@ -24,11 +24,29 @@ pub const DEF: CheckDef = CheckDef {
         "deleted-principal",
         "no-external-id",
         "extra-principals",
+        "external-id-not-compared",
     ],
     run,
 };
 
 const ASSUME: &str = "sts:AssumeRole";
+
+/// Stands for AoC's external ID in a trust policy shown when the ID was not given. `<` and
+/// `>` are outside what STS accepts as an external ID (`[\w+=,.@:/-]`), so a template pasted
+/// unchanged trusts nobody rather than everybody.
+const EXTERNAL_ID_PLACEHOLDER: &str = "<AOC-EXTERNAL-ID-FROM-THE-AOC-PAGE>";
+
+/// Evidence for every finding judged without AoC's external ID.
+const NOT_COMPARED: &str = "AoC's external ID was not given, so it was not compared with the role's sts:ExternalId condition: give it with --external-id ID, or --trust-policy FILE with the JSON the AoC page shows";
+
+/// What the modelled AssumeRole request says about `sts:ExternalId`.
+#[derive(Clone, Copy)]
+enum IdInRequest<'a> {
+    /// The request carries this ID (`Some`) or none at all (`None`).
+    Given(Option<&'a str>),
+    /// AoC sends an ID the tool was not told.
+    Unknown,
+}
 
 fn run(input: &Input<'_>) -> Vec<Finding> {
     let values = input.values;
@@ -45,7 +63,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     let external_id = values.external_id.as_deref();
     let role_name = role.resource_name().to_string();
 
-    let request = |external_id: Option<&str>| {
+    let request = |external_id: IdInRequest<'_>| {
         let mut c = Context::partial();
         c.set("aws:PrincipalArn", vec![principal.to_string()]);
         if let Some(account) = crate::arn::account_of(principal) {
@@ -53,10 +71,17 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         }
         c.set("aws:PrincipalType", vec!["AssumedRole".into()]);
         c.set("aws:SecureTransport", vec!["true".into()]);
+        // `Given(None)` is a request without the key; `Unknown` leaves the key to the partial
+        // context, so a condition on it stays open instead of failing.
         match external_id {
-            Some(id) => c.set("sts:ExternalId", vec![id.to_string()]),
-            None => c.set_absent("sts:ExternalId"),
-        };
+            IdInRequest::Given(Some(id)) => {
+                c.set("sts:ExternalId", vec![id.to_string()]);
+            }
+            IdInRequest::Given(None) => {
+                c.set_absent("sts:ExternalId");
+            }
+            IdInRequest::Unknown => {}
+        }
         Request {
             principal: principal.to_string(),
             action: ASSUME.to_string(),
@@ -113,36 +138,38 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         }
     }
 
-    let with_id = evaluate_policy(trust, &request(external_id));
+    // Without AoC's external ID the ID is unknown, not absent: AoC presents whatever ID its
+    // page generated, which the tool cannot see (issue 11, defect 1).
+    let aoc_request = match external_id {
+        Some(id) => IdInRequest::Given(Some(id)),
+        None => IdInRequest::Unknown,
+    };
+    let with_id = evaluate_policy(trust, &request(aoc_request));
     match (with_id.best, with_id.worst) {
         (_, Decision::Allowed) => {
             // AoC gets in. Would anyone without the external ID?
-            if external_id.is_some() {
-                let without = evaluate_policy(trust, &request(None));
-                if without.best == Decision::Allowed {
-                    findings.push(
-                        Finding::warn("no-external-id")
-                            .var("principal", principal)
-                            .evidence(format!(
-                                "{principal} may assume the role without an external ID: {}",
-                                matched(&without)
-                            )),
-                    );
-                }
+            let without = evaluate_policy(trust, &request(IdInRequest::Given(None)));
+            if without.best == Decision::Allowed {
+                findings.push(
+                    Finding::warn("no-external-id")
+                        .var("principal", principal)
+                        .evidence(format!(
+                            "{principal} may assume the role without an external ID: {}",
+                            matched(&without)
+                        )),
+                );
             }
         }
         (Decision::Allowed, _) => {
-            let conditions = with_id.unresolved_conditions().join(" and ");
-            findings.push(
-                Finding::warn("conditional")
-                    .var("conditions", &conditions)
-                    .evidence(format!(
-                        "{principal} may assume the role only if {conditions}: {}",
-                        matched(&with_id)
-                    )),
-            );
+            findings.extend(conditional(principal, external_id, &with_id));
         }
-        _ => findings.push(diagnose_denial(trust, principal, external_id, &with_id)),
+        _ => {
+            let mut f = diagnose_denial(trust, principal, external_id, &with_id);
+            if external_id.is_none() {
+                f = f.evidence(NOT_COMPARED);
+            }
+            findings.push(f);
+        }
     }
 
     if !others.is_empty() && !findings.iter().any(|f| f.status == Status::Fail) {
@@ -153,33 +180,57 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         );
     }
 
-    // The fix is the policy AoC shows, as pasted when we have it, and a readable diff from
-    // what the role has, so the admin sees exactly which line is stale.
-    let (aoc_policy, from) = match &input.attachment.aoc_trust.policy {
-        Some(p) => (
-            serde_json::to_string_pretty(&crate::policy::to_json(&p.document)).unwrap_or_default(),
-            "as AoC shows it now",
-        ),
-        // Through the same model as the role's document, so only real differences show.
-        None => (
-            crate::policy::parse_policy(&aoc_trust_json(principal, external_id))
-                .map(|d| {
-                    serde_json::to_string_pretty(&crate::policy::to_json(&d)).unwrap_or_default()
-                })
-                .unwrap_or_default(),
-            "from the external ID and principal given",
-        ),
-    };
     let current =
         serde_json::to_string_pretty(&crate::policy::to_json(&trust.document)).unwrap_or_default();
     if let Some(f) = findings.iter_mut().find(|f| f.status == Status::Fail) {
-        if let Ok(document) = serde_json::from_str(&aoc_policy) {
-            f.fix_document = Some(super::FixDocument::whole("trust-policy", document));
+        match external_id {
+            Some(id) => {
+                // The fix is the policy AoC shows, as pasted when we have it, and a readable
+                // diff from what the role has, so the admin sees exactly which line is stale.
+                // The pasted document only when it requires this very ID: an explicit
+                // --external-id overrides the pasted JSON, which may lack the condition.
+                let pasted = input
+                    .attachment
+                    .aoc_trust
+                    .policy
+                    .as_ref()
+                    .filter(|p| requires_external_id(p, id));
+                let (aoc_policy, from) = match pasted {
+                    Some(p) => (
+                        serde_json::to_string_pretty(&crate::policy::to_json(&p.document))
+                            .unwrap_or_default(),
+                        "as AoC shows it now",
+                    ),
+                    // Through the same model as the role's document, so only real differences
+                    // show.
+                    None => (
+                        crate::policy::parse_policy(&aoc_trust_json(principal, id))
+                            .map(|d| {
+                                serde_json::to_string_pretty(&crate::policy::to_json(&d))
+                                    .unwrap_or_default()
+                            })
+                            .unwrap_or_default(),
+                        "from the external ID and principal given",
+                    ),
+                };
+                if let Ok(document) = serde_json::from_str(&aoc_policy) {
+                    f.fix_document = Some(super::FixDocument::whole("trust-policy", document));
+                }
+                f.fix = Some(format!(
+                    "Differences (- the role's trust policy now, + the one AoC expects):\n{}\nTrust policy for the role (aoc-trust.json), {from}:\n{aoc_policy}\n\n  aws iam update-assume-role-policy --role-name {role_name} --policy-document file://aoc-trust.json",
+                    line_diff(&current, &aoc_policy)
+                ));
+            }
+            // A trust policy without AoC's external ID would let any AoC tenant's attachment
+            // assume the role (the confused deputy), so no document to apply and no command:
+            // only the shape, with the ID left as a marked placeholder.
+            None => {
+                let template = aoc_trust_json(principal, EXTERNAL_ID_PLACEHOLDER);
+                f.fix = Some(format!(
+                    "Not a complete document: AoC's external ID was not given, so no ready-to-apply trust policy or command is proposed. The trust policy AoC generates has this shape; {EXTERNAL_ID_PLACEHOLDER} stands for the external ID the AoC page shows (never remove the sts:ExternalId condition):\n{template}\n\nRun the check again with --external-id ID (or --trust-policy FILE with the JSON the AoC page shows) to get the complete document and the command that applies it."
+                ));
+            }
         }
-        f.fix = Some(format!(
-            "Differences (- the role's trust policy now, + the one AoC expects):\n{}\nTrust policy for the role (aoc-trust.json), {from}:\n{aoc_policy}\n\n  aws iam update-assume-role-policy --role-name {role_name} --policy-document file://aoc-trust.json",
-            line_diff(&current, &aoc_policy)
-        ));
     }
     for f in findings.iter_mut().filter(|f| f.status == Status::Fail) {
         f.vars.push(("role_name", role_name.clone()));
@@ -191,12 +242,84 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
                 .var("principal", principal)
                 .evidence(format!(
                     "{principal} may assume {role} with external ID {}: {}",
-                    external_id.map_or("(none given)".to_string(), |_| "as AoC shows it".into()),
+                    external_id.map_or("(not given: not compared)".to_string(), |_| {
+                        "as AoC shows it".into()
+                    }),
                     matched(&with_id)
                 )),
         );
     }
     findings
+}
+
+/// The findings for a decision that depends on conditions the tool cannot evaluate: each
+/// statement on its own, an Allow as "allowed only if", a Deny as "denied when", so a Deny is
+/// never shown as a requirement of the Allow (issue 11, defect 4). Statements that depend only
+/// on an external ID that was not given are "not compared", not "conditional".
+fn conditional(
+    principal: &str,
+    external_id: Option<&str>,
+    ev: &crate::policy::Evaluation,
+) -> Vec<Finding> {
+    let on_external_id = |c: &str| {
+        c.split_whitespace()
+            .nth(1)
+            .is_some_and(|k| k.eq_ignore_ascii_case("sts:ExternalId"))
+    };
+    let mut id_only = Vec::new();
+    let mut other = Vec::new();
+    for m in ev.matched.iter().filter(|m| !m.unresolved.is_empty()) {
+        let only_id = external_id.is_none() && m.unresolved.iter().all(|c| on_external_id(c));
+        if only_id {
+            let here = describe(&m.policy, m.index, m.sid.as_deref());
+            id_only.push((
+                format!("{} in {here}", m.unresolved.join(" and ")),
+                statement_effect(m),
+            ));
+        } else {
+            other.push(statement_effect(m));
+        }
+    }
+    let mut out = Vec::new();
+    if !id_only.is_empty() {
+        out.push(
+            Finding::warn("external-id-not-compared")
+                .var("principal", principal)
+                .var(
+                    "conditions",
+                    id_only
+                        .iter()
+                        .map(|(c, _)| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+                .evidence_lines(id_only.iter().map(|(_, l)| format!("{principal}: {l}")))
+                .evidence(NOT_COMPARED),
+        );
+    }
+    if !other.is_empty() {
+        out.push(
+            Finding::warn("conditional")
+                .var("conditions", other.join("; "))
+                .evidence_lines(other.iter().map(|l| format!("{principal}: {l}"))),
+        );
+    }
+    out
+}
+
+/// One matched statement as it bears on AoC's request: "allowed only if C (statement …)" or
+/// "denied when C by statement … (Deny)", naming the policy that holds it.
+fn statement_effect(m: &crate::policy::MatchedStatement) -> String {
+    let here = describe(&m.policy, m.index, m.sid.as_deref());
+    let conditions = m.unresolved.join(" and ");
+    match (m.effect, conditions.is_empty()) {
+        (Effect::Allow, true) => format!("allowed by {here}"),
+        (Effect::Allow, false) => format!("allowed only if {conditions} ({here})"),
+        (Effect::Deny, true) => format!("denied by {here} (a Deny statement)"),
+        (Effect::Deny, false) => {
+            format!("denied when {conditions} ({here}, a Deny statement)")
+        }
+    }
 }
 
 /// Why AoC's request is refused: the principal is not named, the external ID differs, or
@@ -210,7 +333,12 @@ fn diagnose_denial(
     if ev.best == Decision::ExplicitDeny {
         return Finding::fail("not-allowed")
             .var("principal", principal)
-            .evidence(format!("denied by {}", matched(ev)));
+            .evidence_lines(
+                ev.matched
+                    .iter()
+                    .filter(|m| m.effect == Effect::Deny)
+                    .map(|m| format!("{principal}: {}", statement_effect(m))),
+            );
     }
     let naming: Vec<_> = trust
         .document
@@ -283,6 +411,16 @@ fn diagnose_denial(
         ))
 }
 
+/// True when an Allow statement of the policy requires `sts:ExternalId` to be `id`.
+fn requires_external_id(policy: &NamedPolicy, id: &str) -> bool {
+    policy.document.statements.iter().any(|st| {
+        st.effect == Effect::Allow
+            && st.conditions.iter().any(|c| {
+                c.key.eq_ignore_ascii_case("sts:ExternalId") && c.values.iter().any(|v| v == id)
+            })
+    })
+}
+
 fn names_principal(st: &crate::policy::Statement, principal: &str) -> bool {
     match &st.principal {
         Some(PrincipalSpec::Principal(Principals::Map(m))) => m
@@ -302,7 +440,7 @@ fn is_unique_id(p: &str) -> bool {
 }
 
 fn matched(ev: &crate::policy::Evaluation) -> String {
-    let v: Vec<String> = ev.matched.iter().map(describe_matched).collect();
+    let v: Vec<String> = ev.matched.iter().map(statement_effect).collect();
     if v.is_empty() {
         "no statement".into()
     } else {
@@ -333,16 +471,15 @@ fn line_diff(old: &str, new: &str) -> String {
     out
 }
 
-/// The trust policy AoC expects, rebuilt from its principal and external ID.
-fn aoc_trust_json(principal: &str, external_id: Option<&str>) -> String {
-    let mut st = serde_json::json!({
+/// The trust policy AoC expects, rebuilt from its principal and external ID. Always with the
+/// `sts:ExternalId` condition: the tool never proposes trusting AoC's principal without it.
+fn aoc_trust_json(principal: &str, external_id: &str) -> String {
+    let st = serde_json::json!({
         "Effect": "Allow",
         "Principal": { "AWS": principal },
         "Action": ASSUME,
+        "Condition": { "StringEquals": { "sts:ExternalId": external_id } },
     });
-    if let Some(id) = external_id {
-        st["Condition"] = serde_json::json!({ "StringEquals": { "sts:ExternalId": id } });
-    }
     serde_json::to_string_pretty(&serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [st],
@@ -465,5 +602,168 @@ mod tests {
         a.aoc_trust = Default::default();
         let f = run_check(&DEF, &a, &facts(&trust("x1", AOC_PRINCIPAL)));
         assert_eq!(status(&f), Status::Skip);
+    }
+
+    fn without_external_id() -> crate::spec::Attachment {
+        let mut a = attachment();
+        a.aoc_trust.external_id = None;
+        a
+    }
+
+    #[test]
+    fn issue11_d1_unknown_external_id_keeps_the_condition() {
+        // The role trusts AoC's principal under its own ExternalId condition: with the ID not
+        // given, that is "not compared", not "may not assume".
+        let f = run_check(
+            &DEF,
+            &without_external_id(),
+            &facts(&trust("aoc-external-id-1", AOC_PRINCIPAL)),
+        );
+        let t = text(&f);
+        assert_eq!(status(&f), Status::Warn, "{t}");
+        assert_eq!(f[0].reason, "external-id-not-compared", "{t}");
+        assert!(
+            t.contains("sts:ExternalId") && t.contains("aoc-external-id-1"),
+            "{t}"
+        );
+        assert!(
+            t.contains("--external-id") && t.contains("--trust-policy"),
+            "{t}"
+        );
+        assert!(
+            f.iter()
+                .all(|f| f.fix.is_none() && f.fix_document.is_none()),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn issue11_d1_untrusted_principal_without_external_id_gets_no_ready_fix() {
+        let f = run_check(
+            &DEF,
+            &without_external_id(),
+            &facts(&trust(
+                "aoc-external-id-1",
+                "arn:aws:iam::999988887777:role/other",
+            )),
+        );
+        let t = text(&f);
+        assert_eq!(status(&f), Status::Fail, "{t}");
+        assert_eq!(f[0].reason, "principal-missing", "{t}");
+        assert!(t.contains("was not compared"), "{t}");
+        // No document to apply, no command that would apply one.
+        assert!(f.iter().all(|f| f.fix_document.is_none()), "{f:?}");
+        assert!(!t.contains("update-assume-role-policy"), "{t}");
+        // The shape shown keeps the condition, with the ID a marked placeholder.
+        let fix = f[0].fix.as_deref().expect("a fix text");
+        assert!(fix.contains("Not a complete document"), "{fix}");
+        assert!(
+            fix.contains(&format!(
+                "\"sts:ExternalId\": \"{EXTERNAL_ID_PLACEHOLDER}\""
+            )),
+            "{fix}"
+        );
+    }
+
+    #[test]
+    fn issue11_d1_no_condition_without_external_id_still_warns() {
+        let p = format!(
+            r#"{{"Statement": [{{"Effect": "Allow", "Principal": {{"AWS": "{AOC_PRINCIPAL}"}}, "Action": "sts:AssumeRole"}}]}}"#
+        );
+        let f = run_check(&DEF, &without_external_id(), &facts(&p));
+        assert_eq!(status(&f), Status::Warn, "{}", text(&f));
+        assert_eq!(f[0].reason, "no-external-id");
+        assert!(f.iter().all(|f| f.fix_document.is_none()));
+    }
+
+    #[test]
+    fn issue11_d1_wildcard_without_external_id_fix_keeps_the_condition() {
+        let p =
+            r#"{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}]}"#;
+        let f = run_check(&DEF, &without_external_id(), &facts(p));
+        assert_eq!(status(&f), Status::Fail);
+        assert!(f.iter().all(|f| f.fix_document.is_none()), "{f:?}");
+        let t = text(&f);
+        assert!(t.contains(EXTERNAL_ID_PLACEHOLDER), "{t}");
+        assert!(!t.contains("update-assume-role-policy"), "{t}");
+    }
+
+    #[test]
+    fn issue11_d4_trust_denies_are_reported_as_denies_one_per_statement() {
+        let p = format!(
+            r#"{{"Version": "2012-10-17", "Statement": [
+              {{"Sid": "Aoc", "Effect": "Allow", "Principal": {{"AWS": "{AOC_PRINCIPAL}"}},
+                "Action": "sts:AssumeRole",
+                "Condition": {{"StringEquals": {{"sts:ExternalId": "aoc-external-id-1"}}}}}},
+              {{"Sid": "DenyOutsideNetwork", "Effect": "Deny", "Principal": "*",
+                "Action": "sts:AssumeRole",
+                "Condition": {{"NotIpAddress": {{"aws:SourceIp": "192.0.2.0/24"}}}}}},
+              {{"Sid": "DenyUntagged", "Effect": "Deny", "Principal": "*",
+                "Action": "sts:AssumeRole",
+                "Condition": {{"StringNotEquals": {{"aws:PrincipalTag/team": "aspera"}}}}}}]}}"#
+        );
+        let f = run_check(&DEF, &attachment(), &facts(&p));
+        let t = text(&f);
+        assert_eq!(status(&f), Status::Warn, "{t}");
+        let c = f.iter().find(|f| f.reason == "conditional").expect(&t);
+        // One line per Deny, each saying "denied when" its own condition, naming the Deny
+        // statement and the policy holding it; no merged "only if ... and ..." list.
+        assert_eq!(c.evidence.len(), 2, "{t}");
+        assert!(
+            c.evidence[0].contains("denied when NotIpAddress aws:SourceIp")
+                && c.evidence[0].contains("Sid `DenyOutsideNetwork`) of role trust policy"),
+            "{t}"
+        );
+        assert!(
+            c.evidence[1].contains("denied when StringNotEquals aws:PrincipalTag/team")
+                && c.evidence[1].contains("Sid `DenyUntagged`) of role trust policy"),
+            "{t}"
+        );
+        assert!(!t.contains("only if"), "{t}");
+        assert!(!t.contains("Sid `Aoc`"), "{t}");
+    }
+
+    #[test]
+    fn issue11_d1_pasted_trust_without_the_condition_is_not_the_fix() {
+        // AoC's JSON pasted without its condition, the ID given on the command line: the fix
+        // is built with the ID, never the pasted document without it.
+        let mut a = attachment();
+        a.aoc_trust.policy = Some(policy(
+            "aoc-trust.json",
+            &format!(
+                r#"{{"Statement": [{{"Effect": "Allow", "Principal": {{"AWS": "{AOC_PRINCIPAL}"}}, "Action": "sts:AssumeRole"}}]}}"#
+            ),
+        ));
+        let f = run_check(&DEF, &a, &facts(&trust("aoc-external-id-0", AOC_PRINCIPAL)));
+        assert_eq!(status(&f), Status::Fail, "{}", text(&f));
+        let doc = f[0].fix_document.as_ref().expect("a fix document");
+        assert_eq!(
+            doc.document["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
+            "aoc-external-id-1",
+            "{doc:?}"
+        );
+    }
+
+    #[test]
+    fn issue11_d4_trust_explicit_deny_names_the_deny_statement() {
+        let p = format!(
+            r#"{{"Version": "2012-10-17", "Statement": [
+              {{"Sid": "Aoc", "Effect": "Allow", "Principal": {{"AWS": "{AOC_PRINCIPAL}"}},
+                "Action": "sts:AssumeRole",
+                "Condition": {{"StringEquals": {{"sts:ExternalId": "aoc-external-id-1"}}}}}},
+              {{"Sid": "NoIbm", "Effect": "Deny", "Principal": {{"AWS": "arn:aws:iam::860559707280:root"}},
+                "Action": "sts:AssumeRole"}}]}}"#
+        );
+        let f = run_check(&DEF, &attachment(), &facts(&p));
+        let t = text(&f);
+        assert_eq!(status(&f), Status::Fail, "{t}");
+        assert_eq!(f[0].reason, "not-allowed");
+        assert!(
+            t.contains(
+                "denied by statement 1 (Sid `NoIbm`) of role trust policy (a Deny statement)"
+            ),
+            "{t}"
+        );
+        assert!(!t.contains("Sid `Aoc`"), "{t}");
     }
 }

@@ -117,7 +117,9 @@ fn outcome_inner(
         {
             PrincipalMatch::Any
         }
-        Some(spec) => principal_spec_matches(spec, &request.principal),
+        Some(spec) => {
+            principal_spec_matches(spec, &request.principal, statement.effect == Effect::Deny)
+        }
         None if resource_policy => PrincipalMatch::No,
         None => PrincipalMatch::Exact,
     };
@@ -339,8 +341,8 @@ pub fn is_cross_account(request: &Request) -> bool {
 }
 
 /// Resources whose own policy must allow the principal even within one account: KMS keys
-/// (key policy) and IAM roles being assumed (trust policy).
-fn strict_resource(request: &Request) -> Option<&'static str> {
+/// (key policy) and IAM roles being assumed (trust policy). Gives the policy's name.
+pub fn strict_resource(request: &Request) -> Option<&'static str> {
     let arn = ArnRef::parse(&request.resource)?;
     if arn.service == "kms" {
         return Some("key policy");

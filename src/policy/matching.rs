@@ -493,18 +493,30 @@ fn better(a: PrincipalMatch, b: PrincipalMatch) -> PrincipalMatch {
 }
 
 /// `Principal` as [`principals_match`]. `NotPrincipal` applies to every caller it does not
-/// exclude, and then counts as a grant to (or denial of) the caller itself.
+/// exclude, and then counts as a grant to (or denial of) the caller itself. Which callers it
+/// excludes depends on the statement's effect (`deny`), reading each the way that errs
+/// toward refusing access:
 ///
-/// AWS excludes a caller only when the element names the caller's own ARN and also its
-/// account (and, for a role session, its role); otherwise "the policy might deny access to
-/// the entire account containing the principal"
-/// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html>).
-/// Since AWS leaves it to the service, the strict reading is used: all must be listed.
-pub fn principal_spec_matches(spec: &PrincipalSpec, caller: &str) -> PrincipalMatch {
+/// - With `Deny`, AWS excludes a caller only when the element names the caller's own ARN and
+///   also its account (and, for a role session, its role); otherwise "the policy might deny
+///   access to the entire account containing the principal"
+///   (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html>).
+///   Since AWS leaves it to the service, the strict reading is used: all must be listed.
+/// - With `Allow`, "the permissions specified in the policy statement will be granted to all
+///   principals except for the ones specified" (same page, earlier edition:
+///   <https://github.com/awsdocs/iam-user-guide/blob/614c30d1d9ac171ed8d245f126a71db083b250fc/doc_source/reference_policies_elements_notprincipal.md>;
+///   AWS now calls the combination unsupported). A caller is excluded when anything listed
+///   covers it: its ARN, its role (for a session), its account, or `*`.
+pub fn principal_spec_matches(spec: &PrincipalSpec, caller: &str, deny: bool) -> PrincipalMatch {
     match spec {
         PrincipalSpec::Principal(p) => principals_match(p, caller),
         PrincipalSpec::NotPrincipal(p) => {
-            if not_principal_excludes(p, caller) {
+            let excluded = if deny {
+                not_principal_excludes(p, caller)
+            } else {
+                principals_match(p, caller).matched()
+            };
+            if excluded {
                 PrincipalMatch::No
             } else {
                 PrincipalMatch::Any
@@ -797,27 +809,69 @@ mod tests {
         // NotPrincipal exempts the caller only with its account (and role) listed too.
         let root = "arn:aws:iam::111122223333:root";
         let not = PrincipalSpec::NotPrincipal(aws(&[role, root]));
-        assert_eq!(principal_spec_matches(&not, role), PrincipalMatch::No);
+        assert_eq!(principal_spec_matches(&not, role, true), PrincipalMatch::No);
         assert_eq!(
-            principal_spec_matches(&not, "arn:aws:iam::111122223333:role/other"),
+            principal_spec_matches(&not, "arn:aws:iam::111122223333:role/other", true),
             PrincipalMatch::Any
         );
         let role_only = PrincipalSpec::NotPrincipal(aws(&[role]));
         assert_eq!(
-            principal_spec_matches(&role_only, role),
+            principal_spec_matches(&role_only, role, true),
             PrincipalMatch::Any
         );
         // The role alone does not exempt its sessions; session + role + account does.
-        assert_eq!(principal_spec_matches(&not, session), PrincipalMatch::Any);
+        assert_eq!(
+            principal_spec_matches(&not, session, true),
+            PrincipalMatch::Any
+        );
         let all = PrincipalSpec::NotPrincipal(aws(&[session, role, root]));
-        assert_eq!(principal_spec_matches(&all, session), PrincipalMatch::No);
+        assert_eq!(
+            principal_spec_matches(&all, session, true),
+            PrincipalMatch::No
+        );
         let no_role = PrincipalSpec::NotPrincipal(aws(&[session, root]));
         assert_eq!(
-            principal_spec_matches(&no_role, session),
+            principal_spec_matches(&no_role, session, true),
             PrincipalMatch::Any
         );
         assert!(is_service_principal("s3.amazonaws.com"));
         assert!(!is_service_principal(role));
+    }
+
+    #[test]
+    fn issue11_d8b_allow_not_principal_grants_everyone_except_the_named() {
+        let role = "arn:aws:iam::111122223333:role/app";
+        let session = "arn:aws:sts::111122223333:assumed-role/app/s1";
+        let other = "arn:aws:iam::111122223333:role/other";
+        let partner = "arn:aws:iam::444455556666:role/ext";
+        // With Allow, naming the role alone excludes it (and its sessions).
+        let role_only = PrincipalSpec::NotPrincipal(aws(&[role]));
+        assert_eq!(
+            principal_spec_matches(&role_only, role, false),
+            PrincipalMatch::No
+        );
+        assert_eq!(
+            principal_spec_matches(&role_only, session, false),
+            PrincipalMatch::No
+        );
+        assert_eq!(
+            principal_spec_matches(&role_only, other, false),
+            PrincipalMatch::Any
+        );
+        assert_eq!(
+            principal_spec_matches(&role_only, partner, false),
+            PrincipalMatch::Any
+        );
+        // An account listed excludes every principal of it.
+        let account = PrincipalSpec::NotPrincipal(aws(&["111122223333"]));
+        assert_eq!(
+            principal_spec_matches(&account, other, false),
+            PrincipalMatch::No
+        );
+        assert_eq!(
+            principal_spec_matches(&account, partner, false),
+            PrincipalMatch::Any
+        );
         assert!(!is_service_principal("111122223333"));
     }
 }

@@ -626,3 +626,84 @@ fn bad_input_is_one_line_and_exit_2() {
     let e = run(&["--trust-policy", "/nonexistent/aoc-trust.json"]);
     assert!(e.contains("/nonexistent/aoc-trust.json"), "{e}");
 }
+
+/// Issue 11, defect 1: with AoC's principal but not its external ID, `generate` writes no
+/// trust policy and `check` compares no external ID: both treat the ID as unknown, and
+/// neither offers a trust policy without the `sts:ExternalId` condition.
+#[test]
+fn issue11_d1_generate_and_check_agree_on_a_principal_without_external_id() {
+    let spec = Spec::new("us-east-1", "aws", "/");
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = spec.attachment_args(dir.path(), false);
+    let i = args.iter().position(|a| a == "--external-id").unwrap();
+    args.drain(i..i + 2);
+
+    let out = dir.path().join("out");
+    let output = bin()
+        .arg("generate")
+        .args(&args)
+        .arg("--output-dir")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("Trust policy for the role: not generated: AoC's external ID was not given"),
+        "{text}"
+    );
+    assert!(!out.join("aoc-trust.json").exists());
+
+    let run_check = |trust: &Value| -> Value {
+        let file = dir.path().join("role-trust.json");
+        write_json(&file, trust);
+        let output = bin()
+            .args([
+                "check",
+                "--offline",
+                "--format",
+                "json",
+                "--only",
+                "role.trust",
+            ])
+            .args(&args)
+            .arg("--role-trust-policy")
+            .arg(&file)
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+        check_of(&report, "role.trust").clone()
+    };
+
+    // The role trusts AoC's principal under its own ExternalId condition: not compared.
+    let c = run_check(&spec.aoc_trust_json());
+    assert_eq!(c["status"], "warn", "{c:#}");
+    assert_eq!(
+        c["findings"][0]["reason"], "external-id-not-compared",
+        "{c:#}"
+    );
+    assert!(
+        c["summary"].as_str().unwrap().contains("not compared"),
+        "{c:#}"
+    );
+    assert_eq!(c["fixes"], json!([]), "{c:#}");
+
+    // Another principal: fails, and the fix keeps the condition and applies nothing.
+    let mut other = spec.aoc_trust_json();
+    other["Statement"][0]["Principal"]["AWS"] = json!("arn:aws:iam::999988887777:role/other");
+    let c = run_check(&other);
+    assert_eq!(c["status"], "fail", "{c:#}");
+    assert_eq!(c["fixes"], json!([]), "{c:#}");
+    let remediation = c["remediation"].as_str().unwrap();
+    assert!(
+        !remediation.contains("update-assume-role-policy"),
+        "{remediation}"
+    );
+    assert!(remediation.contains("\"sts:ExternalId\""), "{remediation}");
+    assert!(remediation.contains("--external-id"), "{remediation}");
+}

@@ -634,3 +634,171 @@ fn batch_errors_name_the_line_and_print_nothing_else() {
         .assert()
         .code(2);
 }
+
+const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+#[test]
+fn issue11_d8a_kms_without_key_policy_is_denied_and_says_what_was_missing() {
+    let args = |format: &str| {
+        bin()
+            .args([
+                "simulate",
+                "--policy",
+                &policy("id-kms-key.json").display().to_string(),
+                "--principal",
+                ROLE,
+                "--action",
+                "kms:Decrypt",
+                "--resource",
+                KEY,
+                "--format",
+                format,
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone()
+    };
+    let v: Value = serde_json::from_slice(&args("json")).expect("JSON");
+    assert_eq!(v["decision"], "implicitDeny", "{v}");
+    assert_eq!(
+        v["missingPolicies"],
+        serde_json::json!(["key policy"]),
+        "{v}"
+    );
+    let why = v["explanation"].as_str().expect("explanation");
+    assert!(
+        why.contains("no key policy given")
+            && why.contains("KMS allows nothing unless the key policy allows it")
+            && why.contains("identity side: allowed by identity policy"),
+        "{why}"
+    );
+    assert!(!why.contains("which was not checked"), "{why}");
+    let text = String::from_utf8(args("text")).expect("utf8");
+    assert!(text.starts_with("Decision:  implicitDeny\n"), "{text}");
+    assert!(
+        text.contains("\nMissing:   key policy (not given"),
+        "{text}"
+    );
+}
+
+#[test]
+fn issue11_d8a_cross_account_without_resource_policy_names_it_missing() {
+    let out = bin()
+        .args([
+            "simulate",
+            "--policy",
+            &policy("id-s3-star.json").display().to_string(),
+            "--principal",
+            "arn:aws:iam::444455556666:role/partner",
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            OBJECT,
+            "--resource-account",
+            "111122223333",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).expect("JSON");
+    assert_eq!(v["decision"], "implicitDeny");
+    assert_eq!(v["missingPolicies"], serde_json::json!(["resource policy"]));
+    // Given everything it needs, nothing is missing.
+    let out = bin()
+        .args([
+            "simulate",
+            "--policy",
+            &policy("id-kms-key.json").display().to_string(),
+            "--resource-policy",
+            &policy("kp-default-root.json").display().to_string(),
+            "--principal",
+            ROLE,
+            "--action",
+            "kms:Decrypt",
+            "--resource",
+            KEY,
+            "--format",
+            "json",
+        ])
+        .assert()
+        .success();
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).expect("JSON");
+    assert_eq!(v["decision"], "allowed");
+    assert_eq!(v["missingPolicies"], serde_json::json!([]));
+}
+
+#[test]
+fn issue11_d8c_star_resource_only_for_actions_without_a_resource() {
+    let id = policy("id-list-resourceless.json").display().to_string();
+    let out = bin()
+        .args([
+            "simulate",
+            "--policy",
+            &id,
+            "--principal",
+            ROLE,
+            "--action",
+            "kms:ListKeys",
+            "--resource",
+            "*",
+        ])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(text.starts_with("Decision:  allowed\n"), "{text}");
+    // An action that acts on a resource still needs its ARN.
+    let e = usage_error(&[
+        "simulate",
+        "--policy",
+        &id,
+        "--principal",
+        ROLE,
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "*",
+    ]);
+    assert!(
+        e.contains("--resource: `*` is only for actions that take no resource")
+            && e.contains("s3:ListAllMyBuckets")
+            && e.contains("s3:GetObject"),
+        "{e}"
+    );
+}
+
+#[test]
+fn issue11_d8d_policy_is_optional_with_a_resource_policy_or_boundary() {
+    let out = bin()
+        .args([
+            "simulate",
+            "--resource-policy",
+            &policy("bp-allow-role.json").display().to_string(),
+            "--principal",
+            ROLE,
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            OBJECT,
+        ])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(text.starts_with("Decision:  allowed\n"), "{text}");
+    // With none of the three, there is nothing to evaluate: still a usage error.
+    let out = bin()
+        .args([
+            "simulate",
+            "--principal",
+            ROLE,
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            OBJECT,
+        ])
+        .assert()
+        .code(2);
+    assert!(out.get_output().stdout.is_empty());
+}
