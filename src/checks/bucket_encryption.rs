@@ -25,6 +25,9 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     let Some(bucket) = input.values.bucket.as_deref() else {
         return vec![Finding::skip_needs("a well-formed bucket name")];
     };
+    if let Some(skip) = super::bucket_reachable::skip_if_missing(input) {
+        return vec![skip];
+    }
     let enc = match &input.facts.bucket_encryption {
         Fact::Known(Some(e)) => e,
         Fact::Known(None) => {

@@ -28,6 +28,9 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             "a well-formed region, bucket, path and role ARN",
         )];
     };
+    if let Some(skip) = super::bucket_reachable::skip_if_missing(input) {
+        return vec![skip];
+    }
     let policy: &NamedPolicy = match &input.facts.bucket_policy {
         Fact::Known(Some(p)) => p,
         Fact::Known(None) => return vec![Finding::pass("no-policy").var("bucket", target.bucket)],

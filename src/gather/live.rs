@@ -3,7 +3,8 @@
 //!
 //! Only these operations are ever called here (all reads): sts:GetCallerIdentity;
 //! s3:HeadBucket, GetBucketLocation, GetBucketEncryption, GetBucketPolicy,
-//! GetPublicAccessBlock; kms:DescribeKey, ListAliases, GetKeyPolicy; iam:GetRole,
+//! GetPublicAccessBlock, ListBuckets (only for a bucket that does not exist);
+//! kms:DescribeKey, ListAliases, GetKeyPolicy; iam:GetRole,
 //! ListRolePolicies, GetRolePolicy, ListAttachedRolePolicies, GetPolicy, GetPolicyVersion.
 //! `permissions` prints the IAM policy that allows exactly these.
 //!
@@ -500,6 +501,7 @@ impl LiveSession {
         facts.bucket_encryption = bucket.encryption;
         facts.public_access_block = bucket.public_access;
         facts.bucket_policy = bucket.policy;
+        facts.caller_buckets = bucket.listed;
         facts.key = key.metadata;
         facts.key_aliases = key.aliases;
         facts.key_policy = key.policy;
@@ -609,6 +611,8 @@ struct BucketFacts {
     encryption: Fact<Option<BucketEncryption>>,
     public_access: Fact<Option<PublicAccessBlock>>,
     policy: Fact<Option<NamedPolicy>>,
+    /// The caller's buckets, listed only when the bucket does not exist.
+    listed: Fact<Vec<String>>,
 }
 
 impl BucketFacts {
@@ -619,6 +623,7 @@ impl BucketFacts {
             encryption: why.fact(),
             public_access: why.fact(),
             policy: why.fact(),
+            listed: Fact::Unavailable("listed only when the bucket does not exist".into()),
         }
     }
 }
@@ -704,12 +709,27 @@ async fn bucket_facts(
         Err(e) => matches!(e.kind, ErrorKind::Service | ErrorKind::Unreadable),
     };
     if status == Some(404) {
-        return BucketFacts::missing(
+        let mut facts = BucketFacts::missing(
             Some(head_fact),
             &Missing::Unavailable(format!(
                 "the bucket {bucket} does not exist (bucket.reachable)"
             )),
         );
+        // A typo is the usual cause: the caller's own bucket list may hold the name meant.
+        // Optional: a refusal only means no suggestion from it.
+        facts.listed = match caller
+            .call("s3:ListBuckets", "", 2, s3.list_buckets().send())
+            .await
+        {
+            Ok(out) => Fact::Known(
+                out.buckets()
+                    .iter()
+                    .filter_map(|b| b.name().map(str::to_string))
+                    .collect(),
+            ),
+            Err(e) => Fact::Unavailable(format!("s3:ListBuckets: {}", e.brief())),
+        };
+        return facts;
     }
     if !answered {
         // No answer at all: the reads below would fail the same way.
@@ -832,6 +852,7 @@ async fn bucket_facts(
         encryption,
         public_access,
         policy,
+        listed: Fact::Unavailable("listed only when the bucket does not exist".into()),
     }
 }
 

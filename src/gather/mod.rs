@@ -61,6 +61,8 @@ pub fn offline(docs: &OfflineDocuments) -> Result<Facts, UsageError> {
         bucket_head: Fact::Unavailable(LIVE_ONLY.into()),
         bucket_region: Fact::Unavailable(LIVE_ONLY.into()),
         bucket_owner_account: Fact::Unavailable(LIVE_ONLY.into()),
+        bucket_not_owned_by: Vec::new(),
+        caller_buckets: Fact::Unavailable(LIVE_ONLY.into()),
         bucket_encryption: Fact::Unavailable(LIVE_ONLY.into()),
         public_access_block: Fact::Unavailable(LIVE_ONLY.into()),
         key: Fact::Unavailable(LIVE_ONLY.into()),

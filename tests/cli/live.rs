@@ -120,6 +120,26 @@ fn missing_bucket_fails_bucket_reachable() {
 }
 
 #[test]
+fn issue11_d2_bucket_typo_suggests_the_name_and_skips_the_bucket_checks() {
+    let world = World::builder("typo-bucket").build();
+    // Two letters swapped, as typed in AoC.
+    let typo = world.bucket.replace("bucket", "bukcet");
+    assert_ne!(typo, world.bucket);
+    let run = world.cmd_with(&[("--bucket", &typo)]).run();
+    run.assert_says(
+        "bucket.reachable",
+        "fail",
+        &format!(
+            "did you mean {} (named in the role's inline policy aoc-s3-access)",
+            world.bucket
+        ),
+    );
+    for id in ["bucket.region", "bucket.encryption", "bucket.policy"] {
+        run.assert_says(id, "skip", "does not exist (bucket.reachable)");
+    }
+}
+
+#[test]
 fn bucket_in_another_region_than_aoc_fails_bucket_region() {
     let world = World::builder("bucket-euw1")
         .bucket_region("eu-west-1")
