@@ -335,6 +335,7 @@ fn expect(op: Op, fault: Fault) -> Option<Expect> {
                 Op::HeadBucket => (
                     vec![
                         ("bucket.reachable", "fail"),
+                        ("bucket.region", "skip"),
                         ("bucket.encryption", "skip"),
                         ("bucket.policy", "skip"),
                         ("bucket.public-access", "skip"),

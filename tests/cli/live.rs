@@ -140,6 +140,19 @@ fn issue11_d2_bucket_typo_suggests_the_name_and_skips_the_bucket_checks() {
 }
 
 #[test]
+fn issue11_d3_owner_is_established_not_taken_from_the_keys_account() {
+    let world = World::builder("owner").build();
+    // The key entered is in another account (a documented setup); the bucket is the role's.
+    let foreign_key = world.key_arn.replace(":123456789012:", ":444455556666:");
+    let run = world.cmd_with(&[("--kms-key", &foreign_key)]).run();
+    run.assert_says(
+        "bucket.policy",
+        "pass",
+        "bucket owner: 123456789012 (established with HeadBucket ExpectedBucketOwner)",
+    );
+}
+
+#[test]
 fn bucket_in_another_region_than_aoc_fails_bucket_region() {
     let world = World::builder("bucket-euw1")
         .bucket_region("eu-west-1")

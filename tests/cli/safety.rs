@@ -35,7 +35,10 @@ fn operation_name(r: &Recorded) -> Result<String, String> {
                 .filter(|k| k != "x-id")
                 .collect();
             let sub: Vec<&str> = keys.iter().map(String::as_str).collect();
+            // `GET /` lists the caller's buckets (asked only for a bucket that does not exist).
+            let service_level = path.trim_matches('/').is_empty();
             let name = match (method.as_str(), bucket_level, sub.as_slice()) {
+                ("GET", true, []) if service_level => "ListBuckets",
                 ("HEAD", true, []) => "HeadBucket",
                 ("GET", true, ["location"]) => "GetBucketLocation",
                 ("GET", true, ["encryption"]) => "GetBucketEncryption",
