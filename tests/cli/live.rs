@@ -153,6 +153,25 @@ fn issue11_d3_owner_is_established_not_taken_from_the_keys_account() {
 }
 
 #[test]
+fn issue11_d6_bucket_key_with_an_object_only_context_condition_fails() {
+    // The key policy lets the role use the key only for object ARNs as encryption context;
+    // the world's bucket has S3 Bucket Keys on, so S3 sends the bucket ARN instead.
+    let key_policy = r#"{"Version": "2012-10-17", "Statement": [
+      {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::${ACCOUNT}:root"},
+       "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Create*",
+                  "kms:Enable*", "kms:Disable*", "kms:ScheduleKeyDeletion"], "Resource": "*"},
+      {"Sid": "AocObjectsOnly", "Effect": "Allow", "Principal": {"AWS": "${ROLE_ARN}"},
+       "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*",
+       "Condition": {"StringLike": {"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::*/*"}}}]}"#;
+    let world = World::builder("bucket-key-ctx")
+        .key_policy(key_policy)
+        .build();
+    let run = world.check();
+    run.assert_says("bucket.encryption", "fail", "S3 Bucket Keys are on");
+    run.assert_says("bucket.encryption", "fail", "AocObjectsOnly");
+}
+
+#[test]
 fn bucket_in_another_region_than_aoc_fails_bucket_region() {
     let world = World::builder("bucket-euw1")
         .bucket_region("eu-west-1")
