@@ -5,7 +5,7 @@
 //! Bucket Keys"). Live mode only.
 
 use super::aoc_model::{self, REQUIRED, S3Target};
-use super::{CheckDef, Finding, Input};
+use super::{CheckDef, Finding, Input, Status};
 use crate::facts::Fact;
 use crate::policy::matching::{action_spec_matches, wildcard_match};
 use crate::policy::{Decision, Effect, NamedPolicy, PolicySet, evaluate, parse_policy};
@@ -21,6 +21,7 @@ pub const DEF: CheckDef = CheckDef {
         "bucket-key-context",
         "object-context",
         "bucket-key-unknown",
+        "key-unresolved",
     ],
     run,
 };
@@ -32,13 +33,14 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     if let Some(skip) = super::bucket_reachable::skip_if_missing(input) {
         return vec![skip];
     }
+    let kms_key = super::input_values::entered_kms_key(input);
     let enc = match &input.facts.bucket_encryption {
         Fact::Known(Some(e)) => e,
         Fact::Known(None) => {
             return vec![
                 Finding::warn("no-default")
                     .var("bucket", bucket)
-                    .var("kms_key", &input.attachment.kms_key),
+                    .var("kms_key", &kms_key),
             ];
         }
         other => {
@@ -77,7 +79,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     );
     let base = |f: Finding| {
         f.var("bucket", bucket)
-            .var("kms_key", &input.attachment.kms_key)
+            .var("kms_key", &kms_key)
             .evidence(evidence.clone())
     };
     if !enc.algorithm.starts_with("aws:kms") {
@@ -89,23 +91,25 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         return vec![base(Finding::warn("aws-managed-key"))];
     };
     let mut findings = Vec::new();
-    // An alias that did not resolve leaves the AoC key unknown: no comparison to make
-    // (kms.alias reports the alias).
-    let key_unknown = matches!(input.facts.key, Fact::Known(None))
-        && matches!(
-            input.values.key,
-            Some(super::input_values::KmsKeyRef::Alias(_))
-        );
+    // A key that does not resolve (malformed, or KMS says there is none: a typo, an alias
+    // that does not exist) is not "the AoC key", whatever the configuration names: no
+    // comparison and no pass (kms.key and kms.alias say why).
+    let resolved = input.values.key.is_some() && !matches!(input.facts.key, Fact::Known(None));
+    if !resolved {
+        findings.push(base(
+            Finding::new(Status::Skip, "key-unresolved").var("configured", configured),
+        ));
+    }
     // A configured alias can only be compared with the key's aliases: without them the
     // answer is unknown, not "another key".
-    if !key_unknown
+    if resolved
         && !names_the_key(configured, input)
         && configured.contains("alias/")
         && let Some(missing) = Finding::from_missing_fact(&input.facts.key_aliases)
     {
         return vec![missing];
     }
-    if !key_unknown && !names_the_key(configured, input) {
+    if resolved && !names_the_key(configured, input) {
         findings.push(base(
             Finding::warn("other-key").var("configured", configured),
         ));
@@ -142,7 +146,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
 
 /// Whether the configured key ID (key ARN, key ID, alias name or alias ARN) is the AoC key.
 fn names_the_key(configured: &str, input: &Input<'_>) -> bool {
-    let mut names: Vec<String> = vec![input.attachment.kms_key.clone()];
+    let mut names: Vec<String> = vec![super::input_values::entered_kms_key(input)];
     if let Some(Some(meta)) = input.facts.key.known() {
         names.push(meta.arn.clone());
         names.push(meta.key_id.clone());
@@ -465,5 +469,59 @@ mod tests {
            "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*"}]}"#;
         let f = with(kms(Some(KEY_ARN), true), Some(p));
         assert_eq!(status(&f), Status::Pass, "{}", text(&f));
+    }
+
+    fn resolved_key() -> crate::facts::KeyMetadata {
+        crate::facts::KeyMetadata {
+            arn: KEY_ARN.into(),
+            key_id: "1234abcd-12ab-34cd-56ef-1234567890ab".into(),
+            enabled: true,
+            key_state: "Enabled".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn issue11_d9_key_entered_with_a_trailing_space_is_the_aoc_key() {
+        let mut a = attachment();
+        a.kms_key = format!("{KEY_ARN} ");
+        let facts = Facts {
+            bucket_encryption: Fact::Known(kms(Some(KEY_ARN), true)),
+            // Not read (DescribeKey refused): the entered ARN alone must match.
+            key: Fact::Failed("the tool needs kms:DescribeKey".into()),
+            key_aliases: Fact::Failed("the tool needs kms:DescribeKey".into()),
+            ..Facts::default()
+        };
+        let f = run_check(&DEF, &a, &facts);
+        assert_eq!(status(&f), Status::Pass, "{}", text(&f));
+        // Read: the same.
+        let facts = Facts {
+            key: Fact::Known(Some(resolved_key())),
+            key_aliases: Fact::Known(Vec::new()),
+            ..facts
+        };
+        assert_eq!(status(&run_check(&DEF, &a, &facts)), Status::Pass);
+    }
+
+    #[test]
+    fn issue11_d9_a_key_that_does_not_resolve_never_passes() {
+        // An alias that does not exist, and a key ARN KMS does not know.
+        let mut alias = attachment();
+        alias.kms_key = "arn:aws:kms:us-east-1:111122223333:alias/does-not-exist".into();
+        for a in [alias, attachment()] {
+            let facts = Facts {
+                bucket_encryption: Fact::Known(kms(Some(KEY_ARN), true)),
+                key: Fact::Known(None),
+                key_aliases: Fact::Unavailable("KMS has no key".into()),
+                ..Facts::default()
+            };
+            let f = run_check(&DEF, &a, &facts);
+            assert_ne!(status(&f), Status::Pass, "{}: {}", a.kms_key, text(&f));
+            assert!(
+                f.iter().any(|f| f.reason == "key-unresolved"),
+                "{}",
+                text(&f)
+            );
+        }
     }
 }

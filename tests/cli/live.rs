@@ -172,6 +172,36 @@ fn issue11_d6_bucket_key_with_an_object_only_context_condition_fails() {
 }
 
 #[test]
+fn issue11_d9_key_arn_with_a_trailing_space_is_trimmed_and_said() {
+    let world = World::builder("key-space").build();
+    let run = world
+        .cmd_with(&[("--kms-key", &format!("{} ", world.key_arn))])
+        .run();
+    run.assert_says("input.values", "warn", "removed them");
+    for id in [
+        "bucket.encryption",
+        "kms.key",
+        "kms.key-policy",
+        "role.kms-access",
+    ] {
+        assert_eq!(run.status(id), "pass", "{id}\n{}", run.pretty());
+    }
+}
+
+#[test]
+fn issue11_d9_alias_that_does_not_exist_never_passes_bucket_encryption() {
+    let world = World::builder("no-such-alias").build();
+    let alias = world.alias_arn.replace("alias/", "alias/typo-");
+    let run = world.cmd_with(&[("--kms-key", &alias)]).run();
+    assert_ne!(run.status("bucket.encryption"), "pass", "{}", run.pretty());
+    assert!(
+        run.text("bucket.encryption").contains("does not resolve"),
+        "{}",
+        run.pretty()
+    );
+}
+
+#[test]
 fn bucket_in_another_region_than_aoc_fails_bucket_region() {
     let world = World::builder("bucket-euw1")
         .bucket_region("eu-west-1")
