@@ -378,6 +378,44 @@ bucket_policy = "bucket.json"
     }
 
     #[test]
+    fn issue11_d3_bucket_account_from_the_config_file_or_the_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aoc.toml");
+        std::fs::write(
+            &path,
+            r#"
+[defaults]
+bucket_account = "444455556666"
+
+[[attachment]]
+region = "us-east-1"
+bucket = "b-1"
+kms_key = "k"
+role_arn = "r"
+"#,
+        )
+        .unwrap();
+        let mut args = CheckArgs {
+            config: Some(path),
+            ..Default::default()
+        };
+        let got = resolve(&args).unwrap();
+        assert_eq!(
+            got[0].documents.bucket_account.as_deref(),
+            Some("444455556666")
+        );
+        args.bucket_account = Some("111122223333".into());
+        let got = resolve(&args).unwrap();
+        assert_eq!(
+            got[0].documents.bucket_account.as_deref(),
+            Some("111122223333")
+        );
+        args.bucket_account = Some("1111".into());
+        let err = resolve(&args).unwrap_err().to_string();
+        assert!(err.contains("12-digit"), "{err}");
+    }
+
+    #[test]
     fn missing_required_value_names_flag_and_key() {
         let args = CheckArgs::default();
         let err = resolve(&args).unwrap_err().to_string();
