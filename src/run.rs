@@ -230,6 +230,10 @@ fn offline_only_flag(args: &CheckArgs, inputs: &[spec::AttachmentInput]) -> Opti
     if given(|d| !d.identity_policies.is_empty()) {
         return Some("identity_policies (config file)");
     }
+    // Live mode establishes the owner with S3 itself; a value given would be ignored.
+    if given(|d| d.bucket_account.is_some()) {
+        return Some("--bucket-account (bucket_account)");
+    }
     None
 }
 

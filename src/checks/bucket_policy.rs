@@ -5,7 +5,9 @@
 //! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html>).
 
 use super::aoc_model::S3Target;
-use super::policy_help::{describe_matched, merged, pretty, statement};
+use super::policy_help::{
+    conditional_clause, conditional_parts, describe_matched, merged, pretty, statement,
+};
 use super::{CheckDef, Finding, Input};
 use crate::facts::{Fact, Mode};
 use crate::policy::{Decision, Effect, NamedPolicy, evaluate_policy};
@@ -23,7 +25,7 @@ pub const DEF: CheckDef = CheckDef {
 };
 
 fn run(input: &Input<'_>) -> Vec<Finding> {
-    let Some(target) = S3Target::from_values(input.values) else {
+    let Some(target) = S3Target::from_input(input) else {
         return vec![Finding::skip_needs(
             "a well-formed region, bucket, path and role ARN",
         )];
@@ -98,6 +100,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
                     .var("action", &action)
                     .var("resource", &resource)
                     .var("statement", denies.join("; "))
+                    .var("role_arn", target.role.to_string())
                     .evidence(format!(
                         "{action} on {resource} by {} is denied by {}",
                         target.role,
@@ -108,12 +111,13 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
                 Finding::warn("conditional-deny")
                     .var("action", &action)
                     .var("resource", &resource)
-                    .var("conditions", ev.unresolved_conditions().join(" and "))
-                    .evidence(format!(
-                        "{action} on {resource} is denied if {}: {}",
-                        ev.unresolved_conditions().join(" and "),
-                        denies.join("; ")
-                    )),
+                    .var("conditions", conditional_clause(&ev))
+                    .var("role_arn", target.role.to_string())
+                    .evidence_lines(
+                        conditional_parts(&ev)
+                            .into_iter()
+                            .map(|part| format!("{action} on {resource}: {part}")),
+                    ),
             ),
             _ => {
                 if cross_account && ev.worst != Decision::Allowed {
@@ -245,6 +249,28 @@ mod tests {
         let f = run_check(&DEF, &attachment(), &facts(p));
         assert_eq!(status(&f), Status::Warn, "{}", text(&f));
         assert!(text(&f).contains("aws:SourceIp"));
+    }
+
+    #[test]
+    fn issue11_d4_d10_a_conditional_deny_reads_as_a_deny_and_its_fix_names_the_role() {
+        let p = r#"{"Statement": [
+          {"Sid": "Objects", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+           "Action": "s3:*", "Resource": "arn:aws:s3:::aspera-kms/*"},
+          {"Sid": "OfficeOnly", "Effect": "Deny", "Principal": "*",
+           "Action": "s3:*", "Resource": "arn:aws:s3:::aspera-kms/*",
+           "Condition": {"NotIpAddress": {"aws:SourceIp": "198.51.100.0/24"}}}]}"#;
+        let f = run_check(&DEF, &attachment(), &facts(p));
+        let t = text(&f);
+        assert!(
+            t.contains("denied by statement 1 (Sid `OfficeOnly`) of bucket policy when NotIpAddress aws:SourceIp"),
+            "{t}"
+        );
+        assert!(!t.contains("Objects"), "the Allow is not the cause: {t}");
+        let catalog = crate::catalog::get().unwrap();
+        let result = catalog.result(&DEF, &f);
+        let remediation = result.remediation.unwrap_or_default();
+        assert!(remediation.contains(ROLE_ARN), "{remediation}");
+        assert!(!remediation.contains("ROLE_ARN"), "{remediation}");
     }
 
     #[test]

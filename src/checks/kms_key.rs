@@ -53,9 +53,17 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         or_unknown(&meta.key_manager)
     );
     let mut findings = Vec::new();
+    // The aws CLI sends a key ARN to its default region's endpoint, which does not know a key
+    // of another region: every command names the key's own region.
+    let key_region = meta
+        .arn
+        .parse::<crate::arn::Arn>()
+        .map(|a| a.region)
+        .unwrap_or_default();
     let fail = |reason| {
         Finding::fail(reason)
             .var("key_arn", &meta.arn)
+            .var("key_region", &key_region)
             .var("key_state", &meta.key_state)
             .evidence(evidence.clone())
     };
@@ -144,7 +152,17 @@ mod tests {
             key_state: "Disabled".into(),
             ..meta()
         };
-        assert_eq!(with(Some(disabled))[0].reason, "disabled");
+        assert_eq!(with(Some(disabled.clone()))[0].reason, "disabled");
+        // issue 11, defect 10: the command works from any default region.
+        let result = crate::catalog::get()
+            .unwrap()
+            .result(&DEF, &with(Some(disabled)));
+        assert!(
+            result
+                .remediation
+                .unwrap_or_default()
+                .contains("aws kms enable-key --region us-east-1 --key-id arn:aws:kms:us-east-1:"),
+        );
         let pending = KeyMetadata {
             enabled: false,
             key_state: "PendingDeletion".into(),

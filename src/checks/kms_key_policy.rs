@@ -7,7 +7,8 @@
 
 use super::aoc_model::{self, REQUIRED, S3Target};
 use super::policy_help::{
-    conditional_clause, conditional_parts, describe_matched, merged, pretty, statement,
+    conditional_clause, conditional_parts, describe_matched, merged,
+    open_only_on_encryption_context, pretty, statement,
 };
 use super::{CheckDef, Finding, Input};
 use crate::facts::Fact;
@@ -113,6 +114,20 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
                             target.role
                         )),
                 );
+            }
+            (Decision::Allowed, _) if open_only_on_encryption_context(&ev) => {
+                let line = |how: &str, ev: &crate::policy::Evaluation| {
+                    format!(
+                        "{action}: {how} {} for the encryption context S3 sends (bucket.encryption checks it against the bucket's Bucket Key setting)",
+                        key_policy_statements(ev, Effect::Allow)
+                    )
+                };
+                let own = evaluate(&alone, &request);
+                if own.best == Decision::Allowed {
+                    direct.push(line("granted to the role by", &own));
+                } else {
+                    delegated.push(line("delegated to IAM policies by", &ev));
+                }
             }
             (Decision::Allowed, _) => {
                 findings.push(
@@ -239,20 +254,18 @@ mod tests {
     }
 
     #[test]
-    fn encryption_context_condition_is_conditional() {
-        // Whether S3 sends the object or the bucket ARN as context depends on bucket keys,
-        // which offline mode does not know: a warning with the condition, not a guess.
+    fn encryption_context_condition_is_left_to_bucket_encryption() {
+        // Whether S3 sends the object or the bucket ARN as context depends on Bucket Keys:
+        // bucket.encryption judges that (issue 11, defect 6), so this check does not report
+        // the same cause again.
         let p = r#"{"Statement": [{"Sid": "ObjectsOnly", "Effect": "Allow",
           "Principal": {"AWS": "arn:aws:iam::111122223333:role/aoc-access"},
           "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*",
           "Condition": {"StringLike": {"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::aspera-kms/*"}}}]}"#;
         let f = run_check(&DEF, &attachment(), &facts(p));
-        assert_eq!(status(&f), Status::Warn, "{}", text(&f));
-        assert!(
-            text(&f).contains("kms:EncryptionContext:aws:s3:arn"),
-            "{}",
-            text(&f)
-        );
+        assert_eq!(status(&f), Status::Pass, "{}", text(&f));
+        assert_eq!(f[0].reason, "direct", "{}", text(&f));
+        assert!(text(&f).contains("bucket.encryption"), "{}", text(&f));
         assert!(text(&f).contains("ObjectsOnly"), "{}", text(&f));
     }
 

@@ -66,6 +66,25 @@ pub fn conditional_parts(ev: &crate::policy::Evaluation) -> Vec<String> {
         .collect()
 }
 
+/// True when the answer is open only because of conditions on the encryption context S3
+/// sends (`kms:EncryptionContext:aws:s3:arn`: the object ARN, or the bucket ARN with S3 Bucket
+/// Keys). `bucket.encryption` judges those against the bucket's Bucket Key setting, so the
+/// KMS checks do not report the same cause a second time.
+pub fn open_only_on_encryption_context(ev: &crate::policy::Evaluation) -> bool {
+    let mut any = false;
+    for m in &ev.matched {
+        for c in &m.unresolved {
+            // Rendered as `Operator key [values]`.
+            let key = c.split_whitespace().nth(1).unwrap_or_default();
+            if !key.eq_ignore_ascii_case("kms:EncryptionContext:aws:s3:arn") {
+                return false;
+            }
+            any = true;
+        }
+    }
+    any
+}
+
 /// [`conditional_parts`] as one clause for a summary.
 pub fn conditional_clause(ev: &crate::policy::Evaluation) -> String {
     conditional_parts(ev).join("; ")

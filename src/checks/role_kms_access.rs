@@ -11,7 +11,8 @@ use super::aoc_model::{self, REQUIRED, S3Target};
 use super::input_values::KmsKeyRef;
 use super::policy_help::{
     PolicyHome, conditional_clause, conditional_parts, describe, describe_matched, merged,
-    new_inline_policy_fix, policy_document, pretty, replace_policy_fix, statement, unused_sid,
+    new_inline_policy_fix, open_only_on_encryption_context, policy_document, pretty,
+    replace_policy_fix, statement, unused_sid,
 };
 use super::{CheckDef, Finding, FixDocument, Input};
 use crate::policy::{Decision, Effect, NamedPolicy, PolicySet, ResourceSpec, evaluate};
@@ -27,6 +28,7 @@ pub const DEF: CheckDef = CheckDef {
         "conditional",
         "recommended-missing",
         "key-unresolved",
+        "no-such-key",
     ],
     run,
 };
@@ -38,6 +40,13 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             "a well-formed region, bucket, path, role ARN and KMS key",
         )];
     };
+    // KMS said the key does not exist: a grant on it proves nothing (kms.key says what to do).
+    if matches!(input.facts.key, crate::facts::Fact::Known(None)) {
+        return vec![
+            Finding::new(super::Status::Skip, "no-such-key")
+                .var("kms_key", super::input_values::entered_kms_key(input)),
+        ];
+    }
     let (identity, boundary) = match super::policy_help::role_policies(input.facts) {
         Ok(policies) => policies,
         Err(findings) => return findings,
@@ -104,6 +113,13 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
                 ));
                 continue;
             }
+        }
+        if ev.best == Decision::Allowed && open_only_on_encryption_context(&ev) {
+            granted.push(format!(
+                "{action} on {resource}: allowed by {} for the encryption context S3 sends (bucket.encryption checks it against the bucket's Bucket Key setting)",
+                allows(&ev)
+            ));
+            continue;
         }
         if ev.best == Decision::Allowed {
             findings.push(
@@ -176,10 +192,10 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             findings.push(
                 Finding::warn("key-unresolved")
                     .var("action", action)
-                    .var("kms_key", &input.attachment.kms_key)
+                    .var("kms_key", super::input_values::entered_kms_key(input))
                     .evidence(format!(
                         "{action} is granted on specific key ARNs only, and the key behind `{}` is not known",
-                        input.attachment.kms_key
+                        super::input_values::entered_kms_key(input)
                     )),
             );
             continue;
@@ -538,5 +554,14 @@ mod tests {
             "the fix adds them: {remediation}"
         );
         assert!(!result.summary.contains("more)"), "{}", result.summary);
+    }
+
+    #[test]
+    fn issue11_d9_a_key_that_does_not_exist_is_not_judged() {
+        let mut facts = facts(&kms_policy(KEY_ARN));
+        facts.key = Fact::Known(None);
+        let f = run_check(&DEF, &attachment(), &facts);
+        assert_eq!(status(&f), Status::Skip, "{}", text(&f));
+        assert_eq!(f[0].reason, "no-such-key");
     }
 }

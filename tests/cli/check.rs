@@ -491,3 +491,25 @@ fn issue11_d3_malformed_bucket_account_is_a_usage_error() {
     assert!(err.contains("4444-5555-6666"), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
+
+#[test]
+fn bucket_account_in_live_mode_is_refused_not_ignored() {
+    // Live mode establishes the owner with S3; a value it would ignore is a usage error.
+    let out = bin()
+        .args(["check", "--region", "us-east-1", "--bucket", "aspera-kms"])
+        .args([
+            "--role-arn",
+            "arn:aws:iam::239600258224:role/aspera-kms-access",
+        ])
+        .args([
+            "--kms-key",
+            "arn:aws:kms:us-east-1:239600258224:key/65a140e1-8c8f-4dd5-b2d7-d6cf05e15b46",
+        ])
+        .args(["--bucket-account", "444455556666"])
+        .args(["--endpoint-url", "http://127.0.0.1:9"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--bucket-account"), "{err}");
+}
