@@ -451,6 +451,39 @@ fn has_external_id(stmt: &Value) -> bool {
     })
 }
 
+/// What AoC needs, from the IBM procedure's sample attachment (examples/seed).
+struct Needs {
+    actions: Vec<String>,
+    role: String,
+    aoc_principal: String,
+}
+
+fn aoc_needs() -> Needs {
+    let seed = root().join("examples/seed");
+    let mut actions = vec!["sts:AssumeRole".to_string()];
+    for file in ["s3-access-policy.json", "kms-policy.json"] {
+        for stmt in statements(&read_json(&seed.join(file))) {
+            actions.extend(strings(&stmt["Action"]).into_iter().map(String::from));
+        }
+    }
+    let config: toml::Table =
+        toml::from_str(&std::fs::read_to_string(seed.join("aoc.toml")).unwrap()).unwrap();
+    let role = config["attachment"][0]["role_arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let trust = read_json(&seed.join("aoc-trust-policy.json"));
+    let aoc_principal = trust["Statement"][0]["Principal"]["AWS"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    Needs {
+        actions,
+        role,
+        aoc_principal,
+    }
+}
+
 /// Why a fix document would widen access or drop a protection, if it would. Only statements
 /// the fix adds or changes are judged: a merged whole document keeps the customer's own
 /// statements (a `Principal: "*"` Deny, a default key policy's `kms:*` for the root) as they
@@ -477,6 +510,27 @@ fn widening(fix: &Value, replaced: Option<&Value>) -> Vec<String> {
         // anywhere else it would grant every bucket or key.
         if applies_to != "key-policy" && strings(&stmt["Resource"]).contains(&"*") {
             why.push(format!("an Allow on every resource: {stmt}"));
+        }
+        // Nothing beyond AoC's needs, to no one new: the actions of the IBM procedure's
+        // policies (and sts:AssumeRole), granted to the role or, in a trust policy, to AoC.
+        let needs = aoc_needs();
+        let extra: Vec<&str> = strings(&stmt["Action"])
+            .into_iter()
+            .filter(|a| !needs.actions.iter().any(|n| n.eq_ignore_ascii_case(a)))
+            .collect();
+        if !extra.is_empty() {
+            why.push(format!("an Allow of {extra:?}, beyond AoC's needs: {stmt}"));
+        }
+        let grantee = match applies_to {
+            "trust-policy" => Some(&needs.aoc_principal),
+            "key-policy" | "bucket-policy" => Some(&needs.role),
+            _ => None,
+        };
+        if let Some(grantee) = grantee {
+            let want = format!("AWS:{grantee}");
+            if principals(&stmt["Principal"]).iter().any(|p| *p != want) {
+                why.push(format!("an Allow to someone other than {grantee}: {stmt}"));
+            }
         }
     }
     // A document given whole replaces the old one: dropping one of its Denies would widen
@@ -599,6 +653,23 @@ fn issue11_widening_is_recognised() {
     let unsafe_fixes = [
         (
             fix(
+                "identity-policy",
+                serde_json::json!({"Statement": [{"Effect": "Allow",
+                    "Action": "s3:PutBucketPolicy", "Resource": "arn:aws:s3:::aspera-kms"}]}),
+            ),
+            None,
+        ),
+        (
+            fix(
+                "key-policy",
+                serde_json::json!({"Statement": [{"Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+                    "Action": "kms:Decrypt", "Resource": "*"}]}),
+            ),
+            None,
+        ),
+        (
+            fix(
                 "trust-policy",
                 serde_json::json!({"Statement": [{
             "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::860559707280:root"}, "Action": "sts:AssumeRole"}]}),
@@ -663,7 +734,7 @@ fn issue11_widening_is_recognised() {
     let default = serde_json::json!({"Statement": [{"Effect": "Allow",
         "Principal": {"AWS": "arn:aws:iam::1:root"}, "Action": "kms:*", "Resource": "*"}]});
     let merged = serde_json::json!({"Statement": [default["Statement"][0].clone(), {"Effect": "Allow",
-        "Principal": {"AWS": "arn:aws:iam::1:role/r"}, "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*"}]});
+        "Principal": {"AWS": aoc_needs().role}, "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*"}]});
     assert_eq!(
         widening(&fix("key-policy", merged), Some(&default)),
         Vec::<String>::new()
