@@ -135,6 +135,10 @@ pub struct CheckArgs {
     /// The trust policy the role has in AWS now.
     #[arg(long, value_name = "FILE")]
     pub role_trust_policy: Option<PathBuf>,
+    /// Offline: the account that owns the bucket (default: the role's account). Live mode
+    /// establishes it with S3 (`ExpectedBucketOwner`).
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    pub bucket_account: Option<String>,
 
     /// Named AWS profile for live mode.
     #[arg(long, env = "AWS_PROFILE")]

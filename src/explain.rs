@@ -23,7 +23,7 @@ use crate::report::{CheckResult, Report, Summary};
 #[derive(Debug, Clone, clap::Args)]
 pub struct ExplainArgs {
     /// The error message as you saw it, in quotes (standard input when absent or `-`).
-    #[arg(value_name = "MESSAGE")]
+    #[arg(value_name = "MESSAGE", allow_hyphen_values = true)]
     pub message: Option<String>,
     /// Run the checks that confirm the causes on the attachment given (as for `check`), and
     /// say which cause they confirm. The exit code is then that of the checks.

@@ -63,8 +63,16 @@ pub struct Facts {
     /// The bucket's real region (`x-amz-bucket-region`, or `GetBucketLocation` normalized:
     /// empty is `us-east-1`, `EU` is `eu-west-1`).
     pub bucket_region: Fact<String>,
-    /// The account that owns the bucket, when known.
+    /// The account that owns the bucket, when known (live: established with
+    /// `ExpectedBucketOwner`; offline: given with `--bucket-account`).
     pub bucket_owner_account: Fact<String>,
+    /// Accounts known not to own the bucket (live: `ExpectedBucketOwner` answered 403).
+    #[serde(default)]
+    pub bucket_not_owned_by: Vec<String>,
+    /// The buckets the tool's caller may list (`s3:ListBuckets`), read only when the bucket
+    /// does not exist, to suggest the name meant.
+    #[serde(default)]
+    pub caller_buckets: Fact<Vec<String>>,
     /// Default encryption; `Known(None)` when the bucket has no configuration.
     pub bucket_encryption: Fact<Option<BucketEncryption>>,
     /// Bucket-level Block Public Access; `Known(None)` when none is set.

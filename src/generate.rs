@@ -315,6 +315,7 @@ pub fn plan(attachment: &Attachment, options: &Options) -> Result<Plan, UsageErr
         bucket: &bucket,
         prefix: &resource_prefix,
         role: &role,
+        role_id: None,
     };
     let object_arn = target.object_arn();
     let bucket_arn = target.bucket_arn();

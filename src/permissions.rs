@@ -15,6 +15,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("s3:GetBucketEncryption", "s3:GetEncryptionConfiguration"),
     ("s3:GetBucketPolicy", "s3:GetBucketPolicy"),
     ("s3:GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock"),
+    ("s3:ListBuckets", "s3:ListAllMyBuckets"),
     ("kms:DescribeKey", "kms:DescribeKey"),
     ("kms:ListAliases", "kms:ListAliases"),
     ("kms:GetKeyPolicy", "kms:GetKeyPolicy"),
@@ -79,6 +80,14 @@ pub fn policy(values: Option<&Values>, probe: bool) -> Value {
                     "s3:GetBucketPublicAccessBlock"
                 ],
                 "Resource": bucket_arn.clone()
+            },
+            {
+                // Only to suggest the name meant when the bucket does not exist; optional.
+                // ListAllMyBuckets has no resource-level permissions.
+                "Sid": "AocPreflightBucketList",
+                "Effect": "Allow",
+                "Action": "s3:ListAllMyBuckets",
+                "Resource": "*"
             },
             {
                 "Sid": "AocPreflightKey",

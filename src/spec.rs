@@ -60,6 +60,9 @@ pub struct OfflineDocuments {
     pub bucket_policy: Option<PathBuf>,
     pub key_policy: Option<PathBuf>,
     pub role_trust_policy: Option<PathBuf>,
+    /// The account that owns the bucket, when the user gave it (`--bucket-account`,
+    /// `bucket_account`); offline, S3 cannot be asked.
+    pub bucket_account: Option<String>,
 }
 
 /// An attachment together with the offline documents that belong to it and the credentials
@@ -101,6 +104,8 @@ struct ConfigAttachment {
     bucket_policy: Option<PathBuf>,
     key_policy: Option<PathBuf>,
     role_trust_policy: Option<PathBuf>,
+    /// Offline: the account that owns the bucket (default: the role's).
+    bucket_account: Option<String>,
     /// Live mode: the AWS profile that reads this attachment's account.
     profile: Option<String>,
     /// Live mode: a role to assume (a central audit role) to read this attachment's account.
@@ -131,6 +136,7 @@ impl ConfigAttachment {
             bucket_policy: self.bucket_policy.or(d.bucket_policy),
             key_policy: self.key_policy.or(d.key_policy),
             role_trust_policy: self.role_trust_policy.or(d.role_trust_policy),
+            bucket_account: self.bucket_account.or(d.bucket_account),
             profile: self.profile.or(d.profile),
             assume_role_arn: self.assume_role_arn.or(d.assume_role_arn),
             assume_role_external_id: self.assume_role_external_id.or(d.assume_role_external_id),
@@ -276,6 +282,15 @@ fn build(
         bucket_policy: or_flag(&args.bucket_policy, file.bucket_policy),
         key_policy: or_flag(&args.key_policy, file.key_policy),
         role_trust_policy: or_flag(&args.role_trust_policy, file.role_trust_policy),
+        bucket_account: match args.bucket_account.clone().or(file.bucket_account) {
+            Some(a) if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) => Some(a),
+            Some(a) => {
+                return Err(UsageError(format!(
+                    "{label}bucket account `{a}` is not a 12-digit AWS account ID (--bucket-account, `bucket_account`)"
+                )));
+            }
+            None => None,
+        },
     };
 
     let access = crate::gather::live::Access {
@@ -360,6 +375,44 @@ bucket_policy = "bucket.json"
             got[0].documents.bucket_policy.as_deref(),
             Some(dir.path().join("bucket.json").as_path())
         );
+    }
+
+    #[test]
+    fn issue11_d3_bucket_account_from_the_config_file_or_the_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aoc.toml");
+        std::fs::write(
+            &path,
+            r#"
+[defaults]
+bucket_account = "444455556666"
+
+[[attachment]]
+region = "us-east-1"
+bucket = "b-1"
+kms_key = "k"
+role_arn = "r"
+"#,
+        )
+        .unwrap();
+        let mut args = CheckArgs {
+            config: Some(path),
+            ..Default::default()
+        };
+        let got = resolve(&args).unwrap();
+        assert_eq!(
+            got[0].documents.bucket_account.as_deref(),
+            Some("444455556666")
+        );
+        args.bucket_account = Some("111122223333".into());
+        let got = resolve(&args).unwrap();
+        assert_eq!(
+            got[0].documents.bucket_account.as_deref(),
+            Some("111122223333")
+        );
+        args.bucket_account = Some("1111".into());
+        let err = resolve(&args).unwrap_err().to_string();
+        assert!(err.contains("12-digit"), "{err}");
     }
 
     #[test]

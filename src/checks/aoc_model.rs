@@ -68,6 +68,62 @@ pub static REQUIRED: LazyLock<RequiredActions> = LazyLock::new(|| {
     })
 });
 
+/// One known fact about AoC's requests (`checks/aoc-requests.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestFact {
+    /// `s3`, `s3-upload`, `s3-not-upload` or `kms`.
+    pub requests: String,
+    pub key: String,
+    #[serde(default)]
+    pub value: Option<Vec<String>>,
+    #[serde(default)]
+    pub one_of: Option<Vec<String>>,
+    #[serde(default)]
+    pub absent: bool,
+    /// A start of the value, `{role_id}` filled from `iam:GetRole`.
+    #[serde(default)]
+    pub prefix: Option<String>,
+    pub source: String,
+    pub why: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestFacts {
+    fact: Vec<RequestFact>,
+}
+
+pub const AOC_REQUESTS_TOML: &str = include_str!("../../checks/aoc-requests.toml");
+
+/// The facts about AoC's requests. Embedded and covered by a unit test (a parse failure is a
+/// build defect); should it fail anyway, no fact is known and conditions stay undecided,
+/// which is the safe side.
+pub static REQUEST_FACTS: LazyLock<Vec<RequestFact>> = LazyLock::new(|| {
+    toml::from_str::<RequestFacts>(AOC_REQUESTS_TOML)
+        .map(|f| f.fact)
+        .unwrap_or_default()
+});
+
+/// Sets the context keys that the facts for `kind` know. `role_id` fills `{role_id}`; a
+/// prefix fact without it stays unknown.
+fn apply_facts(c: &mut Context, kinds: &[&str], role_id: Option<&str>) {
+    for fact in REQUEST_FACTS
+        .iter()
+        .filter(|f| kinds.contains(&f.requests.as_str()))
+    {
+        if let Some(values) = &fact.value {
+            c.set(&fact.key, values.clone());
+        } else if let Some(values) = &fact.one_of {
+            c.set_one_of(&fact.key, values.iter().map(|v| vec![v.clone()]).collect());
+        } else if fact.absent {
+            c.set_absent(&fact.key);
+        } else if let (Some(prefix), Some(id)) = (&fact.prefix, role_id) {
+            c.set_prefixed(&fact.key, &prefix.replace("{role_id}", id));
+        }
+    }
+}
+
 /// The values an S3 request model needs.
 pub struct S3Target<'a> {
     pub partition: &'a str,
@@ -75,6 +131,8 @@ pub struct S3Target<'a> {
     pub bucket: &'a str,
     pub prefix: &'a str,
     pub role: &'a Arn,
+    /// The role's unique ID (`AROA...`, from `iam:GetRole`), when known.
+    pub role_id: Option<&'a str>,
 }
 
 impl<'a> S3Target<'a> {
@@ -86,7 +144,21 @@ impl<'a> S3Target<'a> {
             bucket: v.bucket.as_deref()?,
             prefix: v.prefix.as_deref()?,
             role: v.role.as_ref()?,
+            role_id: None,
         })
+    }
+
+    /// [`S3Target::from_values`], with what the gathered facts add (the role's unique ID).
+    pub fn from_input(input: &'a super::Input<'a>) -> Option<Self> {
+        let mut target = Self::from_values(input.values)?;
+        target.role_id = input
+            .facts
+            .role
+            .known()
+            .and_then(|r| r.as_ref())
+            .map(|r| r.role_id.as_str())
+            .filter(|id| !id.is_empty());
+        Some(target)
     }
 
     fn fill(&self, template: &str) -> String {
@@ -131,32 +203,18 @@ impl<'a> S3Target<'a> {
     /// The request AoC's session makes for `action` on `resource`.
     pub fn request(&self, action: &str, resource: &str, values: &Values) -> Request {
         let mut c = Context::partial();
+        let upload = action.eq_ignore_ascii_case("s3:PutObject");
+        let kind = if upload { "s3-upload" } else { "s3-not-upload" };
+        apply_facts(&mut c, &["s3", kind], self.role_id);
         principal_context(&mut c, self.role);
-        c.set("aws:SecureTransport", vec!["true".into()]);
         c.set("aws:RequestedRegion", vec![self.region.into()]);
-        c.set("aws:ViaAWSService", vec!["false".into()]);
-        c.set("s3:signatureversion", vec!["AWS4-HMAC-SHA256".into()]);
-        c.set("s3:authType", vec!["REST-HEADER".into()]);
-        // AoC's transfer nodes are IBM's, not in the customer's VPC: a condition requiring
-        // the customer's VPC or VPC endpoint is not met.
-        c.set_absent("aws:SourceVpc");
-        c.set_absent("aws:SourceVpce");
-        // Only service principals carry these.
-        c.set_absent("aws:SourceArn");
-        c.set_absent("aws:SourceAccount");
-        if action.eq_ignore_ascii_case("s3:PutObject") {
-            c.set("s3:x-amz-server-side-encryption", vec!["aws:kms".into()]);
-            // Whether AoC sends an alias as entered or the key it resolves to is not
-            // documented, so with an alias the header's value stays unknown.
-            if let Some(KmsKeyRef::Key(arn)) = &values.key {
-                c.set(
-                    "s3:x-amz-server-side-encryption-aws-kms-key-id",
-                    vec![arn.to_string()],
-                );
-            }
-        } else {
-            c.set_absent("s3:x-amz-server-side-encryption");
-            c.set_absent("s3:x-amz-server-side-encryption-aws-kms-key-id");
+        // Whether AoC sends an alias as entered or the key it resolves to is not documented,
+        // so with an alias the header's value stays unknown.
+        if upload && let Some(KmsKeyRef::Key(arn)) = &values.key {
+            c.set(
+                "s3:x-amz-server-side-encryption-aws-kms-key-id",
+                vec![arn.to_string()],
+            );
         }
         if action.eq_ignore_ascii_case("s3:ListBucket") && !self.prefix.is_empty() {
             c.set("s3:prefix", vec![self.prefix.into()]);
@@ -192,20 +250,13 @@ pub fn key_arn(values: &Values, resolved: Option<&str>) -> Option<String> {
 /// The request S3 makes to KMS on the role's behalf, for `action` on `key_arn`.
 pub fn kms_request(target: &S3Target<'_>, action: &str, key_arn: &str, values: &Values) -> Request {
     let mut c = Context::partial();
+    apply_facts(&mut c, &["kms"], target.role_id);
     principal_context(&mut c, target.role);
-    c.set("aws:SecureTransport", vec!["true".into()]);
-    c.set("aws:ViaAWSService", vec!["true".into()]);
     c.set(
         "kms:ViaService",
         vec![format!("s3.{}.amazonaws.com", target.region)],
     );
     c.set("kms:CallerAccount", vec![target.role.account.clone()]);
-    c.set("kms:EncryptionContextKeys", vec!["aws:s3:arn".into()]);
-    // S3 calls KMS itself: AWS leaves out the caller's IP and VPC for such calls.
-    c.set_absent("aws:SourceIp");
-    c.set_absent("aws:SourceVpc");
-    c.set_absent("aws:SourceVpce");
-    c.set_absent("kms:GrantIsForAWSResource");
     // With an alias entered, whether S3 passes the alias on is not documented, so
     // kms:RequestAlias (and kms:ResourceAliases, the key may have other aliases) stay unknown.
     if values
@@ -243,6 +294,28 @@ mod tests {
     }
 
     #[test]
+    fn request_facts_parse_and_each_says_one_thing_with_a_source() {
+        let facts: RequestFacts = toml::from_str(AOC_REQUESTS_TOML).unwrap();
+        assert!(facts.fact.len() >= 15);
+        for f in &facts.fact {
+            let kinds = [
+                f.value.is_some(),
+                f.one_of.is_some(),
+                f.absent,
+                f.prefix.is_some(),
+            ];
+            assert_eq!(kinds.iter().filter(|k| **k).count(), 1, "{}", f.key);
+            assert!(
+                ["s3", "s3-upload", "s3-not-upload", "kms"].contains(&f.requests.as_str()),
+                "{}",
+                f.requests
+            );
+            assert!(f.source.starts_with("https://"), "{}", f.key);
+            assert!(!f.why.trim().is_empty(), "{}", f.key);
+        }
+    }
+
+    #[test]
     fn path_scopes_the_object_resource() {
         let role: Arn = "arn:aws:iam::111122223333:role/aoc".parse().unwrap();
         let t = S3Target {
@@ -251,6 +324,7 @@ mod tests {
             bucket: "b",
             prefix: "data/",
             role: &role,
+            role_id: None,
         };
         assert_eq!(t.object_arn(), "arn:aws:s3:::b/data/*");
         assert_eq!(t.bucket_arn(), "arn:aws:s3:::b");

@@ -7,7 +7,7 @@
 use super::aoc_model::S3Target;
 use super::policy_help::{describe_matched, merged, pretty, statement};
 use super::{CheckDef, Finding, Input};
-use crate::facts::Fact;
+use crate::facts::{Fact, Mode};
 use crate::policy::{Decision, Effect, NamedPolicy, evaluate_policy};
 
 pub const DEF: CheckDef = CheckDef {
@@ -28,31 +28,63 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             "a well-formed region, bucket, path and role ARN",
         )];
     };
+    if let Some(skip) = super::bucket_reachable::skip_if_missing(input) {
+        return vec![skip];
+    }
     let policy: &NamedPolicy = match &input.facts.bucket_policy {
         Fact::Known(Some(p)) => p,
         Fact::Known(None) => return vec![Finding::pass("no-policy").var("bucket", target.bucket)],
         other => return Finding::from_missing_fact(other).into_iter().collect(),
     };
-    // Who owns the bucket: known in live mode; offline, the key's account stands in (a
-    // bucket and its key are nearly always in one account), else the role's.
-    let (bucket_account, owner_source) = match input.facts.bucket_owner_account.known() {
-        Some(a) => (a.clone(), "the bucket's owner"),
-        None => match input.values.key.as_ref().and_then(|k| k.arn()) {
-            Some(k) => (k.account.clone(), "assumed from the KMS key's account"),
-            None => (
-                target.role.account.clone(),
-                "assumed to be the role's account",
+
+    // Who owns the bucket: established live (ExpectedBucketOwner) or given offline
+    // (--bucket-account); else the role's account, saying so. Never the key's account: a key
+    // in another account than the bucket is a documented setup (KMS Developer Guide,
+    // "Allowing users in other accounts to use a KMS key").
+    let role_account = target.role.account.clone();
+    let (bucket_account, owner_source, cross_account) =
+        match input.facts.bucket_owner_account.known() {
+            Some(a) => (
+                a.clone(),
+                match input.facts.mode {
+                    Mode::Live => "established with HeadBucket ExpectedBucketOwner".to_string(),
+                    Mode::Offline => "given with --bucket-account".to_string(),
+                },
+                *a != role_account,
             ),
-        },
-    };
-    let cross_account = bucket_account != target.role.account;
+            None if input.facts.bucket_not_owned_by.contains(&role_account) => (
+                format!("other than {role_account}"),
+                "the role's account does not own it (HeadBucket ExpectedBucketOwner answered 403)"
+                    .to_string(),
+                true,
+            ),
+            None => (
+                role_account.clone(),
+                format!(
+                    "assumed to be the role's account: {}",
+                    match &input.facts.bucket_owner_account {
+                        Fact::Unavailable(why) | Fact::Failed(why) => why.as_str(),
+                        Fact::Known(_) => "",
+                    }
+                ),
+                false,
+            ),
+        };
+    // The evaluator compares accounts; an owner known only as "not the role's" has none.
+    let owner_for_request = input
+        .facts
+        .bucket_owner_account
+        .known()
+        .cloned()
+        .or_else(|| (!cross_account).then(|| role_account.clone()));
+    let owner_evidence = format!("bucket owner: {bucket_account} ({owner_source})");
 
     let mut findings = Vec::new();
     let mut checked = Vec::new();
     let mut ungranted = Vec::new();
     for (action, resource) in target.required() {
         let mut request = target.request(&action, &resource, input.values);
-        request.resource_account = Some(bucket_account.clone());
+        request.resource_account = owner_for_request.clone();
         let ev = evaluate_policy(policy, &request);
         let denies: Vec<String> = ev
             .matched
@@ -96,7 +128,8 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     if !ungranted.is_empty() {
         let mut f = Finding::fail("no-grant-cross-account")
             .var("bucket_account", &bucket_account)
-            .var("role_account", &target.role.account);
+            .var("role_account", &target.role.account)
+            .evidence(owner_evidence.clone());
         let mut object_actions = Vec::new();
         let mut bucket_actions = Vec::new();
         for (action, resource) in &ungranted {
@@ -151,6 +184,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
                     target.role,
                     policy.label
                 ))
+                .evidence(owner_evidence)
                 .evidence_lines(checked),
         );
     }
@@ -230,5 +264,48 @@ mod tests {
         assert_eq!(status(&f), Status::Fail, "{}", text(&f));
         assert!(f.iter().any(|f| f.reason == "no-grant-cross-account"));
         assert!(text(&f).contains(ROLE_ARN));
+    }
+
+    const TLS_ONLY: &str = r#"{"Statement": [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+      "Action": "s3:*", "Resource": ["arn:aws:s3:::aspera-kms", "arn:aws:s3:::aspera-kms/*"],
+      "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}"#;
+
+    #[test]
+    fn issue11_d3_key_in_another_account_does_not_make_the_bucket_cross_account() {
+        let mut a = attachment();
+        a.kms_key =
+            "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab".into();
+        let mut facts = facts(TLS_ONLY);
+        facts.bucket_owner_account = Fact::Unavailable("not given (offline: ...)".into());
+        let f = run_check(&DEF, &a, &facts);
+        assert_eq!(status(&f), Status::Pass, "{}", text(&f));
+        assert!(
+            text(&f).contains("bucket owner: 111122223333 (assumed to be the role's account"),
+            "{}",
+            text(&f)
+        );
+        assert!(!text(&f).contains("444455556666"), "{}", text(&f));
+    }
+
+    #[test]
+    fn issue11_d3_owner_given_or_established_decides() {
+        let mut a = attachment();
+        a.kms_key =
+            "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab".into();
+        // Live: the role's account owns it.
+        let mut f = facts(TLS_ONLY);
+        f.mode = crate::facts::Mode::Live;
+        f.bucket_owner_account = Fact::Known("111122223333".into());
+        let got = run_check(&DEF, &a, &f);
+        assert_eq!(status(&got), Status::Pass, "{}", text(&got));
+        assert!(text(&got).contains("ExpectedBucketOwner"), "{}", text(&got));
+        // Live: the role's account does not own it, which one does is unknown.
+        let mut f = facts(TLS_ONLY);
+        f.mode = crate::facts::Mode::Live;
+        f.bucket_not_owned_by = vec!["111122223333".into()];
+        let got = run_check(&DEF, &a, &f);
+        assert_eq!(status(&got), Status::Fail, "{}", text(&got));
+        assert!(got.iter().any(|f| f.reason == "no-grant-cross-account"));
+        assert!(!text(&got).contains("444455556666"), "{}", text(&got));
     }
 }

@@ -18,6 +18,9 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     let Some(aoc_region) = input.values.region.as_deref() else {
         return vec![Finding::skip_needs("a known AoC region")];
     };
+    if let Some(skip) = super::bucket_reachable::skip_if_missing(input) {
+        return vec![skip];
+    }
     let mut sources: Vec<(&str, Option<String>)> = vec![("AoC", Some(aoc_region.to_string()))];
     let bucket_region = match &input.facts.bucket_region {
         Fact::Known(r) => Some(r.clone()),
@@ -144,6 +147,23 @@ mod tests {
         let f = run_check(&DEF, &attachment(), &facts);
         assert_eq!(status(&f), Status::Fail);
         assert!(text(&f).contains("bucket (eu-west-1)"), "{}", text(&f));
+    }
+
+    #[test]
+    fn issue11_d2_missing_bucket_is_not_judged_for_its_region() {
+        let facts = Facts {
+            bucket_head: Fact::Known(crate::facts::BucketHead {
+                status: 404,
+                region: None,
+            }),
+            bucket_region: Fact::Unavailable(
+                "the bucket aspera-kms does not exist (bucket.reachable)".into(),
+            ),
+            ..Facts::default()
+        };
+        let f = run_check(&DEF, &attachment(), &facts);
+        assert_eq!(status(&f), Status::Skip, "{}", text(&f));
+        assert!(text(&f).contains("does not exist (bucket.reachable)"));
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub const DEF: CheckDef = CheckDef {
         "bad-aoc-principal",
         "bad-external-id",
         "aoc-trust-incomplete",
+        "trimmed",
     ],
     run,
 };
@@ -83,6 +84,60 @@ impl KmsKeyRef {
             _ => None,
         }
     }
+
+    /// The key as entered, without the whitespace [`Values`] trims.
+    pub fn entered(&self) -> String {
+        match self {
+            KmsKeyRef::Key(a) | KmsKeyRef::Alias(a) => a.to_string(),
+            KmsKeyRef::BareId(id) => id.clone(),
+        }
+    }
+}
+
+/// The KMS key as entered, trimmed (see [`trimmed`]): for text that names it.
+pub fn entered_kms_key(input: &Input<'_>) -> String {
+    input
+        .values
+        .key
+        .as_ref()
+        .map(KmsKeyRef::entered)
+        .unwrap_or_else(|| input.attachment.kms_key.trim().to_string())
+}
+
+/// A copy of the attachment with surrounding whitespace removed from the values where it
+/// cannot belong (region, bucket, key, role, AoC's principal and external ID), and a
+/// `trimmed` warning for each: a value pasted with a trailing space or line break otherwise
+/// fails far from its cause ("another key than the AoC key" showing two identical ARNs).
+/// The path is kept as entered (spaces are valid in object keys).
+fn trimmed(a: &Attachment, problems: &mut Vec<Finding>) -> Attachment {
+    let mut out = a.clone();
+    let mut trim = |what: &str, value: &mut String| {
+        let t = value.trim();
+        if t.len() != value.len() && !t.is_empty() {
+            problems.push(
+                Finding::warn("trimmed")
+                    .var("what", what)
+                    .var("value", t)
+                    .evidence(format!(
+                        "{what} `{}` ({} characters) had surrounding whitespace; judged as `{t}`",
+                        value.escape_debug(),
+                        value.chars().count()
+                    )),
+            );
+            *value = t.to_string();
+        }
+    };
+    trim("region", &mut out.region);
+    trim("bucket", &mut out.bucket);
+    trim("KMS key", &mut out.kms_key);
+    trim("role ARN", &mut out.role_arn);
+    if let Some(p) = out.aoc_trust.aoc_principal.as_mut() {
+        trim("AoC principal", p);
+    }
+    if let Some(id) = out.aoc_trust.external_id.as_mut() {
+        trim("external ID", id);
+    }
+    out
 }
 
 /// The attachment's values, typed. `None` where the value is malformed (the problem is in
@@ -138,6 +193,7 @@ impl Values {
     pub fn from_attachment(a: &Attachment) -> Values {
         let mut v = Values::default();
         let mut problems = Vec::new();
+        let a = &trimmed(a, &mut problems);
 
         match partition_of(&a.region) {
             Some(p) => {
@@ -572,6 +628,27 @@ mod tests {
         assert_eq!(path_prefix("/data/in/").unwrap(), "data/in/");
         assert!(path_prefix("/da*ta").is_err());
         assert!(path_prefix("/a//b").is_err());
+    }
+
+    #[test]
+    fn issue11_d9_surrounding_whitespace_is_trimmed_and_said() {
+        let mut a = attachment();
+        a.kms_key = format!("{KEY_ARN} ");
+        a.bucket = "aspera-kms\n".into();
+        let values = Values::from_attachment(&a);
+        assert_eq!(values.bucket.as_deref(), Some("aspera-kms"));
+        assert_eq!(
+            values.key.as_ref().and_then(KmsKeyRef::key_arn).as_deref(),
+            Some(KEY_ARN)
+        );
+        let f = findings(&a);
+        assert_eq!(status(&f), Status::Warn, "{}", text(&f));
+        assert!(f.iter().all(|f| f.reason == "trimmed"), "{}", text(&f));
+        assert_eq!(f.len(), 2, "{}", text(&f));
+        let t = text(&f);
+        assert!(t.contains("what=KMS key"), "{t}");
+        assert!(t.contains(&format!("`{KEY_ARN} `")), "{t}");
+        assert!(t.contains("aspera-kms\\n"), "{t}");
     }
 
     #[test]

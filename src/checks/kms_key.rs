@@ -25,7 +25,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     let Some(key) = input.values.key.as_ref() else {
         return vec![Finding::skip_needs("a well-formed KMS key")];
     };
-    let kms_key = &input.attachment.kms_key;
+    let kms_key = &super::input_values::entered_kms_key(input);
     let meta = match &input.facts.key {
         Fact::Known(Some(m)) => m,
         Fact::Known(None) if matches!(key, KmsKeyRef::Alias(_)) => {

@@ -21,7 +21,7 @@ pub const DEF: CheckDef = CheckDef {
 
 fn run(input: &Input<'_>) -> Vec<Finding> {
     let values = input.values;
-    let (Some(target), Some(key)) = (S3Target::from_values(values), values.key.as_ref()) else {
+    let (Some(target), Some(key)) = (S3Target::from_input(input), values.key.as_ref()) else {
         return vec![Finding::skip_needs(
             "a well-formed region, bucket, path, role ARN and KMS key",
         )];

@@ -11,7 +11,7 @@ use super::policy_help::{
     describe_matched, misspellings, new_inline_policy_fix, policy_document, replace_policy_fix,
     resources_text, statement, unused_sid, with_actions_corrected,
 };
-use super::{CheckDef, Finding, FixDocument, Input};
+use super::{CheckDef, Finding, FixDocument, Input, Status};
 use crate::policy::{Decision, NamedPolicy, PolicySet, evaluate};
 
 pub const DEF: CheckDef = CheckDef {
@@ -23,16 +23,27 @@ pub const DEF: CheckDef = CheckDef {
         "boundary-omits",
         "conditional",
         "misspelled-action",
+        "no-such-bucket",
     ],
     run,
 };
 
 fn run(input: &Input<'_>) -> Vec<Finding> {
-    let Some(target) = S3Target::from_values(input.values) else {
+    let Some(target) = S3Target::from_input(input) else {
         return vec![Finding::skip_needs(
             "a well-formed region, bucket, path and role ARN",
         )];
     };
+    // S3 said the bucket does not exist: a grant on that name would fix nothing (the name is
+    // probably mistyped), so no verdict and no policy for it; bucket.reachable says what to do.
+    if input
+        .facts
+        .bucket_head
+        .known()
+        .is_some_and(|head| head.status == 404)
+    {
+        return vec![Finding::new(Status::Skip, "no-such-bucket").var("bucket", target.bucket)];
+    }
     let (identity, boundary) = match super::policy_help::role_policies(input.facts) {
         Ok(policies) => policies,
         Err(findings) => return findings,
@@ -657,5 +668,58 @@ mod tests {
         let facts = Facts::default();
         let f = run_check(&DEF, &attachment(), &facts);
         assert_eq!(status(&f), Status::Skip);
+    }
+
+    #[test]
+    fn issue11_d2_no_grant_is_proposed_for_a_bucket_that_does_not_exist() {
+        let mut a = attachment();
+        a.bucket = "aspera-kms-dmeo".into();
+        let mut facts = facts(&[SEED_S3_POLICY]);
+        facts.bucket_head = Fact::Known(crate::facts::BucketHead {
+            status: 404,
+            region: None,
+        });
+        let f = run_check(&DEF, &a, &facts);
+        assert_eq!(status(&f), Status::Skip, "{}", text(&f));
+        assert!(
+            f.iter()
+                .all(|f| f.fix.is_none() && f.fix_document.is_none())
+        );
+        assert!(text(&f).contains("aspera-kms-dmeo"));
+    }
+
+    #[test]
+    fn issue11_d7_conditions_on_known_request_facts_are_decided() {
+        // Common guard rails, each on a value the tool knows about AoC's requests.
+        let guards = r#"{"Statement": [
+            {"Sid": "Tls12", "Effect": "Deny", "Action": "s3:*", "Resource": "*",
+             "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}},
+            {"Sid": "NoSseC", "Effect": "Deny", "Action": "s3:PutObject", "Resource": "*",
+             "Condition": {"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}}},
+            {"Sid": "OnlyThisRole", "Effect": "Deny", "Action": "s3:*", "Resource": "*",
+             "Condition": {"StringNotLike": {"aws:userid": ["AROAEXAMPLEROLEID:*", "111122223333"]}}},
+            {"Sid": "SseKms", "Effect": "Deny", "Action": "s3:PutObject", "Resource": "*",
+             "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}}
+        ]}"#;
+        let mut known = facts(&[SEED_S3_POLICY, guards]);
+        known.role = Fact::Known(Some(crate::facts::RoleInfo {
+            arn: ROLE_ARN.into(),
+            role_id: "AROAEXAMPLEROLEID".into(),
+            permissions_boundary_arn: None,
+        }));
+        let f = run_check(&DEF, &attachment(), &known);
+        assert_eq!(status(&f), Status::Pass, "{}", text(&f));
+
+        // Another role's ID is a sure Deny, not a warning.
+        let other = guards.replace("AROAEXAMPLEROLEID", "AROAANOTHERROLEID");
+        let mut other_facts = facts(&[SEED_S3_POLICY, &other]);
+        other_facts.role = Fact::Known(Some(crate::facts::RoleInfo {
+            arn: ROLE_ARN.into(),
+            role_id: "AROAEXAMPLEROLEID".into(),
+            permissions_boundary_arn: None,
+        }));
+        let f = run_check(&DEF, &attachment(), &other_facts);
+        assert_eq!(status(&f), Status::Fail, "{}", text(&f));
+        assert!(text(&f).contains("OnlyThisRole"), "{}", text(&f));
     }
 }

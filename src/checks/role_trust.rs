@@ -213,13 +213,38 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
                         "from the external ID and principal given",
                     ),
                 };
-                if let Ok(document) = serde_json::from_str(&aoc_policy) {
-                    f.fix_document = Some(super::FixDocument::whole("trust-policy", document));
+                // update-assume-role-policy replaces the whole document: keep every statement
+                // that has nothing to do with AoC's access, replace the ones that do.
+                let merged = crate::policy::parse_policy(&aoc_policy)
+                    .ok()
+                    .map(|aoc| merged_trust(&trust.document, &aoc, principal));
+                let merged_works = merged.as_ref().is_some_and(|m| {
+                    crate::policy::parse_policy(&m.to_string()).is_ok_and(|doc| {
+                        let named = NamedPolicy {
+                            label: trust.label.clone(),
+                            document: doc,
+                        };
+                        evaluate_policy(&named, &request(IdInRequest::Given(Some(id)))).worst
+                            == Decision::Allowed
+                    })
+                });
+                match merged.filter(|_| merged_works) {
+                    Some(document) => {
+                        let whole = serde_json::to_string_pretty(&document).unwrap_or_default();
+                        f.fix_document = Some(super::FixDocument::whole("trust-policy", document));
+                        f.fix = Some(format!(
+                            "Differences (- the role's trust policy now, + with AoC's statement {from}):\n{}\nThe role's whole trust policy (aoc-trust.json): its statements for other principals are kept, AoC's replaced:\n{whole}\n\n  aws iam update-assume-role-policy --role-name {role_name} --policy-document file://aoc-trust.json",
+                            line_diff(&current, &whole)
+                        ));
+                    }
+                    // A Deny of the role's own still blocks AoC: narrowing it is the admin's
+                    // call, so no document that would seem to fix it.
+                    None => {
+                        f.fix = Some(format!(
+                            "A Deny statement of the role's trust policy blocks AoC even with AoC's statement in place: narrow it so that it does not match {principal}. AoC's statement, {from}:\n{aoc_policy}"
+                        ));
+                    }
                 }
-                f.fix = Some(format!(
-                    "Differences (- the role's trust policy now, + the one AoC expects):\n{}\nTrust policy for the role (aoc-trust.json), {from}:\n{aoc_policy}\n\n  aws iam update-assume-role-policy --role-name {role_name} --policy-document file://aoc-trust.json",
-                    line_diff(&current, &aoc_policy)
-                ));
             }
             // A trust policy without AoC's external ID would let any AoC tenant's attachment
             // assume the role (the confused deputy), so no document to apply and no command:
@@ -469,6 +494,49 @@ fn line_diff(old: &str, new: &str) -> String {
         out.push_str("  ...\n");
     }
     out
+}
+
+/// The role's trust policy with AoC's statements in place of the ones that let AoC's principal
+/// (or anyone, or a deleted principal) assume the role; every other statement is kept as it
+/// is, so the services and principals that use the role today keep working.
+fn merged_trust(
+    current: &crate::policy::PolicyDocument,
+    aoc: &crate::policy::PolicyDocument,
+    principal: &str,
+) -> serde_json::Value {
+    let replaced = |st: &crate::policy::Statement| {
+        st.effect == Effect::Allow
+            && statement_covers_action(st, ASSUME)
+            && match &st.principal {
+                Some(PrincipalSpec::Principal(Principals::Any))
+                | Some(PrincipalSpec::NotPrincipal(_)) => true,
+                Some(PrincipalSpec::Principal(Principals::Map(map))) => {
+                    let all: Vec<(&String, &String)> = map
+                        .iter()
+                        .flat_map(|(k, list)| list.iter().map(move |p| (k, p)))
+                        .collect();
+                    all.iter()
+                        .any(|(k, p)| *k == "AWS" && (*p == principal || *p == "*"))
+                        || (!all.is_empty()
+                            && all.iter().all(|(k, p)| *k == "AWS" && is_unique_id(p)))
+                }
+                None => false,
+            }
+    };
+    let mut kept = current.clone();
+    kept.statements.retain(|st| !replaced(st));
+    let mut doc = crate::policy::to_json(&kept);
+    let aoc_json = crate::policy::to_json(aoc);
+    if let (Some(list), Some(add)) = (
+        doc.get_mut("Statement").and_then(|s| s.as_array_mut()),
+        aoc_json.get("Statement").and_then(|s| s.as_array()),
+    ) {
+        list.extend(add.iter().cloned());
+    }
+    if doc.get("Version").is_none() {
+        doc["Version"] = serde_json::json!("2012-10-17");
+    }
+    doc
 }
 
 /// The trust policy AoC expects, rebuilt from its principal and external ID. Always with the
@@ -765,5 +833,40 @@ mod tests {
             "{t}"
         );
         assert!(!t.contains("Sid `Aoc`"), "{t}");
+    }
+
+    #[test]
+    fn issue11_d11_the_trust_fix_keeps_the_statements_of_other_principals() {
+        // The role is also assumed by a Lambda function; AoC's statement has a stale ID.
+        let p = format!(
+            r#"{{"Version": "2012-10-17", "Statement": [
+              {{"Sid": "Lambda", "Effect": "Allow", "Principal": {{"Service": "lambda.amazonaws.com"}}, "Action": "sts:AssumeRole"}},
+              {{"Effect": "Allow", "Principal": {{"AWS": "{AOC_PRINCIPAL}"}}, "Action": "sts:AssumeRole",
+                "Condition": {{"StringEquals": {{"sts:ExternalId": "aoc-external-id-0"}}}}}}]}}"#
+        );
+        let f = run_check(&DEF, &attachment(), &facts(&p));
+        assert_eq!(status(&f), Status::Fail);
+        let fix = f
+            .iter()
+            .find_map(|f| f.fix_document.clone())
+            .expect("a whole trust policy");
+        let doc = fix.document.to_string();
+        assert!(doc.contains("lambda.amazonaws.com"), "{doc}");
+        assert!(
+            doc.contains("aoc-external-id-1") && !doc.contains("aoc-external-id-0"),
+            "{doc}"
+        );
+        // Applied, AoC gets in with its ID, and the Lambda statement is still there.
+        let applied = facts(&fix.document.to_string());
+        assert_eq!(
+            status(&run_check(&DEF, &attachment(), &applied)),
+            Status::Warn
+        );
+        let after = run_check(&DEF, &attachment(), &applied);
+        assert!(
+            after.iter().all(|f| f.reason == "extra-principals"),
+            "{}",
+            text(&after)
+        );
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! Only these operations are ever called here (all reads): sts:GetCallerIdentity;
 //! s3:HeadBucket, GetBucketLocation, GetBucketEncryption, GetBucketPolicy,
-//! GetPublicAccessBlock; kms:DescribeKey, ListAliases, GetKeyPolicy; iam:GetRole,
+//! GetPublicAccessBlock, ListBuckets (only for a bucket that does not exist);
+//! kms:DescribeKey, ListAliases, GetKeyPolicy; iam:GetRole,
 //! ListRolePolicies, GetRolePolicy, ListAttachedRolePolicies, GetPolicy, GetPolicyVersion.
 //! `permissions` prints the IAM policy that allows exactly these.
 //!
@@ -494,12 +495,12 @@ impl LiveSession {
         };
         facts.bucket_head = bucket.head;
         facts.bucket_region = bucket.region;
-        facts.bucket_owner_account = Fact::Unavailable(
-            "S3 does not tell the owning account; assumed from the KMS key's account".to_string(),
-        );
+        facts.bucket_owner_account = bucket.owner;
+        facts.bucket_not_owned_by = bucket.not_owned_by;
         facts.bucket_encryption = bucket.encryption;
         facts.public_access_block = bucket.public_access;
         facts.bucket_policy = bucket.policy;
+        facts.caller_buckets = bucket.listed;
         facts.key = key.metadata;
         facts.key_aliases = key.aliases;
         facts.key_policy = key.policy;
@@ -609,6 +610,10 @@ struct BucketFacts {
     encryption: Fact<Option<BucketEncryption>>,
     public_access: Fact<Option<PublicAccessBlock>>,
     policy: Fact<Option<NamedPolicy>>,
+    /// The caller's buckets, listed only when the bucket does not exist.
+    listed: Fact<Vec<String>>,
+    owner: Fact<String>,
+    not_owned_by: Vec<String>,
 }
 
 impl BucketFacts {
@@ -619,6 +624,9 @@ impl BucketFacts {
             encryption: why.fact(),
             public_access: why.fact(),
             policy: why.fact(),
+            listed: Fact::Unavailable("listed only when the bucket does not exist".into()),
+            owner: why.fact(),
+            not_owned_by: Vec::new(),
         }
     }
 }
@@ -704,12 +712,27 @@ async fn bucket_facts(
         Err(e) => matches!(e.kind, ErrorKind::Service | ErrorKind::Unreadable),
     };
     if status == Some(404) {
-        return BucketFacts::missing(
+        let mut facts = BucketFacts::missing(
             Some(head_fact),
             &Missing::Unavailable(format!(
                 "the bucket {bucket} does not exist (bucket.reachable)"
             )),
         );
+        // A typo is the usual cause: the caller's own bucket list may hold the name meant.
+        // Optional: a refusal only means no suggestion from it.
+        facts.listed = match caller
+            .call("s3:ListBuckets", "", 2, s3.list_buckets().send())
+            .await
+        {
+            Ok(out) => Fact::Known(
+                out.buckets()
+                    .iter()
+                    .filter_map(|b| b.name().map(str::to_string))
+                    .collect(),
+            ),
+            Err(e) => Fact::Unavailable(format!("s3:ListBuckets: {}", e.brief())),
+        };
+        return facts;
     }
     if !answered {
         // No answer at all: the reads below would fail the same way.
@@ -752,7 +775,8 @@ async fn bucket_facts(
         _ => s3,
     };
 
-    let (encryption, public_access, policy) = tokio::join!(
+    let readable = matches!(status, Some(200 | 301));
+    let (encryption, public_access, policy, owner) = tokio::join!(
         async {
             match caller
                 .call(
@@ -824,7 +848,9 @@ async fn bucket_facts(
                 Err(e) => caller.failed(&e, "s3:GetBucketPolicy", &bucket_arn),
             }
         },
+        bucket_owner(caller, &s3, bucket, values, readable, after_region),
     );
+    let (owner, not_owned_by) = owner;
 
     BucketFacts {
         head: head_fact,
@@ -832,6 +858,66 @@ async fn bucket_facts(
         encryption,
         public_access,
         policy,
+        listed: Fact::Unavailable("listed only when the bucket does not exist".into()),
+        owner,
+        not_owned_by,
+    }
+}
+
+/// Who owns the bucket, established rather than guessed: HeadBucket with `ExpectedBucketOwner`
+/// set to the role's account succeeds only when that account owns the bucket, and answers 403
+/// when another does (S3 User Guide, "Verifying bucket ownership with bucket owner condition",
+/// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-owner-condition.html>).
+/// Also returns the accounts known not to own it.
+async fn bucket_owner(
+    caller: &Caller,
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    values: &Values,
+    readable: bool,
+    depth: u32,
+) -> (Fact<String>, Vec<String>) {
+    let Some(account) = values.role.as_ref().map(|r| r.account.clone()) else {
+        return (
+            Fact::Unavailable("needs a well-formed role ARN (input.values)".into()),
+            Vec::new(),
+        );
+    };
+    // Without read access a 403 would not tell another owner from a refusal.
+    if !readable {
+        return (
+            Fact::Unavailable(
+                "not established: HeadBucket is refused to the tool (bucket.reachable)".into(),
+            ),
+            Vec::new(),
+        );
+    }
+    let asked = caller
+        .call(
+            "s3:HeadBucket",
+            &format!("{bucket} (ExpectedBucketOwner {account})"),
+            depth,
+            s3.head_bucket()
+                .bucket(bucket)
+                .expected_bucket_owner(&account)
+                .send(),
+        )
+        .await;
+    match asked {
+        Ok(_) => (Fact::Known(account), Vec::new()),
+        Err(e) if e.kind == ErrorKind::Service && e.status == Some(403) => (
+            Fact::Unavailable(format!(
+                "not the role's account {account} (HeadBucket with ExpectedBucketOwner {account} answered 403); which account owns it is not known"
+            )),
+            vec![account],
+        ),
+        Err(e) => (
+            Fact::Unavailable(format!(
+                "not established: HeadBucket with ExpectedBucketOwner answered {}",
+                e.brief()
+            )),
+            Vec::new(),
+        ),
     }
 }
 

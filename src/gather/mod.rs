@@ -50,6 +50,15 @@ pub fn offline(docs: &OfflineDocuments) -> Result<Facts, UsageError> {
         ),
     };
     const LIVE_ONLY: &str = "read from AWS in live mode only";
+    // Offline, S3 cannot say who owns the bucket: the user's word, else not known (and the
+    // checks assume the role's account, saying so). Never the key's account: a key in another
+    // account than the bucket is a documented setup.
+    let bucket_owner_account = match &docs.bucket_account {
+        Some(a) => Fact::Known(a.clone()),
+        None => Fact::Unavailable(
+            "not given (offline: pass --bucket-account ACCOUNT_ID or set `bucket_account`)".into(),
+        ),
+    };
     Ok(Facts {
         mode: Mode::Offline,
         identity_policies,
@@ -60,7 +69,9 @@ pub fn offline(docs: &OfflineDocuments) -> Result<Facts, UsageError> {
         caller: Fact::Unavailable(LIVE_ONLY.into()),
         bucket_head: Fact::Unavailable(LIVE_ONLY.into()),
         bucket_region: Fact::Unavailable(LIVE_ONLY.into()),
-        bucket_owner_account: Fact::Unavailable(LIVE_ONLY.into()),
+        bucket_owner_account,
+        bucket_not_owned_by: Vec::new(),
+        caller_buckets: Fact::Unavailable(LIVE_ONLY.into()),
         bucket_encryption: Fact::Unavailable(LIVE_ONLY.into()),
         public_access_block: Fact::Unavailable(LIVE_ONLY.into()),
         key: Fact::Unavailable(LIVE_ONLY.into()),

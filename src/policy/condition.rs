@@ -144,7 +144,47 @@ pub fn evaluate_condition(cond: &Condition, ctx: &Context, vars: bool) -> Tri {
         KeyState::Unknown => return Tri::Unknown,
         KeyState::Absent => &[],
         KeyState::Present(v) => v,
+        // Decided only when every possible value decides it the same way.
+        KeyState::OneOf(alternatives) => {
+            let results: Vec<Tri> = alternatives
+                .iter()
+                .map(|values| evaluate_values(cond, op, values, ctx, vars))
+                .collect();
+            return if results.iter().all(|r| *r == Tri::True) {
+                Tri::True
+            } else if results.iter().all(|r| *r == Tri::False) {
+                Tri::False
+            } else {
+                Tri::Unknown
+            };
+        }
+        KeyState::Prefixed(prefix) => {
+            if op.base == BaseOp::Null {
+                // The key is there: `Null: true` fails, `Null: false` holds.
+                return Tri::any(
+                    cond.values
+                        .iter()
+                        .map(|v| Tri::from_bool(!v.trim().eq_ignore_ascii_case("true"))),
+                );
+            }
+            let hit =
+                Tri::any(cond.values.iter().map(|v| {
+                    PolicyValue::new(v, op.base, ctx, vars).matches_prefix(prefix, op.base)
+                }));
+            return if op.negated { hit.not() } else { hit };
+        }
     };
+    evaluate_values(cond, op, request_values, ctx, vars)
+}
+
+/// [`evaluate_condition`] for a request whose values for the key are known.
+fn evaluate_values(
+    cond: &Condition,
+    op: Operator,
+    request_values: &[String],
+    ctx: &Context,
+    vars: bool,
+) -> Tri {
     let present = !request_values.is_empty();
 
     if op.base == BaseOp::Null {
@@ -210,6 +250,54 @@ impl PolicyValue {
                 PolicyValue::Pattern(expand(value, ctx, vars, true))
             }
             _ => PolicyValue::Raw(value.to_string()),
+        }
+    }
+
+    /// Whether a request value known only by its start (`prefix`, then at least one unknown
+    /// character) matches: certain when the policy value's literal head already differs, or
+    /// when it is a head of the prefix followed by a lone `*`; unknown otherwise.
+    fn matches_prefix(&self, prefix: &str, base: BaseOp) -> Tri {
+        let tokens = match self {
+            PolicyValue::Pattern(Expanded::NoValue) => return Tri::False,
+            PolicyValue::Pattern(Expanded::Pattern(tokens))
+                if matches!(
+                    base,
+                    BaseOp::StringEquals | BaseOp::StringEqualsIgnoreCase | BaseOp::StringLike
+                ) =>
+            {
+                tokens
+            }
+            _ => return Tri::Unknown,
+        };
+        let fold = |c: char| {
+            if base == BaseOp::StringEqualsIgnoreCase {
+                c.to_ascii_lowercase()
+            } else {
+                c
+            }
+        };
+        let head: Vec<char> = tokens
+            .iter()
+            .map_while(|t| match t {
+                Tok::Lit(c) => Some(fold(*c)),
+                _ => None,
+            })
+            .collect();
+        let tail = &tokens[head.len()..];
+        let prefix: Vec<char> = prefix.chars().map(fold).collect();
+        let common = head.len().min(prefix.len());
+        if head[..common] != prefix[..common] {
+            return Tri::False;
+        }
+        if head.len() > prefix.len() {
+            // The policy names more than the known prefix: the unknown rest decides.
+            return Tri::Unknown;
+        }
+        // The value has at least one character after the prefix.
+        match tail {
+            [] => Tri::False,
+            [Tok::Star] => Tri::True,
+            _ => Tri::Unknown,
         }
     }
 
@@ -708,5 +796,46 @@ mod tests {
         assert!(op.negated && op.if_exists);
         assert!(parse_operator("StringEqualsCaseInsensitive").is_none());
         assert!(is_known_operator("NumericLessThanEqualsIfExists"));
+    }
+
+    #[test]
+    fn one_of_decides_only_when_every_alternative_agrees() {
+        let mut c = Context::partial();
+        c.set_one_of(
+            "s3:TlsVersion",
+            vec![vec!["1.2".into()], vec!["1.3".into()]],
+        );
+        let e = |op: &str, v: &str| evaluate_condition(&cond(op, "s3:TlsVersion", &[v]), &c, true);
+        assert_eq!(e("NumericLessThan", "1.2"), Tri::False);
+        assert_eq!(e("NumericGreaterThanEquals", "1.2"), Tri::True);
+        assert_eq!(e("NumericLessThan", "1.3"), Tri::Unknown);
+    }
+
+    #[test]
+    fn a_known_prefix_decides_what_it_can() {
+        let mut c = Context::partial();
+        c.set_prefixed("aws:userid", "AROAEXAMPLEID:");
+        let e = |op: &str, v: &[&str]| evaluate_condition(&cond(op, "aws:userid", v), &c, true);
+        assert_eq!(e("StringLike", &["AROAEXAMPLEID:*"]), Tri::True);
+        assert_eq!(e("StringLike", &["AROA*"]), Tri::True);
+        assert_eq!(
+            e("StringNotLike", &["AROAEXAMPLEID:*", "111122223333"]),
+            Tri::False
+        );
+        assert_eq!(e("StringNotLike", &["AROAOTHERID:*"]), Tri::True);
+        assert_eq!(e("StringEquals", &["AROAEXAMPLEID:alice"]), Tri::Unknown);
+        assert_eq!(e("StringEquals", &["AROAEXAMPLEID:"]), Tri::False);
+        assert_eq!(e("StringEquals", &["111122223333"]), Tri::False);
+        assert_eq!(
+            e("StringEqualsIgnoreCase", &["aroaexampleid:alice"]),
+            Tri::Unknown
+        );
+        assert_eq!(
+            e("StringEqualsIgnoreCase", &["aroaotherid:alice"]),
+            Tri::False
+        );
+        assert_eq!(e("StringLike", &["*:alice"]), Tri::Unknown);
+        assert_eq!(e("Null", &["true"]), Tri::False);
+        assert_eq!(e("Null", &["false"]), Tri::True);
     }
 }

@@ -252,7 +252,9 @@ pub fn expand(text: &str, ctx: &Context, vars: bool, wildcards: bool) -> Expande
                         Some(v) => out.extend(v.chars().map(Tok::Lit)),
                         None => no_value = true,
                     },
-                    KeyState::Unknown => unknown = true,
+                    KeyState::Unknown | KeyState::OneOf(_) | KeyState::Prefixed(_) => {
+                        unknown = true
+                    }
                 }
             }
         }

@@ -119,6 +119,12 @@ pub struct Context {
     values: BTreeMap<String, Vec<String>>,
     /// Keys known to be absent from the request, by lower-cased key.
     absent: std::collections::BTreeSet<String>,
+    /// Keys whose value is one of a few alternatives (each a full set of values), by
+    /// lower-cased key: a condition is decided when every alternative decides it alike.
+    one_of: BTreeMap<String, Vec<Vec<String>>>,
+    /// Keys whose single value starts with a known prefix and goes on unknown (a role
+    /// session's `aws:userid` is `ROLEID:session-name`), by lower-cased key.
+    prefixed: BTreeMap<String, String>,
     /// How to treat a key that is neither in `values` nor in `absent`.
     pub missing: MissingKey,
 }
@@ -139,6 +145,10 @@ pub enum KeyState<'a> {
     Present(&'a [String]),
     Absent,
     Unknown,
+    /// One of these sets of values (see [`Context::set_one_of`]).
+    OneOf(&'a [Vec<String>]),
+    /// One value that starts with this text (see [`Context::set_prefixed`]).
+    Prefixed(&'a str),
 }
 
 impl Context {
@@ -158,24 +168,49 @@ impl Context {
 
     /// Sets a key's values (replacing earlier ones). Keys are case-insensitive.
     pub fn set(&mut self, key: &str, values: Vec<String>) -> &mut Self {
-        let k = key.to_ascii_lowercase();
-        self.absent.remove(&k);
+        let k = self.forget(key);
         self.values.insert(k, values);
         self
+    }
+
+    /// Records that the key has one of these sets of values, the tool does not know which
+    /// (AoC's TLS version is 1.2 or 1.3).
+    pub fn set_one_of(&mut self, key: &str, alternatives: Vec<Vec<String>>) -> &mut Self {
+        let k = self.forget(key);
+        self.one_of.insert(k, alternatives);
+        self
+    }
+
+    /// Records that the key has one value that starts with `prefix`, the rest unknown.
+    pub fn set_prefixed(&mut self, key: &str, prefix: &str) -> &mut Self {
+        let k = self.forget(key);
+        self.prefixed.insert(k, prefix.to_string());
+        self
+    }
+
+    /// Drops what is known of a key; returns the key lower-cased.
+    fn forget(&mut self, key: &str) -> String {
+        let k = key.to_ascii_lowercase();
+        self.absent.remove(&k);
+        self.values.remove(&k);
+        self.one_of.remove(&k);
+        self.prefixed.remove(&k);
+        k
     }
 
     /// Adds one value to a key (a multi-valued key when called more than once).
     pub fn add(&mut self, key: &str, value: &str) -> &mut Self {
         let k = key.to_ascii_lowercase();
         self.absent.remove(&k);
+        self.one_of.remove(&k);
+        self.prefixed.remove(&k);
         self.values.entry(k).or_default().push(value.to_string());
         self
     }
 
     /// Records that the request does not carry this key.
     pub fn set_absent(&mut self, key: &str) -> &mut Self {
-        let k = key.to_ascii_lowercase();
-        self.values.remove(&k);
+        let k = self.forget(key);
         self.absent.insert(k);
         self
     }
@@ -188,6 +223,12 @@ impl Context {
         }
         if self.absent.contains(&k) {
             return KeyState::Absent;
+        }
+        if let Some(alternatives) = self.one_of.get(&k) {
+            return KeyState::OneOf(alternatives);
+        }
+        if let Some(prefix) = self.prefixed.get(&k) {
+            return KeyState::Prefixed(prefix);
         }
         match self.missing {
             MissingKey::Absent => KeyState::Absent,

@@ -145,8 +145,8 @@ pub struct CheckResult {
     pub remediation: Option<String>,
     pub docs: Vec<String>,
     /// Documents the remediation proposes, ready to apply (`applies_to`: `identity-policy`,
-    /// `key-policy`, `trust-policy`, `bucket-policy`; key and bucket policies are given whole,
-    /// merged, because AWS replaces them whole).
+    /// `managed-policy-version`, `policy-file`, `key-policy`, `trust-policy`, `bucket-policy`);
+    /// every document AWS replaces whole is given whole, merged with what is there.
     pub fixes: Vec<crate::checks::FixDocument>,
     /// Every finding behind the status, for tools that want them one by one.
     pub findings: Vec<FindingResult>,

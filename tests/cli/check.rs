@@ -443,3 +443,51 @@ fn text_report_of_the_broken_example_matches_its_snapshot() {
         "the text report changed; review it and run with UPDATE_SNAPSHOTS=1"
     );
 }
+
+/// The seed attachment with its key in another account than the bucket and the role (a
+/// documented setup: KMS Developer Guide, "Allowing users in other accounts to use a KMS key").
+const FOREIGN_KEY: &str =
+    "arn:aws:kms:us-east-1:444455556666:key/65a140e1-8c8f-4dd5-b2d7-d6cf05e15b46";
+
+#[test]
+fn issue11_d3_key_in_another_account_is_not_the_bucket_owner() {
+    let config = config_arg(&example("seed"));
+    let (_, report) = json_report(&["--config", &config, "--kms-key", FOREIGN_KEY]);
+    assert_eq!(status_of(&report, "bucket.policy"), "pass", "{report:#}");
+    let text = check_text(&report, "bucket.policy");
+    assert!(
+        text.contains("bucket owner: 239600258224 (assumed to be the role's account"),
+        "{text}"
+    );
+    assert!(text.contains("--bucket-account"), "{text}");
+
+    // Given, the owner decides: a bucket of the key's account must grant the role.
+    let (code, report) = json_report(&[
+        "--config",
+        &config,
+        "--kms-key",
+        FOREIGN_KEY,
+        "--bucket-account",
+        "444455556666",
+    ]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(status_of(&report, "bucket.policy"), "fail", "{report:#}");
+    assert!(
+        check_text(&report, "bucket.policy").contains("given with --bucket-account"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn issue11_d3_malformed_bucket_account_is_a_usage_error() {
+    let out = bin()
+        .args(["check", "--offline", "--config"])
+        .arg(example("seed"))
+        .args(["--bucket-account", "4444-5555-6666"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("4444-5555-6666"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}

@@ -689,3 +689,22 @@ fn issue11_d12_an_organization_policy_is_named_without_a_made_up_check() {
     let first = &report["matched"][0]["causes"][0];
     assert_eq!(first["verdict"], "unknown", "{first:#}");
 }
+
+#[test]
+fn issue11_d12_a_message_pasted_with_a_leading_dash_is_a_message_not_an_option() {
+    // As ember-cli-deploy prints it: a list item.
+    let out = crate::support::bin()
+        .args([
+            "explain",
+            "- SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided.",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("aws.signature-does-not-match"));
+}

@@ -437,7 +437,10 @@ fn markdown_of_the_broken_example_has_the_table_then_details() {
         md.contains("```json\n{\n  \"Version\": \"2012-10-17\""),
         "{md}"
     );
-    assert!(md.contains("```sh\naws iam put-role-policy "), "{md}");
+    assert!(
+        md.contains("```sh\naws iam update-assume-role-policy "),
+        "{md}"
+    );
 }
 
 #[test]

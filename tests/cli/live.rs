@@ -120,6 +120,88 @@ fn missing_bucket_fails_bucket_reachable() {
 }
 
 #[test]
+fn issue11_d2_bucket_typo_suggests_the_name_and_skips_the_bucket_checks() {
+    let world = World::builder("typo-bucket").build();
+    // Two letters swapped, as typed in AoC.
+    let typo = world.bucket.replace("bucket", "bukcet");
+    assert_ne!(typo, world.bucket);
+    let run = world.cmd_with(&[("--bucket", &typo)]).run();
+    run.assert_says(
+        "bucket.reachable",
+        "fail",
+        &format!(
+            "did you mean {} (named in the role's inline policy aoc-s3-access)",
+            world.bucket
+        ),
+    );
+    for id in ["bucket.region", "bucket.encryption", "bucket.policy"] {
+        run.assert_says(id, "skip", "does not exist (bucket.reachable)");
+    }
+}
+
+#[test]
+fn issue11_d3_owner_is_established_not_taken_from_the_keys_account() {
+    let world = World::builder("owner").build();
+    // The key entered is in another account (a documented setup); the bucket is the role's.
+    let foreign_key = world.key_arn.replace(":123456789012:", ":444455556666:");
+    let run = world.cmd_with(&[("--kms-key", &foreign_key)]).run();
+    run.assert_says(
+        "bucket.policy",
+        "pass",
+        "bucket owner: 123456789012 (established with HeadBucket ExpectedBucketOwner)",
+    );
+}
+
+#[test]
+fn issue11_d6_bucket_key_with_an_object_only_context_condition_fails() {
+    // The key policy lets the role use the key only for object ARNs as encryption context;
+    // the world's bucket has S3 Bucket Keys on, so S3 sends the bucket ARN instead.
+    let key_policy = r#"{"Version": "2012-10-17", "Statement": [
+      {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::${ACCOUNT}:root"},
+       "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Create*",
+                  "kms:Enable*", "kms:Disable*", "kms:ScheduleKeyDeletion"], "Resource": "*"},
+      {"Sid": "AocObjectsOnly", "Effect": "Allow", "Principal": {"AWS": "${ROLE_ARN}"},
+       "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*",
+       "Condition": {"StringLike": {"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::*/*"}}}]}"#;
+    let world = World::builder("bucket-key-ctx")
+        .key_policy(key_policy)
+        .build();
+    let run = world.check();
+    run.assert_says("bucket.encryption", "fail", "S3 Bucket Keys are on");
+    run.assert_says("bucket.encryption", "fail", "AocObjectsOnly");
+}
+
+#[test]
+fn issue11_d9_key_arn_with_a_trailing_space_is_trimmed_and_said() {
+    let world = World::builder("key-space").build();
+    let run = world
+        .cmd_with(&[("--kms-key", &format!("{} ", world.key_arn))])
+        .run();
+    run.assert_says("input.values", "warn", "removed them");
+    for id in [
+        "bucket.encryption",
+        "kms.key",
+        "kms.key-policy",
+        "role.kms-access",
+    ] {
+        assert_eq!(run.status(id), "pass", "{id}\n{}", run.pretty());
+    }
+}
+
+#[test]
+fn issue11_d9_alias_that_does_not_exist_never_passes_bucket_encryption() {
+    let world = World::builder("no-such-alias").build();
+    let alias = world.alias_arn.replace("alias/", "alias/typo-");
+    let run = world.cmd_with(&[("--kms-key", &alias)]).run();
+    assert_ne!(run.status("bucket.encryption"), "pass", "{}", run.pretty());
+    assert!(
+        run.text("bucket.encryption").contains("does not resolve"),
+        "{}",
+        run.pretty()
+    );
+}
+
+#[test]
 fn bucket_in_another_region_than_aoc_fails_bucket_region() {
     let world = World::builder("bucket-euw1")
         .bucket_region("eu-west-1")

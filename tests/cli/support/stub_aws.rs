@@ -206,8 +206,12 @@ impl Op {
         match self.service() {
             Service::S3 => {
                 let query = match self {
+                    // The owner check (HeadBucket with ExpectedBucketOwner) follows a good
+                    // HeadBucket only; it is not the HeadBucket whose tries a cell counts.
                     Op::HeadBucket => {
-                        return request.method.as_str() == "HEAD" && bucket_path == bucket;
+                        return request.method.as_str() == "HEAD"
+                            && bucket_path == bucket
+                            && !request.headers.contains_key("x-amz-expected-bucket-owner");
                     }
                     Op::GetBucketLocation => "location",
                     Op::GetBucketEncryption => "encryption",

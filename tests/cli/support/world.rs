@@ -215,6 +215,18 @@ impl World {
         LiveCmd::new(&self.endpoint).args(self.args())
     }
 
+    /// The live command with some of the attachment's flags given other values (a typo).
+    pub fn cmd_with(&self, values: &[(&str, &str)]) -> LiveCmd {
+        let mut args = self.args();
+        for (flag, value) in values {
+            match args.iter().position(|a| a == flag) {
+                Some(i) => args[i + 1] = (*value).into(),
+                None => args.extend([(*flag).into(), (*value).into()]),
+            }
+        }
+        LiveCmd::new(&self.endpoint).args(args)
+    }
+
     /// `check` in live mode with the attachment's flags.
     pub fn check(&self) -> Run {
         self.cmd().run()
