@@ -3,6 +3,7 @@
 
 mod bundle;
 mod check;
+mod corpus;
 mod explain;
 mod faults;
 mod fleet;
