@@ -72,7 +72,7 @@ pub static REQUIRED: LazyLock<RequiredActions> = LazyLock::new(|| {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestFact {
-    /// `s3`, `s3-upload`, `s3-not-upload` or `kms`.
+    /// `s3`, `s3-upload`, `s3-not-upload`, `kms` or `sts`.
     pub requests: String,
     pub key: String,
     #[serde(default)]
@@ -107,7 +107,7 @@ pub static REQUEST_FACTS: LazyLock<Vec<RequestFact>> = LazyLock::new(|| {
 
 /// Sets the context keys that the facts for `kind` know. `role_id` fills `{role_id}`; a
 /// prefix fact without it stays unknown.
-fn apply_facts(c: &mut Context, kinds: &[&str], role_id: Option<&str>) {
+pub fn apply_facts(c: &mut Context, kinds: &[&str], role_id: Option<&str>) {
     for fact in REQUEST_FACTS
         .iter()
         .filter(|f| kinds.contains(&f.requests.as_str()))
@@ -306,7 +306,7 @@ mod tests {
             ];
             assert_eq!(kinds.iter().filter(|k| **k).count(), 1, "{}", f.key);
             assert!(
-                ["s3", "s3-upload", "s3-not-upload", "kms"].contains(&f.requests.as_str()),
+                ["s3", "s3-upload", "s3-not-upload", "kms", "sts"].contains(&f.requests.as_str()),
                 "{}",
                 f.requests
             );

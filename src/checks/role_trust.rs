@@ -65,12 +65,12 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
 
     let request = |external_id: IdInRequest<'_>| {
         let mut c = Context::partial();
+        super::aoc_model::apply_facts(&mut c, &["sts"], None);
         c.set("aws:PrincipalArn", vec![principal.to_string()]);
         if let Some(account) = crate::arn::account_of(principal) {
             c.set("aws:PrincipalAccount", vec![account]);
         }
         c.set("aws:PrincipalType", vec!["AssumedRole".into()]);
-        c.set("aws:SecureTransport", vec!["true".into()]);
         // `Given(None)` is a request without the key; `Unknown` leaves the key to the partial
         // context, so a condition on it stays open instead of failing.
         match external_id {
