@@ -436,6 +436,17 @@ mod tests {
         out
     }
 
+    /// Applies `fix` to the role's policies in `facts` and expects the check to pass then.
+    fn assert_fix_passes(facts: &Facts, fix: &crate::checks::FixDocument) {
+        let identity = facts.identity_policies.known().unwrap();
+        let after = Facts {
+            identity_policies: Fact::Known(apply(identity, fix)),
+            ..live_facts(&[])
+        };
+        let f = run_check(&DEF, &attachment(), &after);
+        assert_eq!(status(&f), Status::Pass, "{}", text(&f));
+    }
+
     fn live_facts(policies: &[(&str, &str)]) -> Facts {
         Facts {
             identity_policies: Fact::Known(
@@ -489,13 +500,7 @@ mod tests {
             "{t}"
         );
         // Applied, it leaves nothing missing.
-        let after = live_facts(&[]);
-        let after = Facts {
-            identity_policies: Fact::Known(apply(identity, &fix)),
-            ..after
-        };
-        let f = run_check(&DEF, &attachment(), &after);
-        assert_eq!(status(&f), Status::Pass, "{}", text(&f));
+        assert_fix_passes(&facts, &fix);
     }
 
     #[test]
@@ -524,15 +529,7 @@ mod tests {
             "{}",
             text(&f)
         );
-        let identity = facts.identity_policies.known().unwrap();
-        let after = Facts {
-            identity_policies: Fact::Known(apply(identity, &fix)),
-            ..live_facts(&[])
-        };
-        assert_eq!(
-            status(&run_check(&DEF, &attachment(), &after)),
-            Status::Pass
-        );
+        assert_fix_passes(&facts, &fix);
     }
 
     #[test]
@@ -571,15 +568,7 @@ mod tests {
                 .to_string()
                 .contains("\"s3:ListBucketMultipartUpload\"")
         );
-        let identity = facts.identity_policies.known().unwrap();
-        let after = Facts {
-            identity_policies: Fact::Known(apply(identity, &fix)),
-            ..live_facts(&[])
-        };
-        assert_eq!(
-            status(&run_check(&DEF, &attachment(), &after)),
-            Status::Pass
-        );
+        assert_fix_passes(&facts, &fix);
     }
 
     #[test]
