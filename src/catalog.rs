@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 
 use serde::Deserialize;
 
+use crate::checks::fix::{FixStep, steps_text};
 use crate::checks::{self, CheckDef, Finding, Status};
 use crate::report::CheckResult;
 
@@ -160,25 +161,26 @@ impl Catalog {
         let summary = join_summaries(&summaries);
 
         let mut evidence = Vec::new();
-        let mut remediation: Vec<String> = Vec::new();
+        let mut steps: Vec<FixStep> = Vec::new();
         for g in &groups {
             let shown = matches!(
                 g.status,
                 Status::Fail | Status::Warn | Status::Error | Status::Skip
             ) && !g.members.iter().all(|f| f.covered_by_fix);
             if shown && let Some(r) = text(g.first).and_then(|t| t.remediation.as_ref()) {
-                let r = render(g, r);
-                if !remediation.contains(&r) {
-                    remediation.push(r);
+                let note = FixStep::note(render(g, r));
+                if !steps.contains(&note) {
+                    steps.push(note);
                 }
             }
-            for f in &g.members {
-                if let Some(fix) = &f.fix
-                    && !remediation.contains(fix)
-                {
-                    remediation.push(fix.clone());
+            for step in g.members.iter().flat_map(|f| &f.fix) {
+                if !steps.contains(step) {
+                    steps.push(step.clone());
                 }
             }
+        }
+        if status == Status::Pass {
+            steps.clear();
         }
         let mut details = Vec::new();
         for f in findings {
@@ -202,16 +204,16 @@ impl Catalog {
             status,
             summary: cap_lines(&summary),
             evidence: evidence.iter().map(|e| cap_lines(e)).collect(),
-            remediation: if remediation.is_empty() || status == Status::Pass {
-                None
-            } else {
-                Some(cap_lines(&remediation.join("\n\n")))
-            },
+            remediation: (!steps.is_empty()).then(|| cap_lines(&steps_text(&steps))),
             docs: meta.map(|m| m.docs.clone()).unwrap_or_default(),
-            fixes: findings
+            fixes: steps
                 .iter()
-                .filter_map(|f| f.fix_document.clone())
+                .filter_map(|step| match step {
+                    FixStep::Document { document, .. } => Some(document.clone()),
+                    _ => None,
+                })
                 .collect(),
+            steps,
             findings: details,
         }
     }

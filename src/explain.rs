@@ -1388,6 +1388,7 @@ mod tests {
             remediation: None,
             docs: Vec::new(),
             fixes: Vec::new(),
+            steps: Vec::new(),
             findings: findings
                 .iter()
                 .map(|(s, r)| crate::report::FindingResult {

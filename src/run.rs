@@ -49,11 +49,18 @@ pub fn judge(
         values: &values,
         facts,
     };
-    Ok(checks::ALL
+    let mut judged: Vec<(&checks::CheckDef, Vec<checks::Finding>)> = checks::ALL
         .iter()
         .filter(|c| only.is_empty() || only.iter().any(|id| id == c.id))
         .filter(|c| !skip.iter().any(|id| id == c.id))
-        .map(|c| catalog.result(c, &(c.run)(&input)))
+        .map(|c| (c, (c.run)(&input)))
+        .collect();
+    // Two checks may fix the same policy (a file with the S3 and the KMS grants, the
+    // boundary): one merged document, or applying both would undo one.
+    checks::fix::merge_across_checks(&mut judged);
+    Ok(judged
+        .iter()
+        .map(|(c, findings)| catalog.result(c, findings))
         .collect())
 }
 

@@ -5,10 +5,11 @@
 //! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html>).
 
 use super::aoc_model::S3Target;
+use super::fix::FixStep;
 use super::policy_help::{
-    conditional_clause, conditional_parts, describe_matched, merged, pretty, statement,
+    conditional_clause, conditional_parts, describe_matched, merged, statement,
 };
-use super::{CheckDef, Finding, Input};
+use super::{CheckDef, Finding, FixDocument, Input};
 use crate::facts::{Fact, Mode};
 use crate::policy::{Decision, Effect, NamedPolicy, evaluate_policy};
 
@@ -167,14 +168,25 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         }
         let whole = merged(policy, statements.clone());
         findings.push(
-            f.fix(format!(
-                "Statements to add to the bucket policy of {}:\n{}\n\n`aws s3api put-bucket-policy` replaces the whole policy; the merged policy (bucket-policy.json):\n{}\n\n  aws s3api put-bucket-policy --bucket {} --policy file://bucket-policy.json",
-                target.bucket,
-                statements.iter().map(pretty).collect::<Vec<_>>().join(",\n"),
-                pretty(&whole),
-                target.bucket
-            ))
-            .fix_document("bucket-policy", whole),
+            f.fix(vec![
+                FixStep::Example {
+                    caption: format!("Statements to add to the bucket policy of {}", target.bucket),
+                    document: serde_json::Value::Array(statements),
+                },
+                FixStep::document(
+                    "`aws s3api put-bucket-policy` replaces the whole policy: the merged policy",
+                    "bucket-policy.json",
+                    FixDocument::whole("bucket-policy", whole.clone())
+                        .replacing(crate::policy::to_json(&policy.document)),
+                ),
+                FixStep::command(
+                    "Put it on the bucket",
+                    format!(
+                        "aws s3api put-bucket-policy --bucket {} --policy file://bucket-policy.json",
+                        target.bucket
+                    ),
+                ),
+            ]),
         );
     }
 

@@ -6,9 +6,10 @@
 //! <https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html>).
 
 use super::aoc_model::{self, REQUIRED, S3Target};
+use super::fix::FixStep;
 use super::policy_help::{
     conditional_clause, conditional_parts, describe_matched, merged,
-    open_only_on_encryption_context, pretty, statement,
+    open_only_on_encryption_context, statement,
 };
 use super::{CheckDef, Finding, Input};
 use crate::facts::Fact;
@@ -165,14 +166,30 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             "*",
         );
         let whole = merged(key_policy, vec![statement.clone()]);
-        let fix = format!(
-            "Statement to add to the key policy:\n{}\n\n`aws kms put-key-policy` replaces the whole policy, so put the merged policy (key-policy.json), not the statement alone:\n{}\n\n  aws kms put-key-policy --key-id {key_arn} --policy-name default --policy file://key-policy.json",
-            pretty(&statement),
-            pretty(&whole)
-        );
+        let key_region = key_arn
+            .parse::<crate::arn::Arn>()
+            .map(|a| a.region)
+            .unwrap_or_default();
+        let steps = vec![
+            FixStep::Example {
+                caption: "Statement to add to the key policy".into(),
+                document: statement,
+            },
+            FixStep::document(
+                "`aws kms put-key-policy` replaces the whole policy, so put the merged policy, not the statement alone",
+                "key-policy.json",
+                super::FixDocument::whole("key-policy", whole)
+                    .replacing(crate::policy::to_json(&key_policy.document)),
+            ),
+            FixStep::command(
+                "Put it on the key",
+                format!(
+                    "aws kms put-key-policy --region {key_region} --key-id {key_arn} --policy-name default --policy file://key-policy.json"
+                ),
+            ),
+        ];
         if let Some(first) = findings.iter_mut().find(|f| f.reason == "no-grant") {
-            first.fix = Some(fix);
-            first.fix_document = Some(super::FixDocument::whole("key-policy", whole));
+            first.fix = steps;
         }
     }
 

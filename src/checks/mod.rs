@@ -9,6 +9,7 @@ pub mod bucket_policy;
 pub mod bucket_public_access;
 pub mod bucket_reachable;
 pub mod bucket_region;
+pub mod fix;
 pub mod input_values;
 pub mod kms_alias;
 pub mod kms_key;
@@ -63,16 +64,15 @@ impl Status {
 
 /// One thing a check found. `reason` keys the text in the check's TOML file; `vars` fill
 /// its `{placeholders}`; `evidence` says what in which document led to it; `fix` is a
-/// computed, paste-able remedy (a policy statement, a command).
+/// computed remedy as typed steps (a whole document for one layer, the command that applies
+/// it, notes), which every report sink renders.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     pub status: Status,
     pub reason: &'static str,
     pub vars: Vec<(&'static str, String)>,
     pub evidence: Vec<String>,
-    pub fix: Option<String>,
-    /// The document the fix proposes, for tools that apply it (`fixes` in the JSON report).
-    pub fix_document: Option<FixDocument>,
+    pub fix: Vec<fix::FixStep>,
     /// Another finding's fix already remedies this one, so its own remediation text would
     /// only repeat advice the fix has acted on.
     pub covered_by_fix: bool,
@@ -94,6 +94,10 @@ pub struct FixDocument {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     pub document: serde_json::Value,
+    /// The document this one replaces, when it changes one that exists: what lets fixes of
+    /// several checks for the same document be merged ([`fix::merge_across_checks`]).
+    #[serde(skip)]
+    pub original: Option<serde_json::Value>,
 }
 
 impl FixDocument {
@@ -105,7 +109,14 @@ impl FixDocument {
             policy_arn: None,
             file: None,
             document,
+            original: None,
         }
+    }
+
+    /// The same, recording the document it replaces.
+    pub fn replacing(mut self, original: serde_json::Value) -> Self {
+        self.original = Some(original);
+        self
     }
 
     pub fn inline(name: &str, document: serde_json::Value) -> Self {
@@ -137,8 +148,7 @@ impl Finding {
             reason,
             vars: Vec::new(),
             evidence: Vec::new(),
-            fix: None,
-            fix_document: None,
+            fix: Vec::new(),
             covered_by_fix: false,
         }
     }
@@ -170,9 +180,17 @@ impl Finding {
         self
     }
 
-    pub fn fix_document(mut self, applies_to: &'static str, document: serde_json::Value) -> Self {
-        self.fix_document = Some(FixDocument::whole(applies_to, document));
-        self
+    /// The document the fix proposes, for tools that apply it (`fixes` in the JSON report).
+    pub fn fix_document(&self) -> Option<&FixDocument> {
+        self.fix.iter().find_map(|step| match step {
+            fix::FixStep::Document { document, .. } => Some(document),
+            _ => None,
+        })
+    }
+
+    /// The fix as plain text (what the text report shows).
+    pub fn fix_text(&self) -> Option<String> {
+        (!self.fix.is_empty()).then(|| fix::steps_text(&self.fix))
     }
 
     /// Marks the finding as remedied by another finding's fix (see [`Finding::covered_by_fix`]).
@@ -181,8 +199,8 @@ impl Finding {
         self
     }
 
-    pub fn fix(mut self, text: impl Into<String>) -> Self {
-        self.fix = Some(text.into());
+    pub fn fix(mut self, steps: Vec<fix::FixStep>) -> Self {
+        self.fix = steps;
         self
     }
 
@@ -340,8 +358,8 @@ pub(crate) mod test_support {
                 out.push_str(e);
                 out.push('\n');
             }
-            if let Some(fix) = &f.fix {
-                out.push_str(fix);
+            if let Some(fix) = f.fix_text() {
+                out.push_str(&fix);
                 out.push('\n');
             }
         }

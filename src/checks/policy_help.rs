@@ -4,6 +4,8 @@
 
 use serde_json::json;
 
+use super::fix::FixStep;
+
 use crate::policy::matching::action_spec_matches;
 use crate::policy::{ActionSpec, Effect, MatchedStatement, NamedPolicy, ResourceSpec, Statement};
 
@@ -291,7 +293,7 @@ pub fn unused_policy_name(base: &str, policies: &[NamedPolicy]) -> String {
 /// A managed policy keeps at most five versions; `create-policy-version` fails on a sixth.
 fn version_limit_note(arn: &str) -> String {
     format!(
-        "A managed policy keeps at most five versions: if this one has five, delete the oldest non-default version first\n  (aws iam list-policy-versions --policy-arn {arn}; aws iam delete-policy-version --policy-arn {arn} --version-id vN)."
+        "A managed policy keeps at most five versions: if this one has five, delete the oldest non-default version first (aws iam list-policy-versions --policy-arn {arn}; aws iam delete-policy-version --policy-arn {arn} --version-id vN)."
     )
 }
 
@@ -302,34 +304,51 @@ pub fn replace_policy_fix(
     role_name: &str,
     into: &NamedPolicy,
     document: serde_json::Value,
-) -> Option<(String, super::FixDocument)> {
-    let body = pretty(&document);
+) -> Option<Vec<FixStep>> {
+    let original = crate::policy::to_json(&into.document);
     match PolicyHome::of(&into.label) {
-        PolicyHome::Inline(name) => Some((
-            {
-                let file = format!("{name}.json");
-                format!(
-                    "The whole inline policy {name}, corrected ({file}; put-role-policy replaces it whole, so every statement it had is kept):\n{body}\n\n  aws iam put-role-policy --role-name {role_name} --policy-name {name} --policy-document file://{file}"
-                )
-            },
-            super::FixDocument::inline(name, document),
-        )),
-        PolicyHome::CustomerManaged(arn) => Some((
-            {
-                let file = format!("{}.json", arn.rsplit('/').next().unwrap_or("policy"));
-                format!(
-                    "The whole managed policy {arn}, corrected, as its new default version ({file}; every statement it had is kept):\n{body}\n\n  aws iam create-policy-version --policy-arn {arn} --policy-document file://{file} --set-as-default\n{}",
-                    version_limit_note(arn)
-                )
-            },
-            super::FixDocument::managed_version(arn, document),
-        )),
-        PolicyHome::File(path) => Some((
-            format!(
-                "{path}, corrected (the whole document, every statement it had is kept):\n{body}"
-            ),
-            super::FixDocument::file(path, document),
-        )),
+        PolicyHome::Inline(name) => {
+            let file = format!("{name}.json");
+            Some(vec![
+                FixStep::document(
+                    format!(
+                        "The whole inline policy {name}, corrected; put-role-policy replaces it whole, so every statement it had is kept"
+                    ),
+                    &file,
+                    super::FixDocument::inline(name, document).replacing(original),
+                ),
+                FixStep::command(
+                    "Put it on the role",
+                    format!(
+                        "aws iam put-role-policy --role-name {role_name} --policy-name {name} --policy-document file://{file}"
+                    ),
+                ),
+            ])
+        }
+        PolicyHome::CustomerManaged(arn) => {
+            let file = format!("{}.json", arn.rsplit('/').next().unwrap_or("policy"));
+            Some(vec![
+                FixStep::document(
+                    format!(
+                        "The whole managed policy {arn}, corrected, as its new default version; every statement it had is kept"
+                    ),
+                    &file,
+                    super::FixDocument::managed_version(arn, document).replacing(original),
+                ),
+                FixStep::command(
+                    "Make it the policy's default version",
+                    format!(
+                        "aws iam create-policy-version --policy-arn {arn} --policy-document file://{file} --set-as-default"
+                    ),
+                ),
+                FixStep::note(version_limit_note(arn)),
+            ])
+        }
+        PolicyHome::File(path) => Some(vec![FixStep::document(
+            "The whole file, corrected; every statement it had is kept",
+            path,
+            super::FixDocument::file(path, document).replacing(original),
+        )]),
         PolicyHome::AwsManaged(_) => None,
     }
 }
@@ -342,15 +361,18 @@ pub fn new_inline_policy_fix(
     base_name: &str,
     intro: &str,
     document: serde_json::Value,
-) -> (String, super::FixDocument) {
+) -> Vec<FixStep> {
     let name = unused_policy_name(base_name, identity);
-    (
-        format!(
-            "{intro} ({name}.json):\n{}\n\nAdd it to the role as a new inline policy:\n  aws iam put-role-policy --role-name {role_name} --policy-name {name} --policy-document file://{name}.json",
-            pretty(&document)
+    let file = format!("{name}.json");
+    vec![
+        FixStep::document(intro, &file, super::FixDocument::inline(&name, document)),
+        FixStep::command(
+            "Add it to the role as a new inline policy",
+            format!(
+                "aws iam put-role-policy --role-name {role_name} --policy-name {name} --policy-document file://{file}"
+            ),
         ),
-        super::FixDocument::inline(&name, document),
-    )
+    ]
 }
 
 /// The document with the misspelled action names of `typos` that sit in it replaced by the

@@ -8,13 +8,14 @@
 //! <https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html>).
 
 use super::aoc_model::{self, REQUIRED, S3Target};
+use super::fix::FixStep;
 use super::input_values::KmsKeyRef;
 use super::policy_help::{
     PolicyHome, conditional_clause, conditional_parts, describe, describe_matched, merged,
-    new_inline_policy_fix, open_only_on_encryption_context, policy_document, pretty,
-    replace_policy_fix, statement, unused_sid,
+    new_inline_policy_fix, open_only_on_encryption_context, policy_document, replace_policy_fix,
+    statement, unused_sid,
 };
-use super::{CheckDef, Finding, FixDocument, Input};
+use super::{CheckDef, Finding, Input};
 use crate::policy::{Decision, Effect, NamedPolicy, PolicySet, ResourceSpec, evaluate};
 
 pub const DEF: CheckDef = CheckDef {
@@ -256,39 +257,31 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             .cloned()
             .collect();
         let fix = match &key_arn {
-            Some(key_arn) => {
-                let (text, document) =
-                    kms_grant_fix(role_name, identity, &alias_policies, &actions, key_arn);
-                Some((text, Some(document)))
-            }
+            Some(key_arn) => kms_grant_fix(role_name, identity, &alias_policies, &actions, key_arn),
             // Offline with an alias, the key ARN is unknown: show the shape, apply nothing.
             None => {
                 let placeholder = format!(
                     "arn:{}:kms:{}:ACCOUNT:key/KEY_ID",
                     target.partition, target.region
                 );
-                let document = policy_document(vec![statement(
-                    "AocKmsDataPath",
-                    None,
-                    &actions,
-                    &placeholder,
-                )]);
-                Some((
-                    format!(
-                        "The key behind the alias is not known offline: replace ACCOUNT and KEY_ID with the key's (aws kms describe-key --key-id ALIAS_ARN), then add to one of the role's policies:\n{}",
-                        pretty(&document)
-                    ),
-                    None,
-                ))
+                vec![
+                    FixStep::Example {
+                        caption: "The key behind the alias is not known offline: replace ACCOUNT and KEY_ID with the key's (aws kms describe-key --key-id ALIAS_ARN), then add this to one of the role's policies".into(),
+                        document: policy_document(vec![statement(
+                            "AocKmsDataPath",
+                            None,
+                            &actions,
+                            &placeholder,
+                        )]),
+                    },
+                ]
             }
         };
-        if let Some((text, document)) = fix
-            && let Some(first) = findings
-                .iter_mut()
-                .find(|f| f.reason == "missing-action" || f.reason == "alias-resource")
+        if let Some(first) = findings
+            .iter_mut()
+            .find(|f| f.reason == "missing-action" || f.reason == "alias-resource")
         {
-            first.fix = Some(text);
-            first.fix_document = document;
+            first.fix = fix;
             // The grant above adds these too.
             for f in findings
                 .iter_mut()
@@ -303,11 +296,10 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     {
         let sid = unused_sid("AocKmsDataPath", Some(b), &[]);
         let whole = merged(b, vec![statement(&sid, None, &outside_boundary, key_arn)]);
-        if let Some((text, document)) = replace_policy_fix(role_name, b, whole)
+        if let Some(fix) = replace_policy_fix(role_name, b, whole)
             && let Some(first) = findings.iter_mut().find(|f| f.reason == "boundary-omits")
         {
-            first.fix = Some(text);
-            first.fix_document = Some(document);
+            first.fix = fix;
         }
     }
 
@@ -344,7 +336,7 @@ fn kms_grant_fix(
     alias_policies: &[String],
     actions: &[String],
     key_arn: &str,
-) -> (String, FixDocument) {
+) -> Vec<FixStep> {
     let holder = alias_policies
         .iter()
         .find_map(|label| identity.iter().find(|p| &p.label == label))
@@ -524,8 +516,8 @@ mod tests {
         );
         // The fix changes the boundary, whole, and proposes no Allow the policies already have.
         let fix = boundary
-            .fix_document
-            .clone()
+            .fix_document()
+            .cloned()
             .expect("a fix for the boundary");
         assert_eq!(fix.applies_to, "managed-policy-version");
         assert_eq!(fix.policy_arn.as_deref(), Some(boundary_arn));

@@ -6,12 +6,13 @@
 use std::collections::BTreeMap;
 
 use super::aoc_model::S3Target;
+use super::fix::FixStep;
 use super::policy_help::{
     Misspelling, PolicyHome, allows_of_action, conditional_clause, conditional_parts, describe,
     describe_matched, misspellings, new_inline_policy_fix, policy_document, replace_policy_fix,
     resources_text, statement, unused_sid, with_actions_corrected,
 };
-use super::{CheckDef, Finding, FixDocument, Input, Status};
+use super::{CheckDef, Finding, Input, Status};
 use crate::policy::{Decision, NamedPolicy, PolicySet, evaluate};
 
 pub const DEF: CheckDef = CheckDef {
@@ -198,10 +199,9 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     }
 
     if !missing.is_empty() {
-        let (fix, document) = grant_fix(&target, input, identity, boundary, &typos, &missing);
+        let fix = grant_fix(&target, input, identity, boundary, &typos, &missing);
         if let Some(first) = findings.iter_mut().find(|f| f.reason == "missing-action") {
-            first.fix = Some(fix);
-            first.fix_document = Some(document);
+            first.fix = fix;
         }
     }
 
@@ -217,11 +217,10 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             })
             .collect();
         let whole = super::policy_help::merged(b, statements);
-        if let Some((fix, document)) = replace_policy_fix(target.role.resource_name(), b, whole)
+        if let Some(fix) = replace_policy_fix(target.role.resource_name(), b, whole)
             && let Some(first) = findings.iter_mut().find(|f| f.reason == "boundary-omits")
         {
-            first.fix = Some(fix);
-            first.fix_document = Some(document);
+            first.fix = fix;
         }
     }
 
@@ -247,7 +246,7 @@ fn grant_fix(
     boundary: Option<&NamedPolicy>,
     typos: &[Misspelling],
     missing: &BTreeMap<String, Vec<String>>,
-) -> (String, FixDocument) {
+) -> Vec<FixStep> {
     let role_name = target.role.resource_name();
     let missing_actions: Vec<&String> = missing.values().flatten().collect();
     let changeable =
@@ -306,12 +305,12 @@ fn grant_fix(
         })
         .collect();
 
-    if let Some(c) = &corrected {
+    if let (Some(c), Some(original)) = (&corrected, broken_in) {
         let mut whole = crate::policy::to_json(&c.document);
         if let Some(list) = whole.get_mut("Statement").and_then(|s| s.as_array_mut()) {
             list.extend(statements.iter().cloned());
         }
-        if let Some(fix) = replace_policy_fix(role_name, c, whole) {
+        if let Some(fix) = replace_policy_fix(role_name, original, whole) {
             return fix;
         }
     }
@@ -410,7 +409,10 @@ mod tests {
         // The fix grants on the objects, with the real bucket, in the file that holds the
         // statement on the wrong resource (given whole).
         assert!(t.contains("\"arn:aws:s3:::aspera-kms/*\""), "{t}");
-        assert!(t.contains("policy0.json, corrected"), "{t}");
+        assert!(
+            t.contains("The whole file, corrected; every statement it had is kept (policy0.json)"),
+            "{t}"
+        );
     }
 
     /// The role's identity policies with `fix` applied as an admin would paste it.
@@ -488,7 +490,7 @@ mod tests {
         assert_eq!(status(&f), Status::Fail);
         let fix = f
             .iter()
-            .find_map(|f| f.fix_document.clone())
+            .find_map(|f| f.fix_document().cloned())
             .expect("a fix document");
         assert_eq!(fix.applies_to, "identity-policy");
         assert_eq!(fix.policy_name.as_deref(), Some("aoc-s3-access"));
@@ -520,7 +522,7 @@ mod tests {
         let f = run_check(&DEF, &attachment(), &facts);
         let fix = f
             .iter()
-            .find_map(|f| f.fix_document.clone())
+            .find_map(|f| f.fix_document().cloned())
             .expect("a fix document");
         assert_eq!(fix.applies_to, "identity-policy");
         assert_eq!(
@@ -543,7 +545,7 @@ mod tests {
         let f = run_check(&DEF, &attachment(), &facts);
         let fix = f
             .iter()
-            .find_map(|f| f.fix_document.clone())
+            .find_map(|f| f.fix_document().cloned())
             .expect("a fix document");
         assert_eq!(fix.applies_to, "managed-policy-version");
         assert_eq!(fix.policy_arn.as_deref(), Some(arn));
@@ -670,10 +672,7 @@ mod tests {
         });
         let f = run_check(&DEF, &a, &facts);
         assert_eq!(status(&f), Status::Skip, "{}", text(&f));
-        assert!(
-            f.iter()
-                .all(|f| f.fix.is_none() && f.fix_document.is_none())
-        );
+        assert!(f.iter().all(|f| f.fix.is_empty()));
         assert!(text(&f).contains("aspera-kms-dmeo"));
     }
 

@@ -3,6 +3,7 @@
 //! or its external ID and principal), never against an assumed shape: AoC generates a new
 //! external ID on each page load (the IBM procedure, step 5).
 
+use super::fix::FixStep;
 use super::policy_help::{describe, statement_covers_action};
 use super::{CheckDef, Finding, Input, Status};
 use crate::facts::Fact;
@@ -231,18 +232,40 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
                 match merged.filter(|_| merged_works) {
                     Some(document) => {
                         let whole = serde_json::to_string_pretty(&document).unwrap_or_default();
-                        f.fix_document = Some(super::FixDocument::whole("trust-policy", document));
-                        f.fix = Some(format!(
-                            "Differences (- the role's trust policy now, + with AoC's statement {from}):\n{}\nThe role's whole trust policy (aoc-trust.json): its statements for other principals are kept, AoC's replaced:\n{whole}\n\n  aws iam update-assume-role-policy --role-name {role_name} --policy-document file://aoc-trust.json",
-                            line_diff(&current, &whole)
-                        ));
+                        f.fix = vec![
+                            FixStep::Diff {
+                                caption: format!(
+                                    "Differences (- the role's trust policy now, + with AoC's statement {from})"
+                                ),
+                                diff: line_diff(&current, &whole),
+                            },
+                            FixStep::document(
+                                "The role's whole trust policy: its statements for other principals are kept, AoC's replaced",
+                                "aoc-trust.json",
+                                super::FixDocument::whole("trust-policy", document)
+                                    .replacing(crate::policy::to_json(&trust.document)),
+                            ),
+                            FixStep::command(
+                                "Put it on the role",
+                                format!(
+                                    "aws iam update-assume-role-policy --role-name {role_name} --policy-document file://aoc-trust.json"
+                                ),
+                            ),
+                        ];
                     }
                     // A Deny of the role's own still blocks AoC: narrowing it is the admin's
                     // call, so no document that would seem to fix it.
                     None => {
-                        f.fix = Some(format!(
-                            "A Deny statement of the role's trust policy blocks AoC even with AoC's statement in place: narrow it so that it does not match {principal}. AoC's statement, {from}:\n{aoc_policy}"
-                        ));
+                        f.fix = vec![
+                            FixStep::note(format!(
+                                "A Deny statement of the role's trust policy blocks AoC even with AoC's statement in place: narrow it so that it does not match {principal}."
+                            )),
+                            FixStep::Example {
+                                caption: format!("AoC's statement, {from}"),
+                                document: serde_json::from_str(&aoc_policy)
+                                    .unwrap_or(serde_json::Value::Null),
+                            },
+                        ];
                     }
                 }
             }
@@ -251,9 +274,21 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             // only the shape, with the ID left as a marked placeholder.
             None => {
                 let template = aoc_trust_json(principal, EXTERNAL_ID_PLACEHOLDER);
-                f.fix = Some(format!(
-                    "Not a complete document: AoC's external ID was not given, so no ready-to-apply trust policy or command is proposed. The trust policy AoC generates has this shape; {EXTERNAL_ID_PLACEHOLDER} stands for the external ID the AoC page shows (never remove the sts:ExternalId condition):\n{template}\n\nRun the check again with --external-id ID (or --trust-policy FILE with the JSON the AoC page shows) to get the complete document and the command that applies it."
-                ));
+                f.fix = vec![
+                    FixStep::note(
+                        "Not a complete document: AoC's external ID was not given, so no ready-to-apply trust policy or command is proposed.",
+                    ),
+                    FixStep::Example {
+                        caption: format!(
+                            "The trust policy AoC generates has this shape; {EXTERNAL_ID_PLACEHOLDER} stands for the external ID the AoC page shows (never remove the sts:ExternalId condition)"
+                        ),
+                        document: serde_json::from_str(&template)
+                            .unwrap_or(serde_json::Value::Null),
+                    },
+                    FixStep::note(
+                        "Run the check again with --external-id ID (or --trust-policy FILE with the JSON the AoC page shows) to get the complete document and the command that applies it.",
+                    ),
+                ];
             }
         }
     }
@@ -698,11 +733,7 @@ mod tests {
             t.contains("--external-id") && t.contains("--trust-policy"),
             "{t}"
         );
-        assert!(
-            f.iter()
-                .all(|f| f.fix.is_none() && f.fix_document.is_none()),
-            "{t}"
-        );
+        assert!(f.iter().all(|f| f.fix.is_empty()), "{t}");
     }
 
     #[test]
@@ -720,10 +751,10 @@ mod tests {
         assert_eq!(f[0].reason, "principal-missing", "{t}");
         assert!(t.contains("was not compared"), "{t}");
         // No document to apply, no command that would apply one.
-        assert!(f.iter().all(|f| f.fix_document.is_none()), "{f:?}");
+        assert!(f.iter().all(|f| f.fix_document().is_none()), "{f:?}");
         assert!(!t.contains("update-assume-role-policy"), "{t}");
         // The shape shown keeps the condition, with the ID a marked placeholder.
-        let fix = f[0].fix.as_deref().expect("a fix text");
+        let fix = f[0].fix_text().expect("a fix text");
         assert!(fix.contains("Not a complete document"), "{fix}");
         assert!(
             fix.contains(&format!(
@@ -741,7 +772,7 @@ mod tests {
         let f = run_check(&DEF, &without_external_id(), &facts(&p));
         assert_eq!(status(&f), Status::Warn, "{}", text(&f));
         assert_eq!(f[0].reason, "no-external-id");
-        assert!(f.iter().all(|f| f.fix_document.is_none()));
+        assert!(f.iter().all(|f| f.fix_document().is_none()));
     }
 
     #[test]
@@ -750,7 +781,7 @@ mod tests {
             r#"{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}]}"#;
         let f = run_check(&DEF, &without_external_id(), &facts(p));
         assert_eq!(status(&f), Status::Fail);
-        assert!(f.iter().all(|f| f.fix_document.is_none()), "{f:?}");
+        assert!(f.iter().all(|f| f.fix_document().is_none()), "{f:?}");
         let t = text(&f);
         assert!(t.contains(EXTERNAL_ID_PLACEHOLDER), "{t}");
         assert!(!t.contains("update-assume-role-policy"), "{t}");
@@ -804,7 +835,7 @@ mod tests {
         ));
         let f = run_check(&DEF, &a, &facts(&trust("aoc-external-id-0", AOC_PRINCIPAL)));
         assert_eq!(status(&f), Status::Fail, "{}", text(&f));
-        let doc = f[0].fix_document.as_ref().expect("a fix document");
+        let doc = f[0].fix_document().expect("a fix document");
         assert_eq!(
             doc.document["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
             "aoc-external-id-1",
@@ -848,7 +879,7 @@ mod tests {
         assert_eq!(status(&f), Status::Fail);
         let fix = f
             .iter()
-            .find_map(|f| f.fix_document.clone())
+            .find_map(|f| f.fix_document().cloned())
             .expect("a whole trust policy");
         let doc = fix.document.to_string();
         assert!(doc.contains("lambda.amazonaws.com"), "{doc}");

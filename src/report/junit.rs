@@ -138,6 +138,7 @@ mod tests {
             remediation: Some("do this\n\n  aws iam put-role-policy".to_string()),
             docs: vec!["https://example.com/doc".to_string()],
             fixes: Vec::new(),
+            steps: Vec::new(),
             findings: vec![FindingResult {
                 status,
                 reason: "r".to_string(),

@@ -127,7 +127,11 @@ fn details(md: &mut String, c: &CheckResult) {
         }
         md.push('\n');
     }
-    if let Some(fix) = &c.remediation {
+    if !c.steps.is_empty() {
+        md.push_str("Fix:\n\n");
+        fix_steps(md, &c.steps);
+        blank_line(md);
+    } else if let Some(fix) = &c.remediation {
         md.push_str("Fix:\n\n");
         remediation(md, fix);
         blank_line(md);
@@ -137,6 +141,53 @@ fn details(md: &mut String, c: &CheckResult) {
         md.push_str(&format!("Docs: {}\n\n", links.join(" · ")));
     }
     md.push_str("</details>\n");
+}
+
+/// The fix's steps, each as what it is: notes as prose, documents and examples as JSON blocks,
+/// diffs as diff blocks, commands as shell blocks, so they copy as they are.
+fn fix_steps(md: &mut String, steps: &[crate::checks::fix::FixStep]) {
+    use crate::checks::fix::FixStep;
+    let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    let block = |md: &mut String, language: &str, text: &str| {
+        let lines: Vec<&str> = text.lines().collect();
+        let fence = fence_for(&lines);
+        blank_line(md);
+        md.push_str(&format!(
+            "{fence}{language}\n{}\n{fence}\n\n",
+            text.trim_end()
+        ));
+    };
+    for step in steps {
+        match step {
+            FixStep::Note { text } => {
+                for line in text.lines() {
+                    md.push_str(&inline(line));
+                    md.push('\n');
+                }
+                blank_line(md);
+            }
+            FixStep::Document {
+                caption,
+                file_name,
+                document,
+            } => {
+                md.push_str(&format!("{} (`{file_name}`):\n", inline(caption)));
+                block(md, "json", &pretty(&document.document));
+            }
+            FixStep::Example { caption, document } => {
+                md.push_str(&format!("{}:\n", inline(caption)));
+                block(md, "json", &pretty(document));
+            }
+            FixStep::Diff { caption, diff } => {
+                md.push_str(&format!("{}:\n", inline(caption)));
+                block(md, "diff", diff);
+            }
+            FixStep::Command { caption, command } => {
+                md.push_str(&format!("{}:\n", inline(caption)));
+                block(md, "sh", command);
+            }
+        }
+    }
 }
 
 /// Remediation text mixes sentences with policy JSON, diffs and `aws` commands: runs of code
@@ -505,6 +556,7 @@ mod tests {
             ),
             docs: vec!["https://example.com/a".to_string()],
             fixes: Vec::new(),
+            steps: Vec::new(),
             findings: vec![FindingResult {
                 status,
                 reason: "r".to_string(),

@@ -148,6 +148,9 @@ pub struct CheckResult {
     /// `managed-policy-version`, `policy-file`, `key-policy`, `trust-policy`, `bucket-policy`);
     /// every document AWS replaces whole is given whole, merged with what is there.
     pub fixes: Vec<crate::checks::FixDocument>,
+    /// The remediation as typed steps (notes, whole documents, diffs, commands), the same
+    /// the text of `remediation` is made of; empty when nothing is to be done.
+    pub steps: Vec<crate::checks::fix::FixStep>,
     /// Every finding behind the status, for tools that want them one by one.
     pub findings: Vec<FindingResult>,
 }

@@ -286,6 +286,7 @@ mod tests {
             remediation: None,
             docs: Vec::new(),
             fixes: Vec::new(),
+            steps: Vec::new(),
             findings: vec![FindingResult {
                 status,
                 reason: reason.to_string(),

@@ -155,7 +155,11 @@ fn missing_object_grant_is_fixed_by_the_proposed_policy() {
         f,
         "role.s3-access",
         // The file that grants on the wrong resource, corrected whole.
-        &["arn:aws:s3:::aspera-kms/*", "s3.json, corrected"],
+        &[
+            "arn:aws:s3:::aspera-kms/*",
+            "The whole file, corrected",
+            "s3.json):",
+        ],
         dir.path(),
     );
 }
