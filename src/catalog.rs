@@ -166,7 +166,7 @@ impl Catalog {
             let shown = matches!(
                 g.status,
                 Status::Fail | Status::Warn | Status::Error | Status::Skip
-            ) && !g.members.iter().all(|f| f.covered_by_fix);
+            );
             if shown && let Some(r) = text(g.first).and_then(|t| t.remediation.as_ref()) {
                 let note = FixStep::note(render(g, r));
                 if !steps.contains(&note) {

@@ -220,13 +220,32 @@ impl<'a> S3Target<'a> {
             c.set("s3:prefix", vec![self.prefix.into()]);
         }
         Request {
-            principal: self.role.to_string(),
+            principal: session_arn(self.role),
             action: action.to_string(),
             resource: resource.to_string(),
             resource_account: None,
             context: c,
         }
     }
+}
+
+/// The session name the requests are evaluated with. AoC names its session itself and does not
+/// document the name, so this stands in for it: a policy decides differently only where it
+/// names one exact session ARN (a `NotPrincipal` that lists AoC's own session).
+pub const SESSION_NAME: &str = "aoc-session";
+
+/// The caller of AoC's requests: not the role itself but a session of it
+/// (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`), which is what matters for a `Deny` with
+/// `NotPrincipal`: naming the role and its account does not exempt its sessions (IAM User
+/// Guide, "NotPrincipal",
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html>).
+pub fn session_arn(role: &Arn) -> String {
+    format!(
+        "arn:{}:sts::{}:assumed-role/{}/{SESSION_NAME}",
+        role.partition,
+        role.account,
+        role.resource_name()
+    )
 }
 
 /// What every request of the role's session says about its principal.
@@ -268,7 +287,7 @@ pub fn kms_request(target: &S3Target<'_>, action: &str, key_arn: &str, values: &
         c.set_absent("kms:RequestAlias");
     }
     Request {
-        principal: target.role.to_string(),
+        principal: session_arn(target.role),
         action: action.to_string(),
         resource: key_arn.to_string(),
         resource_account: None,

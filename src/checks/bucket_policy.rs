@@ -286,6 +286,20 @@ mod tests {
     }
 
     #[test]
+    fn a_not_principal_deny_naming_the_role_still_denies_its_sessions() {
+        // AoC calls S3 as a session of the role: naming the role and its account in a Deny's
+        // NotPrincipal does not exempt the session (IAM User Guide, "NotPrincipal").
+        let p = format!(
+            r#"{{"Statement": [{{"Sid": "OnlyTheRole", "Effect": "Deny",
+              "NotPrincipal": {{"AWS": ["{ROLE_ARN}", "arn:aws:iam::111122223333:root"]}},
+              "Action": "s3:*", "Resource": ["arn:aws:s3:::aspera-kms", "arn:aws:s3:::aspera-kms/*"]}}]}}"#
+        );
+        let f = run_check(&DEF, &attachment(), &facts(&p));
+        assert_eq!(status(&f), Status::Fail, "{}", text(&f));
+        assert!(text(&f).contains("OnlyTheRole"), "{}", text(&f));
+    }
+
+    #[test]
     fn vpce_only_policy_denies_aoc() {
         let p = r#"{"Statement": [{"Sid": "VpceOnly", "Effect": "Deny", "Principal": "*",
           "Action": "s3:*", "Resource": "arn:aws:s3:::aspera-kms/*",

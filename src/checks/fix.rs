@@ -263,8 +263,10 @@ mod tests {
             &[],
         )
         .unwrap();
+        // Nothing fails; role.kms-access may still warn about the procedure's other actions,
+        // which no fix grants.
         for r in &after {
-            assert_eq!(r.status, crate::checks::Status::Pass, "{r:#?}");
+            assert_ne!(r.status, crate::checks::Status::Fail, "{r:#?}");
         }
     }
 }

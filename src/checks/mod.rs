@@ -73,9 +73,6 @@ pub struct Finding {
     pub vars: Vec<(&'static str, String)>,
     pub evidence: Vec<String>,
     pub fix: Vec<fix::FixStep>,
-    /// Another finding's fix already remedies this one, so its own remediation text would
-    /// only repeat advice the fix has acted on.
-    pub covered_by_fix: bool,
 }
 
 /// A policy document a fix proposes, and where it goes.
@@ -149,7 +146,6 @@ impl Finding {
             vars: Vec::new(),
             evidence: Vec::new(),
             fix: Vec::new(),
-            covered_by_fix: false,
         }
     }
 
@@ -191,12 +187,6 @@ impl Finding {
     /// The fix as plain text (what the text report shows).
     pub fn fix_text(&self) -> Option<String> {
         (!self.fix.is_empty()).then(|| fix::steps_text(&self.fix))
-    }
-
-    /// Marks the finding as remedied by another finding's fix (see [`Finding::covered_by_fix`]).
-    pub fn covered_by_fix(mut self) -> Self {
-        self.covered_by_fix = true;
-        self
     }
 
     pub fn fix(mut self, steps: Vec<fix::FixStep>) -> Self {

@@ -249,13 +249,9 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
 
     let role_name = target.role.resource_name();
     if !missing.is_empty() {
-        // One grant that also covers the procedure's other actions, so applying it leaves
-        // nothing to warn about.
-        let actions: Vec<String> = missing
-            .iter()
-            .chain(&recommended_missing)
-            .cloned()
-            .collect();
+        // Only what AoC's data path needs: the procedure's other actions are advice, and one of
+        // them (kms:EnableKey) manages the key rather than uses it.
+        let actions: Vec<String> = missing.clone();
         let fix = match &key_arn {
             Some(key_arn) => kms_grant_fix(role_name, identity, &alias_policies, &actions, key_arn),
             // Offline with an alias, the key ARN is unknown: show the shape, apply nothing.
@@ -264,17 +260,19 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
                     "arn:{}:kms:{}:ACCOUNT:key/KEY_ID",
                     target.partition, target.region
                 );
-                vec![
-                    FixStep::Example {
-                        caption: "The key behind the alias is not known offline: replace ACCOUNT and KEY_ID with the key's (aws kms describe-key --key-id ALIAS_ARN), then add this to one of the role's policies".into(),
-                        document: policy_document(vec![statement(
-                            "AocKmsDataPath",
-                            None,
-                            &actions,
-                            &placeholder,
-                        )]),
-                    },
-                ]
+                vec![FixStep::Example {
+                    caption: format!(
+                        "The key behind `{}` is not known offline: replace ACCOUNT and KEY_ID with the key's (aws kms describe-key --key-id {}), then add this to one of the role's policies",
+                        super::input_values::entered_kms_key(input),
+                        super::input_values::entered_kms_key(input)
+                    ),
+                    document: policy_document(vec![statement(
+                        "AocKmsDataPath",
+                        None,
+                        &actions,
+                        &placeholder,
+                    )]),
+                }]
             }
         };
         if let Some(first) = findings
@@ -282,13 +280,6 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             .find(|f| f.reason == "missing-action" || f.reason == "alias-resource")
         {
             first.fix = fix;
-            // The grant above adds these too.
-            for f in findings
-                .iter_mut()
-                .filter(|f| f.reason == "recommended-missing")
-            {
-                f.covered_by_fix = true;
-            }
         }
     }
     if !outside_boundary.is_empty()
@@ -529,7 +520,7 @@ mod tests {
     }
 
     #[test]
-    fn issue11_d10_recommended_actions_the_fix_adds_are_not_advised_again() {
+    fn issue11_d10_recommended_actions_are_advised_once_and_never_granted_by_the_fix() {
         let p = format!(
             r#"{{"Statement": {{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "{KEY_ARN}"}}}}"#
         );
@@ -537,13 +528,17 @@ mod tests {
         let catalog = crate::catalog::get().unwrap();
         let result = catalog.result(&DEF, &f);
         let remediation = result.remediation.unwrap();
-        assert!(
-            !remediation.contains("if AoC reports KMS errors"),
+        assert_eq!(
+            remediation.matches("if AoC reports KMS errors").count(),
+            1,
             "{remediation}"
         );
+        // The fix grants what the data path needs, nothing that manages the key.
+        let fix = result.fixes[0].document.to_string();
+        assert!(fix.contains("kms:GenerateDataKey"), "{fix}");
         assert!(
-            remediation.contains("kms:EnableKey"),
-            "the fix adds them: {remediation}"
+            !fix.contains("kms:EnableKey") && !fix.contains("kms:Encrypt\""),
+            "{fix}"
         );
         assert!(!result.summary.contains("more)"), "{}", result.summary);
     }

@@ -16,6 +16,8 @@ pub const DEF: CheckDef = CheckDef {
     reasons: &[
         "ok",
         "no-aoc-trust",
+        "no-aoc-principal",
+        "external-id-whitespace",
         "principal-missing",
         "external-id-mismatch",
         "action-missing",
@@ -24,6 +26,7 @@ pub const DEF: CheckDef = CheckDef {
         "wildcard-principal",
         "deleted-principal",
         "no-external-id",
+        "any-external-id",
         "extra-principals",
         "external-id-not-compared",
     ],
@@ -55,6 +58,10 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         return vec![Finding::skip_needs("a well-formed role ARN")];
     };
     let Some(principal) = values.aoc_principal.as_deref() else {
+        // An external ID alone cannot be compared: whose ID it is depends on the principal.
+        if values.external_id.is_some() {
+            return vec![Finding::new(Status::Skip, "no-aoc-principal")];
+        }
         return vec![Finding::new(Status::Skip, "no-aoc-trust")];
     };
     let trust: &NamedPolicy = match &input.facts.role_trust_policy {
@@ -159,6 +166,26 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
                             matched(&without)
                         )),
                 );
+            } else if let Some(id) = external_id {
+                // An ID that only looks like AoC's, or any ID at all (`StringLike "*"`,
+                // `Null: false`): another AoC tenant's attachment would get in too.
+                let others = [
+                    format!("{id}0"),
+                    "another-aoc-tenants-external-id".to_string(),
+                ];
+                if let Some((other, ev)) = others.iter().find_map(|other| {
+                    let ev = evaluate_policy(trust, &request(IdInRequest::Given(Some(other))));
+                    (ev.best == Decision::Allowed).then_some((other, ev))
+                }) {
+                    findings.push(
+                        Finding::warn("any-external-id")
+                            .var("principal", principal)
+                            .evidence(format!(
+                                "{principal} may also assume the role with external ID `{other}`: {}",
+                                matched(&ev)
+                            )),
+                    );
+                }
             }
         }
         (Decision::Allowed, _) => {
@@ -449,6 +476,20 @@ fn diagnose_denial(
         .filter(|c| c.key.eq_ignore_ascii_case("sts:ExternalId"))
         .flat_map(|c| c.values.iter().cloned())
         .collect();
+    if let Some(expected) = external_id
+        && let Some(padded) = role_ids
+            .iter()
+            .find(|id| id.as_str() != expected && id.trim() == expected)
+    {
+        // Not a reload: the same ID, pasted with a space or a line break around it.
+        return Finding::fail("external-id-whitespace")
+            .var("aoc_external_id", expected)
+            .evidence(format!(
+                "the role's trust policy requires sts:ExternalId `{padded}` ({} characters), AoC presents `{expected}` ({} characters)",
+                padded.chars().count(),
+                expected.chars().count()
+            ));
+    }
     if let (Some(expected), false) = (external_id, role_ids.is_empty()) {
         return Finding::fail("external-id-mismatch")
             .var("role_external_id", role_ids.join(", "))
@@ -532,8 +573,9 @@ fn line_diff(old: &str, new: &str) -> String {
 }
 
 /// The role's trust policy with AoC's statements in place of the ones that let AoC's principal
-/// (or anyone, or a deleted principal) assume the role; every other statement is kept as it
-/// is, so the services and principals that use the role today keep working.
+/// (or another principal of AoC's account: a copy made for another region, or anyone, or a
+/// deleted principal) assume the role; every other statement is kept as it is, so the services
+/// and principals that use the role today keep working.
 fn merged_trust(
     current: &crate::policy::PolicyDocument,
     aoc: &crate::policy::PolicyDocument,
@@ -550,10 +592,17 @@ fn merged_trust(
                         .iter()
                         .flat_map(|(k, list)| list.iter().map(move |p| (k, p)))
                         .collect();
+                    // AoC's statement, one for another of AoC's regions (a stale copy: the
+                    // principals are in AoC's account), a wildcard, or deleted principals.
+                    let aoc_account = crate::arn::account_of(principal);
+                    let in_aoc_account =
+                        |p: &str| aoc_account.is_some() && crate::arn::account_of(p) == aoc_account;
                     all.iter()
                         .any(|(k, p)| *k == "AWS" && (*p == principal || *p == "*"))
                         || (!all.is_empty()
-                            && all.iter().all(|(k, p)| *k == "AWS" && is_unique_id(p)))
+                            && all.iter().all(|(k, p)| {
+                                *k == "AWS" && (is_unique_id(p) || in_aoc_account(p))
+                            }))
                 }
                 None => false,
             }
@@ -899,5 +948,63 @@ mod tests {
             "{}",
             text(&after)
         );
+    }
+
+    #[test]
+    fn an_external_id_condition_that_accepts_any_id_warns() {
+        for condition in [
+            r#"{"StringLike": {"sts:ExternalId": "*"}}"#,
+            r#"{"Null": {"sts:ExternalId": "false"}}"#,
+            r#"{"StringLike": {"sts:ExternalId": "aoc-external-id-*"}}"#,
+        ] {
+            let p = format!(
+                r#"{{"Statement": [{{"Effect": "Allow", "Principal": {{"AWS": "{AOC_PRINCIPAL}"}},
+                  "Action": "sts:AssumeRole", "Condition": {condition}}}]}}"#
+            );
+            let f = run_check(&DEF, &attachment(), &facts(&p));
+            assert_eq!(status(&f), Status::Warn, "{condition}: {}", text(&f));
+            assert!(
+                f.iter().any(|f| f.reason == "any-external-id"),
+                "{}",
+                text(&f)
+            );
+        }
+    }
+
+    #[test]
+    fn the_trust_fix_replaces_aocs_statement_for_another_region() {
+        let west = "arn:aws:iam::860559707280:role/atp-aws-us-west-2-ts-atc-node";
+        let f = run_check(
+            &DEF,
+            &attachment(),
+            &facts(&trust("aoc-external-id-1", west)),
+        );
+        assert_eq!(status(&f), Status::Fail);
+        let doc = f
+            .iter()
+            .find_map(|f| f.fix_document().cloned())
+            .expect("a whole trust policy")
+            .document
+            .to_string();
+        assert!(!doc.contains("us-west-2"), "{doc}");
+        assert!(doc.contains(AOC_PRINCIPAL), "{doc}");
+    }
+
+    #[test]
+    fn an_external_id_with_a_stray_space_is_not_called_a_reload() {
+        let f = run_check(
+            &DEF,
+            &attachment(),
+            &facts(&trust("aoc-external-id-1 ", AOC_PRINCIPAL)),
+        );
+        assert_eq!(f[0].reason, "external-id-whitespace", "{}", text(&f));
+    }
+
+    #[test]
+    fn an_external_id_without_the_principal_asks_for_it() {
+        let mut a = attachment();
+        a.aoc_trust.aoc_principal = None;
+        let f = run_check(&DEF, &a, &facts(&trust("x1", AOC_PRINCIPAL)));
+        assert_eq!(f[0].reason, "no-aoc-principal", "{}", text(&f));
     }
 }

@@ -131,12 +131,16 @@ fn fix_and_rerun(mut fixture: Fixture, id: &str, names: &[&str], dir: &Path) {
     }
     assert!(fixture.apply(&before, dir) > 0, "no fix proposed for {id}");
     let after = fixture.run();
-    assert_eq!(
-        check(&after, id)["status"],
-        "pass",
-        "{:#}",
-        check(&after, id)
-    );
+    let fixed = check(&after, id);
+    // A warning may stay for the IBM procedure's other KMS actions: advice that no fix grants.
+    let advice_only = fixed["status"] == "warn"
+        && fixed["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["status"] == "warn")
+            .all(|f| f["reason"] == "recommended-missing");
+    assert!(fixed["status"] == "pass" || advice_only, "{fixed:#}");
     // Fixing one thing breaks nothing else.
     for c in after["checks"].as_array().unwrap() {
         assert_ne!(c["status"], "fail", "{c:#}");
