@@ -152,6 +152,10 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
                         .evidence(format!(
                             "{action}: the key policy neither names {} nor delegates to arn:{}:iam::{}:root ({})",
                             target.role, target.partition, target.role.account, ev.explanation
+                        ))
+                        .evidence_lines(super::policy_help::unmet_conditions(
+                            [key_policy],
+                            &request,
                         )),
                 );
             }

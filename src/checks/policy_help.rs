@@ -87,6 +87,159 @@ pub fn open_only_on_encryption_context(ev: &crate::policy::Evaluation) -> bool {
     any
 }
 
+/// Allow statements that would grant `request` but for a condition AoC's request does not
+/// meet, one line each: the statement, the conditions that fail, and what the request carries
+/// for their keys. Where a grant "is missing", this is often why: the grant is there, scoped
+/// to another region, VPC or network than AoC's.
+pub fn unmet_conditions<'a>(
+    policies: impl IntoIterator<Item = &'a NamedPolicy>,
+    request: &crate::policy::Request,
+) -> Vec<String> {
+    use crate::policy::KeyState;
+    use crate::policy::condition::evaluate_condition;
+    use crate::policy::matching::Tri;
+    let mut out = Vec::new();
+    for p in policies {
+        let vars = p.document.version.as_deref() == Some("2012-10-17");
+        for st in &p.document.statements {
+            if st.effect != Effect::Allow || st.conditions.is_empty() {
+                continue;
+            }
+            let mut bare = st.clone();
+            bare.conditions.clear();
+            let alone = NamedPolicy {
+                label: p.label.clone(),
+                document: crate::policy::PolicyDocument {
+                    version: p.document.version.clone(),
+                    id: None,
+                    statements: vec![bare],
+                },
+            };
+            if crate::policy::evaluate_policy(&alone, request).worst
+                != crate::policy::Decision::Allowed
+            {
+                continue;
+            }
+            let failing: Vec<String> = st
+                .conditions
+                .iter()
+                .filter(|c| evaluate_condition(c, &request.context, vars) == Tri::False)
+                .map(|c| {
+                    let carries = match request.context.get(&c.key) {
+                        KeyState::Present(values) => {
+                            format!("carry {} = {}", c.key, values.join(", "))
+                        }
+                        KeyState::Absent => format!("do not carry {}", c.key),
+                        _ => format!("carry an unknown {}", c.key),
+                    };
+                    format!("{c} (AoC's requests {carries})")
+                })
+                .collect();
+            if !failing.is_empty() {
+                out.push(format!(
+                    "{} allows {} on {} only when {}",
+                    describe(&p.label, st.index, st.sid.as_deref()),
+                    request.action,
+                    request.resource,
+                    failing.join(" and ")
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// `policy` with, for each of its grants that a condition keeps from AoC's `requests` (a
+/// `kms:ViaService` of another region, a `kms:CallerAccount` of another account), a copy scoped
+/// the same way but to AoC's value and to the actions AoC needs: the admin's own scoping kept,
+/// nothing the original statement grants widened (it may list actions AoC does not need), and
+/// no unconditioned grant beside it. Only positive string and ARN matches on a key the request
+/// carries are rewritten; `None` when that does not make every request allowed.
+pub fn with_conditions_met(
+    policy: &NamedPolicy,
+    requests: &[crate::policy::Request],
+) -> Option<NamedPolicy> {
+    use crate::policy::condition::{BaseOp, evaluate_condition, parse_operator};
+    use crate::policy::matching::Tri;
+    use crate::policy::{ActionSpec, KeyState};
+    let vars = policy.document.version.as_deref() == Some("2012-10-17");
+    let allows = |p: &NamedPolicy, r: &crate::policy::Request| {
+        crate::policy::evaluate_policy(p, r).worst == crate::policy::Decision::Allowed
+    };
+    let mut fixed = policy.clone();
+    for request in requests {
+        if allows(&fixed, request) {
+            continue;
+        }
+        let scoped = policy.document.statements.iter().find_map(|st| {
+            if st.effect != Effect::Allow || st.conditions.is_empty() {
+                return None;
+            }
+            let mut copy = st.clone();
+            copy.action = ActionSpec::Action(vec![request.action.clone()]);
+            copy.conditions.clear();
+            let alone = NamedPolicy {
+                label: policy.label.clone(),
+                document: crate::policy::PolicyDocument {
+                    version: policy.document.version.clone(),
+                    id: None,
+                    statements: vec![copy.clone()],
+                },
+            };
+            if !statement_covers_action(st, &request.action) || !allows(&alone, request) {
+                return None;
+            }
+            for c in &st.conditions {
+                let mut c = c.clone();
+                if evaluate_condition(&c, &request.context, vars) == Tri::False {
+                    let op = parse_operator(&c.operator)?;
+                    let positive = !op.negated
+                        && op.set.is_none()
+                        && matches!(
+                            op.base,
+                            BaseOp::StringEquals
+                                | BaseOp::StringEqualsIgnoreCase
+                                | BaseOp::StringLike
+                                | BaseOp::Arn
+                        );
+                    let KeyState::Present([value]) = request.context.get(&c.key) else {
+                        return None;
+                    };
+                    if !positive {
+                        return None;
+                    }
+                    c.values = vec![value.clone()];
+                }
+                copy.conditions.push(c);
+            }
+            Some(copy)
+        })?;
+        // One statement per scoping: the actions of later requests join it.
+        match fixed.document.statements.iter_mut().find(|st| {
+            st.sid
+                .as_deref()
+                .is_some_and(|s| s.starts_with("AocScoped"))
+                && st.resource == scoped.resource
+                && st.conditions == scoped.conditions
+        }) {
+            Some(existing) => {
+                if let ActionSpec::Action(list) = &mut existing.action {
+                    list.push(request.action.clone());
+                }
+            }
+            None => {
+                let taken: Vec<String> = Vec::new();
+                let mut add = scoped;
+                add.sid = Some(unused_sid("AocScoped", Some(&fixed), &taken));
+                add.index = fixed.document.statements.len();
+                fixed.document.statements.push(add);
+            }
+        }
+    }
+    let added = fixed.document.statements.len() > policy.document.statements.len();
+    (added && requests.iter().all(|r| allows(&fixed, r))).then_some(fixed)
+}
+
 /// [`conditional_parts`] as one clause for a summary.
 pub fn conditional_clause(ev: &crate::policy::Evaluation) -> String {
     conditional_parts(ev).join("; ")

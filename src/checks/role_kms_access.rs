@@ -207,7 +207,8 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
                     .var("resource", &resource)
                     .evidence(format!(
                         "no statement of the role's policies allows {action} on {resource}"
-                    )),
+                    ))
+                    .evidence_lines(super::policy_help::unmet_conditions(identity, &request)),
             );
         }
         missing.push(action.clone());
@@ -253,7 +254,20 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         // them (kms:EnableKey) manages the key rather than uses it.
         let actions: Vec<String> = missing.clone();
         let fix = match &key_arn {
-            Some(key_arn) => kms_grant_fix(role_name, identity, &alias_policies, &actions, key_arn),
+            Some(key_arn) => {
+                let requests: Vec<crate::policy::Request> = actions
+                    .iter()
+                    .map(|a| aoc_model::kms_request(&target, a, key_arn, values))
+                    .collect();
+                kms_grant_fix(
+                    role_name,
+                    identity,
+                    &alias_policies,
+                    &actions,
+                    key_arn,
+                    &requests,
+                )
+            }
             // Offline with an alias, the key ARN is unknown: show the shape, apply nothing.
             None => {
                 let placeholder = format!(
@@ -327,7 +341,21 @@ fn kms_grant_fix(
     alias_policies: &[String],
     actions: &[String],
     key_arn: &str,
+    requests: &[crate::policy::Request],
 ) -> Vec<FixStep> {
+    // A grant scoped by a condition AoC's requests do not meet: that statement, with AoC's
+    // value added, rather than a second grant without the condition.
+    for p in identity
+        .iter()
+        .filter(|p| !matches!(PolicyHome::of(&p.label), PolicyHome::AwsManaged(_)))
+    {
+        if let Some(fixed) = super::policy_help::with_conditions_met(p, requests)
+            && let Some(fix) =
+                replace_policy_fix(role_name, p, crate::policy::to_json(&fixed.document))
+        {
+            return fix;
+        }
+    }
     let holder = alias_policies
         .iter()
         .find_map(|label| identity.iter().find(|p| &p.label == label))
@@ -550,5 +578,36 @@ mod tests {
         let f = run_check(&DEF, &attachment(), &facts);
         assert_eq!(status(&f), Status::Skip, "{}", text(&f));
         assert_eq!(f[0].reason, "no-such-key");
+    }
+
+    #[test]
+    fn issue11_a_grant_whose_condition_aoc_does_not_meet_is_named() {
+        // Scoped to S3 in another region: the grant is there, its condition is the cause.
+        let p = format!(
+            r#"{{"Statement": {{"Sid": "ViaS3", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+              "Resource": "{KEY_ARN}",
+              "Condition": {{"StringEquals": {{"kms:ViaService": "s3.us-west-2.amazonaws.com"}}}}}}}}"#
+        );
+        let f = run_check(&DEF, &attachment(), &facts(&p));
+        assert_eq!(status(&f), Status::Fail);
+        let t = text(&f);
+        assert!(
+            t.contains("statement 0 (Sid `ViaS3`) of kms.json allows kms:GenerateDataKey on")
+                && t.contains("only when StringEquals kms:ViaService")
+                && t.contains("carry kms:ViaService = s3.us-east-1.amazonaws.com"),
+            "{t}"
+        );
+        // The fix keeps the admin's scoping: the same grant for AoC's region, beside the
+        // statement as it was, and no grant without the condition.
+        let fix = f.iter().find_map(|f| f.fix_document().cloned()).unwrap();
+        let doc = fix.document.to_string();
+        let statements = fix.document["Statement"].as_array().unwrap();
+        assert_eq!(statements.len(), 2, "{doc}");
+        assert!(doc.contains("s3.us-west-2.amazonaws.com"), "{doc}");
+        assert_eq!(
+            statements[1]["Condition"]["StringEquals"]["kms:ViaService"],
+            "s3.us-east-1.amazonaws.com",
+            "{doc}"
+        );
     }
 }

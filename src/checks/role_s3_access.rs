@@ -160,6 +160,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             .evidence(format!(
                 "no statement of the role's policies allows {action} on {resource}"
             ));
+        f = f.evidence_lines(super::policy_help::unmet_conditions(identity, &request));
         for (p, st) in allows_of_action(identity.iter(), &action) {
             f = f.evidence(format!(
                 "{} allows {action} only on {}",
@@ -251,6 +252,24 @@ fn grant_fix(
     let missing_actions: Vec<&String> = missing.values().flatten().collect();
     let changeable =
         |p: &&NamedPolicy| !matches!(PolicyHome::of(&p.label), PolicyHome::AwsManaged(_));
+    // A grant scoped by a condition AoC's requests do not meet: that statement, with AoC's
+    // value added, rather than a second grant without the condition.
+    let requests: Vec<crate::policy::Request> = missing
+        .iter()
+        .flat_map(|(resource, actions)| {
+            actions
+                .iter()
+                .map(move |a| target.request(a, resource, input.values))
+        })
+        .collect();
+    for p in identity.iter().filter(changeable) {
+        if let Some(fixed) = super::policy_help::with_conditions_met(p, &requests)
+            && let Some(fix) =
+                replace_policy_fix(role_name, p, crate::policy::to_json(&fixed.document))
+        {
+            return fix;
+        }
+    }
     let broken_in: Option<&NamedPolicy> = typos
         .iter()
         .filter(|t| {

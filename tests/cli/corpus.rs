@@ -414,11 +414,26 @@ fn strings(v: &Value) -> Vec<&str> {
     }
 }
 
+/// The statements of a document, each in one canonical form (a list of one is its single
+/// value, as IAM treats them), so a statement kept as it was compares equal whichever way the
+/// fix writes it.
 fn statements(doc: &Value) -> Vec<Value> {
-    match &doc["Statement"] {
+    let list = match &doc["Statement"] {
         Value::Array(a) => a.clone(),
         Value::Object(_) => vec![doc["Statement"].clone()],
         _ => Vec::new(),
+    };
+    list.iter().map(canonical).collect()
+}
+
+fn canonical(v: &Value) -> Value {
+    match v {
+        Value::Array(a) if a.len() == 1 => canonical(&a[0]),
+        Value::Array(a) => Value::Array(a.iter().map(canonical).collect()),
+        Value::Object(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), canonical(v))).collect())
+        }
+        other => other.clone(),
     }
 }
 
