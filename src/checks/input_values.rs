@@ -29,6 +29,7 @@ pub const DEF: CheckDef = CheckDef {
         "bad-external-id",
         "aoc-trust-incomplete",
         "trimmed",
+        "bucket-looks-like-endpoint",
     ],
     run,
 };
@@ -207,6 +208,19 @@ impl Values {
             ),
         }
 
+        // A valid name, but the endpoint's host name copied from a URL: the bucket is its
+        // first label (virtual-hosted style, `BUCKET.s3[.REGION].amazonaws.com`).
+        if let Some(meant) = endpoint_bucket(&a.bucket) {
+            problems.push(
+                Finding::warn("bucket-looks-like-endpoint")
+                    .var("bucket", &a.bucket)
+                    .var("meant", meant)
+                    .evidence(format!(
+                        "bucket `{}` ends like an S3 endpoint host name",
+                        a.bucket
+                    )),
+            );
+        }
         match bucket_name_problem(&a.bucket) {
             None => v.bucket = Some(a.bucket.clone()),
             Some(why) => problems.push(
@@ -414,6 +428,18 @@ pub fn is_key_id(s: &str) -> bool {
 /// Why a name is not a valid general-purpose bucket name, per the S3 User Guide "General
 /// purpose bucket naming rules"
 /// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html>).
+/// The bucket a virtual-hosted S3 host name (`b.s3.amazonaws.com`,
+/// `b.s3.us-east-1.amazonaws.com`, `b.s3-eu-west-1.amazonaws.com`) names, when `name` is one.
+fn endpoint_bucket(name: &str) -> Option<&str> {
+    let host = name.strip_suffix(".amazonaws.com")?;
+    let at = host
+        .find(".s3.")
+        .or_else(|| host.find(".s3-"))
+        .or_else(|| host.strip_suffix(".s3").map(|b| b.len()))?;
+    let bucket = &host[..at];
+    (!bucket.is_empty()).then_some(bucket)
+}
+
 pub fn bucket_name_problem(name: &str) -> Option<String> {
     let len = name.len();
     if !(3..=63).contains(&len) {
@@ -656,5 +682,23 @@ mod tests {
         assert!(is_key_id("1234abcd-12ab-34cd-56ef-1234567890ab"));
         assert!(is_key_id("mrk-1234abcd12ab34cd56ef1234567890ab"));
         assert!(!is_key_id("1234abcd"));
+    }
+
+    #[test]
+    fn an_endpoint_host_name_as_bucket_is_pointed_out() {
+        assert_eq!(
+            endpoint_bucket("aspera-kms.s3.amazonaws.com"),
+            Some("aspera-kms")
+        );
+        assert_eq!(
+            endpoint_bucket("aspera-kms.s3.us-west-2.amazonaws.com"),
+            Some("aspera-kms")
+        );
+        assert_eq!(
+            endpoint_bucket("my.bucket.s3-eu-west-1.amazonaws.com"),
+            Some("my.bucket")
+        );
+        assert_eq!(endpoint_bucket("aspera-kms"), None);
+        assert_eq!(endpoint_bucket("logs.example.com"), None);
     }
 }

@@ -25,6 +25,7 @@ pub const DEF: CheckDef = CheckDef {
         "conditional",
         "misspelled-action",
         "no-such-bucket",
+        "similar-bucket",
     ],
     run,
 };
@@ -179,6 +180,22 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         }
         findings.push(f);
         missing.entry(resource).or_default().push(action);
+    }
+
+    // A grant on a bucket one or two letters from the one entered: either the policy or the
+    // name entered in AoC has a typo, and only the admin knows which.
+    if !missing.is_empty() {
+        for (named, statement) in similar_buckets(identity, target.bucket) {
+            findings.push(
+                Finding::warn("similar-bucket")
+                    .var("named", &named)
+                    .var("bucket", target.bucket)
+                    .evidence(format!(
+                        "{statement} grants on the bucket {named}, not on {}",
+                        target.bucket
+                    )),
+            );
+        }
     }
 
     for t in &typos {
@@ -340,6 +357,39 @@ fn grant_fix(
         "Policy to add",
         policy_document(statements),
     )
+}
+
+/// Buckets the role's policies name that are one or two edits from `bucket` (not `bucket`
+/// itself), with the statement naming each.
+fn similar_buckets(identity: &[NamedPolicy], bucket: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for p in identity {
+        for st in &p.document.statements {
+            let Some(crate::policy::ResourceSpec::Resource(list)) = &st.resource else {
+                continue;
+            };
+            for r in list {
+                let Some(rest) = r.split(":::").nth(1) else {
+                    continue;
+                };
+                let name = rest.split('/').next().unwrap_or_default();
+                if name.is_empty()
+                    || name == bucket
+                    || name.contains(['*', '?', '$'])
+                    || out.iter().any(|(n, _)| n == name)
+                {
+                    continue;
+                }
+                if (1..=2).contains(&strsim::levenshtein(name, bucket)) {
+                    out.push((
+                        name.to_string(),
+                        describe(&p.label, st.index, st.sid.as_deref()),
+                    ));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The name the tool gives a new inline policy with the role's S3 grants.
@@ -728,5 +778,19 @@ mod tests {
         let f = run_check(&DEF, &attachment(), &other_facts);
         assert_eq!(status(&f), Status::Fail, "{}", text(&f));
         assert!(text(&f).contains("OnlyThisRole"), "{}", text(&f));
+    }
+
+    #[test]
+    fn a_grant_on_a_bucket_one_letter_away_is_pointed_out() {
+        let mut a = attachment();
+        a.bucket = "aspera-kmss".into();
+        let f = run_check(&DEF, &a, &facts(&[SEED_S3_POLICY]));
+        assert_eq!(status(&f), Status::Fail);
+        assert!(
+            f.iter().any(|f| f.reason == "similar-bucket"
+                && text(std::slice::from_ref(f)).contains("aspera-kms")),
+            "{}",
+            text(&f)
+        );
     }
 }
