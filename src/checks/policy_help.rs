@@ -59,7 +59,21 @@ pub fn conditional_parts(ev: &crate::policy::Evaluation) -> Vec<String> {
         .filter(|m| !m.unresolved.is_empty())
         .map(|m| {
             let here = describe(&m.policy, m.index, m.sid.as_deref());
-            let conditions = m.unresolved.join(" and ");
+            let conditions = m
+                .unresolved
+                .iter()
+                .map(|rendered| {
+                    // Rendered as `Operator key [values]`: name a misspelled operator.
+                    let operator = rendered.split_whitespace().next().unwrap_or_default();
+                    match crate::policy::keys::operator_meant(operator) {
+                        Some(meant) => format!(
+                            "{rendered} (`{operator}` is not a condition operator, did you mean `{meant}`? IAM rejects the policy)"
+                        ),
+                        None => rendered.clone(),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" and ");
             match m.effect {
                 Effect::Allow => format!("allowed by {here} only if {conditions}"),
                 Effect::Deny => format!("denied by {here} when {conditions}"),
@@ -132,7 +146,7 @@ pub fn unmet_conditions<'a>(
                         KeyState::Absent => format!("do not carry {}", c.key),
                         _ => format!("carry an unknown {}", c.key),
                     };
-                    format!("{c} (AoC's requests {carries})")
+                    format!("{c} (AoC's requests {carries}{})", typo_note(c))
                 })
                 .collect();
             if !failing.is_empty() {
@@ -238,6 +252,30 @@ pub fn with_conditions_met(
     }
     let added = fixed.document.statements.len() > policy.document.statements.len();
     (added && requests.iter().all(|r| allows(&fixed, r))).then_some(fixed)
+}
+
+/// What is wrong with a condition's key or operator, if it is misspelled: AWS evaluates a key
+/// it does not define as absent, and rejects a policy with an operator it does not know.
+pub fn typo_note(c: &crate::policy::Condition) -> String {
+    use crate::policy::keys::{key_meant, operator_meant};
+    let mut notes = Vec::new();
+    if let Some(meant) = operator_meant(&c.operator) {
+        notes.push(format!(
+            "`{}` is not a condition operator (did you mean `{meant}`?): IAM rejects the policy",
+            c.operator
+        ));
+    }
+    if let Some(meant) = key_meant(&c.key) {
+        notes.push(format!(
+            "`{}` is not a condition key (did you mean `{meant}`?): AWS treats it as absent",
+            c.key
+        ));
+    }
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", notes.join("; "))
+    }
 }
 
 /// [`conditional_parts`] as one clause for a summary.

@@ -793,4 +793,37 @@ mod tests {
             text(&f)
         );
     }
+
+    #[test]
+    fn issue11_a_misspelled_condition_key_is_absent_and_named() {
+        // AWS treats a key it does not define as absent: this Allow never applies.
+        let p = SEED_S3_POLICY.replace(
+            r#""Resource": ["arn:aws:s3:::aspera-kms/*"]}"#,
+            r#""Resource": ["arn:aws:s3:::aspera-kms/*"], "Condition": {"Bool": {"aws:SecureTransprot": "true"}}}"#,
+        );
+        assert_ne!(p, SEED_S3_POLICY);
+        let f = run_check(&DEF, &attachment(), &facts(&[&p]));
+        assert_eq!(status(&f), Status::Fail, "{}", text(&f));
+        assert!(
+            text(&f).contains("did you mean `aws:SecureTransport`?"),
+            "{}",
+            text(&f)
+        );
+    }
+
+    #[test]
+    fn issue11_a_misspelled_condition_operator_is_named() {
+        let p = SEED_S3_POLICY.replace(
+            r#""Resource": ["arn:aws:s3:::aspera-kms/*"]}"#,
+            r#""Resource": ["arn:aws:s3:::aspera-kms/*"], "Condition": {"StringEqual": {"aws:PrincipalAccount": "111122223333"}}}"#,
+        );
+        let f = run_check(&DEF, &attachment(), &facts(&[&p]));
+        assert!(
+            text(&f).contains(
+                "`StringEqual` is not a condition operator, did you mean `StringEquals`?"
+            ),
+            "{}",
+            text(&f)
+        );
+    }
 }

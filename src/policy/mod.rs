@@ -15,6 +15,7 @@
 
 pub mod condition;
 pub mod eval;
+pub mod keys;
 pub mod matching;
 pub mod parse;
 
@@ -232,6 +233,9 @@ impl Context {
         }
         match self.missing {
             MissingKey::Absent => KeyState::Absent,
+            // A key AWS does not define (a typo, `aws:SecureTransprot`) is never in a request:
+            // AWS evaluates it as absent, so its value is not unknown.
+            MissingKey::Unknown if keys::is_real_key(key) == Some(false) => KeyState::Absent,
             MissingKey::Unknown => KeyState::Unknown,
         }
     }
