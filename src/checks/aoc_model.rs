@@ -230,9 +230,9 @@ impl<'a> S3Target<'a> {
 }
 
 /// The session name the requests are evaluated with. AoC names its session itself and does not
-/// document the name, so this stands in for it: a policy decides differently only where it
-/// names one exact session ARN (a `NotPrincipal` that lists AoC's own session).
-pub const SESSION_NAME: &str = "aoc-session";
+/// document the name: the engine's stand-in for a name it does not know, so a policy naming one
+/// exact session of the role leaves the answer open instead of deciding it on a guess.
+pub const SESSION_NAME: &str = crate::policy::eval::UNKNOWN_SESSION;
 
 /// The caller of AoC's requests: not the role itself but a session of it
 /// (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`), which is what matters for a `Deny` with

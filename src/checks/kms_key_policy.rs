@@ -148,6 +148,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
                     Finding::fail("no-grant")
                         .var("action", action)
                         .var("role_arn", target.role.to_string())
+                        .var("role_account", &target.role.account)
                         .var("key_account", &key_account)
                         .evidence(format!(
                             "{action}: the key policy neither names {} nor delegates to arn:{}:iam::{}:root ({})",
@@ -299,5 +300,17 @@ mod tests {
         let f = run_check(&DEF, &attachment(), &facts(p));
         assert_eq!(status(&f), Status::Pass, "{}", text(&f));
         assert_eq!(f[0].reason, "direct");
+    }
+
+    #[test]
+    fn a_grant_to_one_named_session_is_not_known_to_be_aocs() {
+        // AoC's session name is not documented: a grant to one exact session of the role may
+        // or may not be AoC's.
+        let p = r#"{"Statement": [{"Sid": "OneSession", "Effect": "Allow",
+          "Principal": {"AWS": "arn:aws:sts::111122223333:assumed-role/aoc-access/aoc-session"},
+          "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*"}]}"#;
+        let f = run_check(&DEF, &attachment(), &facts(p));
+        assert_eq!(status(&f), Status::Warn, "{}", text(&f));
+        assert!(text(&f).contains("its name is not known"), "{}", text(&f));
     }
 }

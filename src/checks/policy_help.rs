@@ -177,8 +177,10 @@ pub fn with_conditions_met(
     use crate::policy::matching::Tri;
     use crate::policy::{ActionSpec, KeyState};
     let vars = policy.document.version.as_deref() == Some("2012-10-17");
+    // Allowed when the conditions the tool cannot know hold: those are the admin's own limits
+    // (an encryption context, a source), kept in the copy as they were.
     let allows = |p: &NamedPolicy, r: &crate::policy::Request| {
-        crate::policy::evaluate_policy(p, r).worst == crate::policy::Decision::Allowed
+        crate::policy::evaluate_policy(p, r).best == crate::policy::Decision::Allowed
     };
     let mut fixed = policy.clone();
     for request in requests {
@@ -191,6 +193,10 @@ pub fn with_conditions_met(
             }
             let mut copy = st.clone();
             copy.action = ActionSpec::Action(vec![request.action.clone()]);
+            // On AoC's resource only: the original may name every key of the account.
+            copy.resource = Some(crate::policy::ResourceSpec::Resource(vec![
+                request.resource.clone(),
+            ]));
             copy.conditions.clear();
             let alone = NamedPolicy {
                 label: policy.label.clone(),

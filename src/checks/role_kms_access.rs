@@ -206,9 +206,10 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
                     .var("action", action)
                     .var("resource", &resource)
                     .evidence(format!(
-                        "no statement of the role's policies allows {action} on {resource}"
+                        "no statement of the role's policies allows {action} on {resource} for AoC's requests"
                     ))
-                    .evidence_lines(super::policy_help::unmet_conditions(identity, &request)),
+                    .evidence_lines(super::policy_help::unmet_conditions(identity, &request))
+                    .evidence_lines(near_key_grants(identity, &resource)),
             );
         }
         missing.push(action.clone());
@@ -397,6 +398,28 @@ fn kms_grant_fix(
         "Policy to add, naming the key ARN (an alias ARN in Resource grants nothing)",
         policy_document(vec![statement("AocKmsDataPath", None, actions, key_arn)]),
     )
+}
+
+/// Statements that name a key ARN one or two characters from the key's: a typo in the
+/// policy, or in the key entered in AoC.
+fn near_key_grants(identity: &[NamedPolicy], key_arn: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in identity {
+        for st in &p.document.statements {
+            let Some(ResourceSpec::Resource(list)) = &st.resource else {
+                continue;
+            };
+            for r in list.iter().filter(|r| r.contains(":key/")) {
+                if (1..=2).contains(&strsim::levenshtein(r, key_arn)) {
+                    out.push(format!(
+                        "{} names the key {r}, one or two characters from {key_arn}: a typo in the policy or in the key entered in AoC",
+                        describe(&p.label, st.index, st.sid.as_deref())
+                    ));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The name the tool gives a new inline policy with the role's KMS grants.
@@ -608,6 +631,18 @@ mod tests {
             statements[1]["Condition"]["StringEquals"]["kms:ViaService"],
             "s3.us-east-1.amazonaws.com",
             "{doc}"
+        );
+    }
+
+    #[test]
+    fn a_grant_on_a_key_one_character_off_is_pointed_out() {
+        let near = format!("{}c", &KEY_ARN[..KEY_ARN.len() - 1]);
+        let f = run_check(&DEF, &attachment(), &facts(&kms_policy(&near)));
+        assert_eq!(status(&f), Status::Fail);
+        assert!(
+            text(&f).contains("one or two characters from"),
+            "{}",
+            text(&f)
         );
     }
 }

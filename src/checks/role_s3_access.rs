@@ -159,7 +159,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             .var("action", &action)
             .var("resource", &resource)
             .evidence(format!(
-                "no statement of the role's policies allows {action} on {resource}"
+                "no statement of the role's policies allows {action} on {resource} for AoC's requests"
             ));
         f = f.evidence_lines(super::policy_help::unmet_conditions(identity, &request));
         for (p, st) in allows_of_action(identity.iter(), &action) {

@@ -18,6 +18,7 @@ pub const DEF: CheckDef = CheckDef {
         "no-aoc-trust",
         "no-aoc-principal",
         "external-id-whitespace",
+        "external-id-typo",
         "principal-missing",
         "external-id-mismatch",
         "action-missing",
@@ -108,7 +109,30 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             continue;
         }
         let here = describe(&trust.label, st.index, st.sid.as_deref());
+        // `"*"` narrowed by a condition on who the caller is (aws:PrincipalArn = AoC's
+        // principal) is not "anyone": ask whether another principal would get in.
+        let stranger_gets_in = || {
+            let mut r = request(IdInRequest::Given(external_id));
+            let stranger = "arn:aws:iam::999999999999:role/not-aoc";
+            r.principal = stranger.to_string();
+            r.context
+                .set("aws:PrincipalArn", vec![stranger.to_string()]);
+            r.context
+                .set("aws:PrincipalAccount", vec!["999999999999".to_string()]);
+            let alone = NamedPolicy {
+                label: trust.label.clone(),
+                document: crate::policy::PolicyDocument {
+                    version: trust.document.version.clone(),
+                    id: None,
+                    statements: vec![st.clone()],
+                },
+            };
+            evaluate_policy(&alone, &r).best == Decision::Allowed
+        };
         match &st.principal {
+            Some(PrincipalSpec::Principal(Principals::Any))
+            | Some(PrincipalSpec::NotPrincipal(_))
+                if !stranger_gets_in() => {}
             Some(PrincipalSpec::Principal(Principals::Any))
             | Some(PrincipalSpec::NotPrincipal(_)) => {
                 findings.push(
@@ -169,10 +193,28 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             } else if let Some(id) = external_id {
                 // An ID that only looks like AoC's, or any ID at all (`StringLike "*"`,
                 // `Null: false`): another AoC tenant's attachment would get in too.
-                let others = [
+                // AoC's ID with one more character, with its last one changed (for `?`), and
+                // every other ID the conditions list.
+                let mut others = vec![
                     format!("{id}0"),
                     "another-aoc-tenants-external-id".to_string(),
                 ];
+                let mut changed_last: String = id.chars().collect();
+                if let Some(last) = changed_last.pop() {
+                    changed_last.push(if last == '0' { '1' } else { '0' });
+                    others.push(changed_last);
+                }
+                others.extend(
+                    trust
+                        .document
+                        .statements
+                        .iter()
+                        .flat_map(|st| &st.conditions)
+                        .filter(|c| c.key.eq_ignore_ascii_case("sts:ExternalId"))
+                        .flat_map(|c| c.values.iter())
+                        .filter(|v| v.as_str() != id && !v.contains(['*', '?']))
+                        .cloned(),
+                );
                 if let Some((other, ev)) = others.iter().find_map(|other| {
                     let ev = evaluate_policy(trust, &request(IdInRequest::Given(Some(other))));
                     (ev.best == Decision::Allowed).then_some((other, ev))
@@ -490,6 +532,21 @@ fn diagnose_denial(
                 expected.chars().count()
             ));
     }
+    // A reload gives a wholly new ID (AoC's are UUIDs); one or two characters off a long ID
+    // is a copy slip.
+    if let Some(expected) = external_id
+        && expected.chars().count() >= 20
+        && let Some(near) = role_ids
+            .iter()
+            .find(|id| (1..=2).contains(&strsim::levenshtein(id, expected)))
+    {
+        return Finding::fail("external-id-typo")
+            .var("role_external_id", near)
+            .var("aoc_external_id", expected)
+            .evidence(format!(
+                "the role's trust policy requires sts:ExternalId `{near}`, one or two characters from the `{expected}` AoC presents"
+            ));
+    }
     if let (Some(expected), false) = (external_id, role_ids.is_empty()) {
         return Finding::fail("external-id-mismatch")
             .var("role_external_id", role_ids.join(", "))
@@ -609,6 +666,20 @@ fn merged_trust(
     };
     let mut kept = current.clone();
     kept.statements.retain(|st| !replaced(st));
+    // A statement shared with other principals keeps them, without AoC's stale principal.
+    let aoc_account = crate::arn::account_of(principal);
+    for st in &mut kept.statements {
+        if st.effect == Effect::Allow
+            && statement_covers_action(st, ASSUME)
+            && let Some(PrincipalSpec::Principal(Principals::Map(map))) = &mut st.principal
+            && let Some(list) = map.get_mut("AWS")
+        {
+            list.retain(|p| aoc_account.is_none() || crate::arn::account_of(p) != aoc_account);
+            if list.is_empty() {
+                map.remove("AWS");
+            }
+        }
+    }
     let mut doc = crate::policy::to_json(&kept);
     let aoc_json = crate::policy::to_json(aoc);
     if let (Some(list), Some(add)) = (
@@ -1006,5 +1077,83 @@ mod tests {
         a.aoc_trust.aoc_principal = None;
         let f = run_check(&DEF, &a, &facts(&trust("x1", AOC_PRINCIPAL)));
         assert_eq!(f[0].reason, "no-aoc-principal", "{}", text(&f));
+    }
+
+    #[test]
+    fn a_star_principal_narrowed_to_aoc_by_a_condition_is_not_anyone() {
+        let p = format!(
+            r#"{{"Statement": [{{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole",
+              "Condition": {{"StringEquals": {{"aws:PrincipalArn": "{AOC_PRINCIPAL}",
+                                               "sts:ExternalId": "aoc-external-id-1"}}}}}}]}}"#
+        );
+        let f = run_check(&DEF, &attachment(), &facts(&p));
+        assert!(
+            !f.iter().any(|f| f.reason == "wildcard-principal"),
+            "{}",
+            text(&f)
+        );
+        assert_ne!(status(&f), Status::Fail, "{}", text(&f));
+    }
+
+    #[test]
+    fn an_external_id_one_character_off_is_a_typo_not_a_reload() {
+        let f = run_check(
+            &DEF,
+            &attachment(),
+            &facts(&trust("aoc-external-id-", AOC_PRINCIPAL)),
+        );
+        // Too short an ID to tell a slip from a new one.
+        assert_eq!(f[0].reason, "external-id-mismatch", "{}", text(&f));
+        let mut a = attachment();
+        a.aoc_trust.external_id = Some("3b6f5a1c-9d2e-4f8a-b7c6-0e1d2c3b4a59".into());
+        let f = run_check(
+            &DEF,
+            &a,
+            &facts(&trust(
+                "3b6f5a1c-9d2e-4f8a -b7c6-0e1d2c3b4a59",
+                AOC_PRINCIPAL,
+            )),
+        );
+        assert_eq!(f[0].reason, "external-id-typo", "{}", text(&f));
+    }
+
+    #[test]
+    fn a_second_external_id_or_a_single_character_wildcard_warns() {
+        for ids in [
+            r#"["aoc-external-id-1", "another-id"]"#,
+            r#""aoc-external-id-?""#,
+        ] {
+            let p = format!(
+                r#"{{"Statement": [{{"Effect": "Allow", "Principal": {{"AWS": "{AOC_PRINCIPAL}"}},
+                  "Action": "sts:AssumeRole", "Condition": {{"StringLike": {{"sts:ExternalId": {ids}}}}}}}]}}"#
+            );
+            let f = run_check(&DEF, &attachment(), &facts(&p));
+            assert!(
+                f.iter().any(|f| f.reason == "any-external-id"),
+                "{ids}: {}",
+                text(&f)
+            );
+        }
+    }
+
+    #[test]
+    fn a_stale_aoc_principal_shared_with_another_is_removed_the_other_kept() {
+        let west = "arn:aws:iam::860559707280:role/atp-aws-us-west-2-ts-atc-node";
+        let p = format!(
+            r#"{{"Statement": [{{"Effect": "Allow",
+              "Principal": {{"AWS": ["arn:aws:iam::111122223333:role/ops-admin", "{west}"]}},
+              "Action": "sts:AssumeRole"}}]}}"#
+        );
+        let f = run_check(&DEF, &attachment(), &facts(&p));
+        let doc = f
+            .iter()
+            .find_map(|f| f.fix_document().cloned())
+            .expect("a whole trust policy")
+            .document
+            .to_string();
+        assert!(
+            doc.contains("ops-admin") && !doc.contains("us-west-2"),
+            "{doc}"
+        );
     }
 }

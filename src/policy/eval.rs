@@ -111,7 +111,7 @@ fn outcome_inner(
     has_boundary: bool,
 ) -> StatementOutcome {
     let mut unresolved = Vec::new();
-    let principal = match &statement.principal {
+    let mut principal = match &statement.principal {
         Some(super::PrincipalSpec::NotPrincipal(_))
             if has_boundary && resource_policy && statement.effect == Effect::Deny =>
         {
@@ -123,6 +123,23 @@ fn outcome_inner(
         None if resource_policy => PrincipalMatch::No,
         None => PrincipalMatch::Exact,
     };
+    // A caller whose session name is not known (the checks' model of AoC's session): a
+    // statement that names one exact session of the same role may or may not be about it.
+    let mut session_unknown = false;
+    if let Some(spec) = &statement.principal
+        && let Some(named) = names_session_of_unknown_caller(spec, &request.principal)
+    {
+        session_unknown = true;
+        unresolved.push(format!(
+            "the caller is the session {named} (its name is not known)"
+        ));
+        principal = match spec {
+            // Named in Principal: it may be the caller.
+            super::PrincipalSpec::Principal(_) => PrincipalMatch::Exact,
+            // Named in NotPrincipal: it may exclude the caller.
+            super::PrincipalSpec::NotPrincipal(_) => PrincipalMatch::Any,
+        };
+    }
     let none = |p| StatementOutcome {
         applies: Tri::False,
         principal: p,
@@ -144,7 +161,11 @@ fn outcome_inner(
     {
         unresolved.push(render_resource(spec));
     }
-    let mut applies = resource;
+    let mut applies = if session_unknown {
+        resource.and(Tri::Unknown)
+    } else {
+        resource
+    };
     for cond in &statement.conditions {
         match evaluate_condition(cond, ctx, vars) {
             Tri::False => {
@@ -166,6 +187,28 @@ fn outcome_inner(
         unresolved,
         failed_condition: None,
     }
+}
+
+/// The session name that stands for one the tool does not know. Not a valid session name
+/// (`*` is not allowed in one), so it never equals a session ARN a policy names.
+pub const UNKNOWN_SESSION: &str = "*";
+
+/// When `caller` is a session of unknown name (`assumed-role/ROLE/*`) and the principal element
+/// names a session of the same role, that session ARN: whether it is the caller is not known.
+fn names_session_of_unknown_caller(spec: &super::PrincipalSpec, caller: &str) -> Option<String> {
+    let role_part = caller.strip_suffix(UNKNOWN_SESSION)?;
+    if !role_part.contains(":assumed-role/") {
+        return None;
+    }
+    let (super::PrincipalSpec::Principal(super::Principals::Map(map))
+    | super::PrincipalSpec::NotPrincipal(super::Principals::Map(map))) = spec
+    else {
+        return None;
+    };
+    map.get("AWS")?
+        .iter()
+        .find(|p| p.starts_with(role_part) && p.len() > role_part.len())
+        .cloned()
 }
 
 fn render_resource(spec: &super::ResourceSpec) -> String {
