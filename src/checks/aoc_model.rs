@@ -216,8 +216,9 @@ impl<'a> S3Target<'a> {
                 vec![arn.to_string()],
             );
         }
+        // AoC lists the path and the folders below it: `data/`, `data/sub/`, ...
         if action.eq_ignore_ascii_case("s3:ListBucket") && !self.prefix.is_empty() {
-            c.set("s3:prefix", vec![self.prefix.into()]);
+            c.set_prefixed("s3:prefix", self.prefix);
         }
         Request {
             principal: session_arn(self.role),

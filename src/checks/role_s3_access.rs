@@ -217,7 +217,17 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     }
 
     if !missing.is_empty() {
-        let fix = grant_fix(&target, input, identity, boundary, &typos, &missing);
+        let mut fix = grant_fix(&target, input, identity, boundary, &typos, &missing);
+        // The policies grant under a folder of the bucket: maybe AoC's path is what is wrong.
+        if let Some(folder) = granted_folder(identity, &target, &missing) {
+            fix.insert(
+                0,
+                FixStep::note(format!(
+                    "The role's policies grant these under `{folder}` of the bucket: if AoC is meant to use only that folder, set the path in AoC to /{} instead of widening the grant below.",
+                    folder.trim_end_matches('/')
+                )),
+            );
+        }
         if let Some(first) = findings.iter_mut().find(|f| f.reason == "missing-action") {
             first.fix = fix;
         }
@@ -390,6 +400,30 @@ fn similar_buckets(identity: &[NamedPolicy], bucket: &str) -> Vec<(String, Strin
         }
     }
     out
+}
+
+/// A folder of the bucket, below AoC's path, on which the role's policies grant the missing
+/// object actions (`data/` for a grant on `arn:aws:s3:::b/data/*` when AoC's path is `/`).
+fn granted_folder(
+    identity: &[NamedPolicy],
+    target: &S3Target<'_>,
+    missing: &BTreeMap<String, Vec<String>>,
+) -> Option<String> {
+    let objects = target.object_arn();
+    let under = objects.strip_suffix('*')?;
+    let actions = missing.get(&objects)?;
+    actions.iter().find_map(|action| {
+        allows_of_action(identity.iter(), action)
+            .into_iter()
+            .find_map(|(_, st)| match &st.resource {
+                Some(crate::policy::ResourceSpec::Resource(list)) => list.iter().find_map(|r| {
+                    let folder = r.strip_prefix(under)?.strip_suffix('*')?;
+                    (folder.ends_with('/') && !folder.contains(['*', '?', '$']))
+                        .then(|| format!("{}{folder}", target.prefix))
+                }),
+                _ => None,
+            })
+    })
 }
 
 /// The name the tool gives a new inline policy with the role's S3 grants.
@@ -825,5 +859,17 @@ mod tests {
             "{}",
             text(&f)
         );
+    }
+
+    #[test]
+    fn a_grant_on_a_folder_suggests_the_path_before_widening() {
+        let p = SEED_S3_POLICY.replace(
+            "arn:aws:s3:::aspera-kms/*",
+            "arn:aws:s3:::aspera-kms/data/*",
+        );
+        let f = run_check(&DEF, &attachment(), &facts(&[&p]));
+        assert_eq!(status(&f), Status::Fail);
+        let t = text(&f);
+        assert!(t.contains("set the path in AoC to /data"), "{t}");
     }
 }

@@ -253,9 +253,9 @@ impl PolicyValue {
         }
     }
 
-    /// Whether a request value known only by its start (`prefix`, then at least one unknown
-    /// character) matches: certain when the policy value's literal head already differs, or
-    /// when it is a head of the prefix followed by a lone `*`; unknown otherwise.
+    /// Whether a request value known only by its start (`prefix`, then unknown characters, maybe
+    /// none) matches: certain when the policy value's literal head already differs, or when it
+    /// is a head of the prefix followed by a lone `*`; unknown otherwise.
     fn matches_prefix(&self, prefix: &str, base: BaseOp) -> Tri {
         let tokens = match self {
             PolicyValue::Pattern(Expanded::NoValue) => return Tri::False,
@@ -293,8 +293,9 @@ impl PolicyValue {
             // The policy names more than the known prefix: the unknown rest decides.
             return Tri::Unknown;
         }
-        // The value has at least one character after the prefix.
         match tail {
+            // The value may be the prefix itself, or longer.
+            [] if head.len() == prefix.len() => Tri::Unknown,
             [] => Tri::False,
             [Tok::Star] => Tri::True,
             _ => Tri::Unknown,
@@ -824,7 +825,8 @@ mod tests {
         );
         assert_eq!(e("StringNotLike", &["AROAOTHERID:*"]), Tri::True);
         assert_eq!(e("StringEquals", &["AROAEXAMPLEID:alice"]), Tri::Unknown);
-        assert_eq!(e("StringEquals", &["AROAEXAMPLEID:"]), Tri::False);
+        assert_eq!(e("StringEquals", &["AROAEXAMPLEID:"]), Tri::Unknown);
+        assert_eq!(e("StringEquals", &["AROAEXAMPLE"]), Tri::False);
         assert_eq!(e("StringEquals", &["111122223333"]), Tri::False);
         assert_eq!(
             e("StringEqualsIgnoreCase", &["aroaexampleid:alice"]),

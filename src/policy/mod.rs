@@ -123,8 +123,9 @@ pub struct Context {
     /// Keys whose value is one of a few alternatives (each a full set of values), by
     /// lower-cased key: a condition is decided when every alternative decides it alike.
     one_of: BTreeMap<String, Vec<Vec<String>>>,
-    /// Keys whose single value starts with a known prefix and goes on unknown (a role
-    /// session's `aws:userid` is `ROLEID:session-name`), by lower-cased key.
+    /// Keys whose single value starts with a known prefix and goes on unknown, maybe with
+    /// nothing (a role session's `aws:userid` is `ROLEID:session-name`; AoC lists `path/` and
+    /// the folders below it), by lower-cased key.
     prefixed: BTreeMap<String, String>,
     /// How to treat a key that is neither in `values` nor in `absent`.
     pub missing: MissingKey,
