@@ -13,7 +13,6 @@
 //! [`aoc_model`], and the `kms:ViaService` value of [`aoc_model::kms_request`]. So what this
 //! writes passes `check --offline` for the same spec (a test runs exactly that).
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,6 +27,7 @@ use crate::checks::input_values::{KmsKeyRef, aoc_expectations};
 use crate::checks::{Finding, Status};
 use crate::cli::{AttachmentArgs, CheckArgs};
 use crate::error::{CommandError, UsageError, io_reason};
+use crate::policy::build::{allow_statement, document};
 use crate::policy::{
     ActionSpec, Condition, Effect, KeyState, PolicyDocument, PrincipalSpec, Principals,
     ResourceSpec, Statement, to_json,
@@ -688,43 +688,6 @@ fn allow(
     let mut st = allow_statement(Some(sid), principal, actions, Some(resource));
     st.conditions = conditions;
     st
-}
-
-fn allow_statement(
-    sid: Option<&str>,
-    principal: Option<&str>,
-    actions: &[String],
-    resource: Option<&str>,
-) -> Statement {
-    Statement {
-        index: 0,
-        sid: sid.map(str::to_string),
-        effect: Effect::Allow,
-        principal: principal.map(|p| {
-            PrincipalSpec::Principal(Principals::Map(BTreeMap::from([(
-                "AWS".to_string(),
-                vec![p.to_string()],
-            )])))
-        }),
-        action: ActionSpec::Action(actions.to_vec()),
-        resource: resource.map(|r| ResourceSpec::Resource(vec![r.to_string()])),
-        conditions: Vec::new(),
-    }
-}
-
-fn document(statements: Vec<Statement>) -> PolicyDocument {
-    PolicyDocument {
-        version: Some("2012-10-17".to_string()),
-        id: None,
-        statements: statements
-            .into_iter()
-            .enumerate()
-            .map(|(i, mut st)| {
-                st.index = i;
-                st
-            })
-            .collect(),
-    }
 }
 
 fn pretty(value: &Value) -> String {

@@ -367,27 +367,20 @@ pub struct Misspelling {
     pub meant: String,
 }
 
-/// An Allow statement, to paste into a policy or to apply.
+/// An Allow statement, to paste into a policy or to apply: the statement builder `generate`
+/// uses, as JSON.
 pub fn statement(
     sid: &str,
     principal: Option<&str>,
     actions: &[String],
     resource: &str,
 ) -> serde_json::Value {
-    let mut st = json!({
-        "Sid": sid,
-        "Effect": "Allow",
-    });
-    if let Some(p) = principal {
-        st["Principal"] = json!({ "AWS": p });
-    }
-    st["Action"] = if actions.len() == 1 {
-        json!(actions[0])
-    } else {
-        json!(actions)
-    };
-    st["Resource"] = json!(resource);
-    st
+    crate::policy::build::statement_json(&crate::policy::build::allow_statement(
+        Some(sid),
+        principal,
+        actions,
+        Some(resource),
+    ))
 }
 
 /// A whole policy document of the given statements.

@@ -13,6 +13,7 @@
 //! "IAM JSON policy elements reference", "Condition operators", and for keys the KMS Developer
 //! Guide "Key policies" / "Default key policy".
 
+pub mod build;
 pub mod condition;
 pub mod eval;
 pub mod keys;
