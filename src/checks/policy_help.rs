@@ -101,6 +101,19 @@ pub fn open_only_on_encryption_context(ev: &crate::policy::Evaluation) -> bool {
     any
 }
 
+/// A policy of one statement of `policy`, under its label: to ask what that statement alone
+/// decides.
+pub fn single_statement(policy: &NamedPolicy, st: Statement) -> NamedPolicy {
+    NamedPolicy {
+        label: policy.label.clone(),
+        document: crate::policy::PolicyDocument {
+            version: policy.document.version.clone(),
+            id: None,
+            statements: vec![st],
+        },
+    }
+}
+
 /// Allow statements that would grant `request` but for a condition AoC's request does not
 /// meet, one line each: the statement, the conditions that fail, and what the request carries
 /// for their keys. Where a grant "is missing", this is often why: the grant is there, scoped
@@ -121,14 +134,7 @@ pub fn unmet_conditions<'a>(
             }
             let mut bare = st.clone();
             bare.conditions.clear();
-            let alone = NamedPolicy {
-                label: p.label.clone(),
-                document: crate::policy::PolicyDocument {
-                    version: p.document.version.clone(),
-                    id: None,
-                    statements: vec![bare],
-                },
-            };
+            let alone = single_statement(p, bare);
             if crate::policy::evaluate_policy(&alone, request).worst
                 != crate::policy::Decision::Allowed
             {
@@ -198,14 +204,7 @@ pub fn with_conditions_met(
                 request.resource.clone(),
             ]));
             copy.conditions.clear();
-            let alone = NamedPolicy {
-                label: policy.label.clone(),
-                document: crate::policy::PolicyDocument {
-                    version: policy.document.version.clone(),
-                    id: None,
-                    statements: vec![copy.clone()],
-                },
-            };
+            let alone = single_statement(policy, copy.clone());
             if !statement_covers_action(st, &request.action) || !allows(&alone, request) {
                 return None;
             }
