@@ -276,7 +276,8 @@ def hyperfine(name, cmd, env, workdir, runs, warmup=3):
         times = [timed(cmd, env)[0] for _ in range(runs)]
         tool = "loop"
     return {
-        "command": shlex.join(cmd),
+        # Paths relative to the repository: a result names no machine's directories.
+        "command": shlex.join(os.path.relpath(c, REPO) if os.path.isabs(c) else c for c in cmd),
         "timer": tool,
         "runs": len(times),
         "median_s": median(times),
@@ -401,7 +402,7 @@ def versions(binary, env):
 def run_simulate_bench(source):
     """benches/simulate.rs of the crate at `source`, built in the release target dir at low
     priority; returns its JSON line."""
-    target = os.environ.get("CARGO_TARGET_DIR", "/work/target-release")
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target", "bench"))
     benv = dict(os.environ, CARGO_TARGET_DIR=target)
     p = subprocess.run(
         ["nice", "-n", "19", "cargo", "bench", "--locked", "--bench", "simulate"],
@@ -418,7 +419,7 @@ def run_simulate_bench(source):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--bin", default=os.environ.get("AOC_PREFLIGHT_BIN", "/work/target-release/release/aoc-preflight"))
+    ap.add_argument("--bin", default=os.environ.get("AOC_PREFLIGHT_BIN", os.path.join(REPO, "target", "bench", "release", "aoc-preflight")))
     ap.add_argument("--runs", type=int, default=7, help="runs per latency (tool and baseline)")
     ap.add_argument("--latencies", default="0,20,50", help="added latency per request, ms")
     ap.add_argument("--fleet-size", type=int, default=200)
@@ -443,7 +444,7 @@ def main():
     if not os.access(binary, os.X_OK):
         raise SystemExit(
             f"no aoc-preflight binary at {binary}: build it with\n"
-            "  CARGO_TARGET_DIR=/work/target-release nice -n 19 cargo build --release --locked\n"
+            "  CARGO_TARGET_DIR=target/bench nice -n 19 cargo build --release --locked\n"
             "or set AOC_PREFLIGHT_BIN"
         )
     latencies = [float(x) for x in args.latencies.split(",")]
@@ -455,8 +456,11 @@ def main():
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "machine": machine(),
         "versions": dict(versions(binary, env), **({"commit": args.built_from} if args.built_from else {})),
-        "binary": {"path": binary, "size_bytes": os.path.getsize(binary)},
-        "settings": vars(args),
+        "binary": {"path": os.path.relpath(binary, REPO), "size_bytes": os.path.getsize(binary)},
+        "settings": {
+            k: os.path.relpath(v, REPO) if isinstance(v, str) and os.path.isabs(v) else v
+            for k, v in vars(args).items()
+        },
     }
     log("machine", results["machine"])
 

@@ -5,12 +5,12 @@
 #
 # 1. moto into .venv (scripts/setup-moto.sh), then the `aws` CLI next to it (pinned below);
 # 2. checks that the release binary exists ($AOC_PREFLIGHT_BIN, default
-#    /work/target-release/release/aoc-preflight) — it does not build it; build it with
-#      CARGO_TARGET_DIR=/work/target-release nice -n 19 cargo build --release --locked
+#    target/bench/release/aoc-preflight) — it does not build it; build it with
+#      CARGO_TARGET_DIR=target/bench nice -n 19 cargo build --release --locked
 # 3. runs bench/bench.py: moto and the latency proxy on 127.0.0.1, correct worlds seeded with
 #    boto3, the tool vs bench/baseline.sh at each latency, offline, fleets, --help, size, and
 #    the `simulate` bench (cargo bench --bench simulate, at nice 19, in $CARGO_TARGET_DIR or
-#    /work/target-release; skip it with --skip-simulate).
+#    target/bench; skip it with --skip-simulate).
 # Results: bench/results-DATE.json and bench/results-DATE.md. Everything stays on 127.0.0.1,
 # with dummy credentials and empty AWS config files. Not run by CI.
 set -euo pipefail
@@ -29,10 +29,10 @@ if [ ! -x .venv/bin/aws ]; then
         'pyasn1==0.6.5'
 fi
 
-bin="${AOC_PREFLIGHT_BIN:-/work/target-release/release/aoc-preflight}"
+bin="${AOC_PREFLIGHT_BIN:-target/bench/release/aoc-preflight}"
 if [ ! -x "$bin" ]; then
     echo "run.sh: no release binary at $bin. Build it (in its own target dir, at low priority):" >&2
-    echo "  CARGO_TARGET_DIR=/work/target-release nice -n 19 cargo build --release --locked" >&2
+    echo "  CARGO_TARGET_DIR=target/bench nice -n 19 cargo build --release --locked" >&2
     echo "or point AOC_PREFLIGHT_BIN at one." >&2
     exit 2
 fi

@@ -1,7 +1,7 @@
 //! Throughput of the policy engine behind `simulate` and the checks, in one process (issue 7:
 //! at least 100,000 decisions per second).
 //!
-//!     CARGO_TARGET_DIR=/work/target-release nice -n 19 cargo bench --bench simulate
+//!     CARGO_TARGET_DIR=target/bench nice -n 19 cargo bench --bench simulate
 //!
 //! Two workloads of 10,000 requests each, policies parsed once up front (as a long-running
 //! process or a batch mode would):

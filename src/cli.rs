@@ -1,5 +1,5 @@
 //! Command-line definitions (clap derive) and nothing else: no validation beyond what clap
-//! does, no I/O. The names here are a contract (DESIGN.md §8): add, never rename.
+//! does, no I/O. The names here are a contract (docs/contract.md, "Command line"): add, never rename.
 
 use std::path::PathBuf;
 

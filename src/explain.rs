@@ -1,4 +1,4 @@
-//! The `explain` command (DESIGN.md §6): from an error message an admin saw, say what it
+//! The `explain` command (README.md, "Start from an error message: `explain`"): from an error message an admin saw, say what it
 //! means, what usually causes it (most likely first), which checks confirm each cause, and the
 //! `check` command to run next; with `--run`, run those checks and say which cause they confirm.
 //!

@@ -80,7 +80,7 @@ pub struct GenerateArgs {
     pub output_dir: Option<PathBuf>,
 }
 
-/// How AoC reaches the bucket (DOMAIN-NOTES.md §4, "S3 Block Public Access").
+/// How AoC reaches the bucket (docs/aws-facts.md, "S3 Block Public Access").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Model {
     /// AoC assumes the customer's role; S3 sees the role. No bucket policy is needed.

@@ -1,5 +1,5 @@
 //! The `aoc-preflight` binary: parse arguments, run, render, and map the outcome to an exit
-//! code in one place (DESIGN.md §5). All logic is in the library.
+//! code in one place (docs/contract.md, "Statuses and exit codes"). All logic is in the library.
 
 use std::io::{self, Write};
 use std::process::ExitCode;

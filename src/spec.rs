@@ -3,7 +3,7 @@
 //! gathered from a TOML config file and command-line flags (flags win).
 //!
 //! This module only assembles and reads inputs; it does not judge the values. A malformed ARN
-//! or bucket name is a finding of the `input.values` check, not a usage error (DESIGN.md §5).
+//! or bucket name is a finding of the `input.values` check, not a usage error (docs/contract.md, "Statuses and exit codes").
 //! What is a usage error here (exit 2): an unreadable file, TOML or JSON that does not parse,
 //! an unknown key in the config file, and a missing required value.
 

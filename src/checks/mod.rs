@@ -28,7 +28,7 @@ use crate::spec::Attachment;
 
 pub use input_values::Values;
 
-/// A check's status (DESIGN.md §5).
+/// A check's status (docs/contract.md, "Statuses and exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -230,7 +230,7 @@ pub struct CheckDef {
     pub run: fn(&Input<'_>) -> Vec<Finding>,
 }
 
-/// Every check, in report order (DESIGN.md §4).
+/// Every check, in report order (docs/contract.md, "Check catalog").
 pub const ALL: &[CheckDef] = &[
     input_values::DEF,
     aws_credentials::DEF,

@@ -225,7 +225,7 @@ impl FleetReport {
     }
 }
 
-/// Exit code for a run (DESIGN.md §5): 1 if a check failed (or warned, with
+/// Exit code for a run (docs/contract.md, "Statuses and exit codes"): 1 if a check failed (or warned, with
 /// `--fail-on warn`), else 3 if one could not be determined, else 0.
 pub fn exit_code(summary: &Summary, fail_on_warn: bool) -> u8 {
     if summary.fail > 0 || (fail_on_warn && summary.warn > 0) {

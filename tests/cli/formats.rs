@@ -124,7 +124,7 @@ fn the_mixed_run_has_every_status() {
         assert!(count(s, status) > 0, "no {status} in the run: {s}");
     }
     assert_eq!(run.json["reports"].as_array().map(Vec::len), Some(3));
-    // A failure outranks an undetermined check (DESIGN.md §5).
+    // A failure outranks an undetermined check (docs/contract.md, "Statuses and exit codes").
     assert_eq!(run.code, 1, "{s}");
 }
 

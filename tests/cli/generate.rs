@@ -88,7 +88,7 @@ impl Spec {
         )
     }
 
-    /// The trust policy the AoC page shows (DOMAIN-NOTES.md §1, likely shape).
+    /// The trust policy the AoC page shows (docs/aws-facts.md, "AoC's trust policy and external ID").
     fn aoc_trust_json(&self) -> Value {
         json!({
             "Version": "2012-10-17",

@@ -4,6 +4,7 @@
 mod bundle;
 mod check;
 mod corpus;
+mod docs;
 mod explain;
 mod faults;
 mod fleet;

@@ -1574,7 +1574,7 @@ fn issue11_d9_region_with_a_leading_space_is_trimmed_with_a_warning() {
     assert!(check.to_string().contains("trimmed"), "{ctx}\n{check}");
 }
 
-/// A malformed value entered in AoC is a finding, not a usage error (DESIGN.md §5):
+/// A malformed value entered in AoC is a finding, not a usage error (docs/contract.md, "Statuses and exit codes"):
 /// `input.values` fails with the reason and says the expected format; exit 1.
 #[test]
 fn malformed_attachment_values_fail_input_values_and_name_the_format() {

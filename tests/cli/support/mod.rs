@@ -31,7 +31,7 @@ pub fn bin() -> Command {
 }
 
 /// Every check ID, in report order: the library's own list (a unit test in `catalog.rs`
-/// pins it to DESIGN.md).
+/// pins it to docs/contract.md, "Check catalog").
 pub fn all_checks() -> Vec<&'static str> {
     aoc_preflight::checks::ALL.iter().map(|c| c.id).collect()
 }
