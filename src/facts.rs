@@ -1,5 +1,5 @@
 //! What is known about the attachment's real state: plain data that the checks read. Filled
-//! from files in offline mode (see [`crate::gather`]) and, later, from AWS in live mode.
+//! from files in offline mode and from AWS in live mode (see [`crate::gather`]).
 //!
 //! Each fact says how it was obtained, or why it is missing: not asked for in this mode
 //! (the check is `skip`) or asked and refused (the check is `error`, naming what to do).

@@ -1,12 +1,17 @@
 //! aoc-preflight: checks that an S3 bucket encrypted with a KMS key is set up correctly to be
 //! attached to IBM Aspera on Cloud, and says what to fix when it is not.
 //!
-//! The shape is gather → judge → report: `gather`-side code (files now, AWS later) produces
-//! [`facts::Facts`]; the pure checks in [`checks`] judge a [`spec::Attachment`] against them;
-//! [`report`] renders one model in several formats. The library never prints.
+//! The shape is gather → judge → report: [`gather`] produces [`facts::Facts`] from files
+//! (offline) or AWS (live); the pure checks in [`checks`] judge a [`spec::Attachment`] against
+//! them; [`report`] renders one model in several formats. The library never prints.
 
 #![forbid(unsafe_code)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
+// A panic is a bug: outside tests, failures are values with a message.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod arn;
 pub mod bundle;

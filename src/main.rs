@@ -1,6 +1,8 @@
 //! The `aoc-preflight` binary: parse arguments, run, render, and map the outcome to an exit
 //! code in one place (docs/contract.md, "Statuses and exit codes"). All logic is in the library.
 
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::{self, Write};
 use std::process::ExitCode;
 
