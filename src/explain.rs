@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::checks::Status;
 use crate::cli::{CheckArgs, FailOn, ReportFormat};
 use crate::error::{CommandError, UsageError};
+use crate::exit::Exit;
 use crate::report::{CheckResult, Report, Summary};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -476,7 +477,7 @@ enum Format {
     Json,
 }
 
-pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8, CommandError> {
+pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<Exit, CommandError> {
     let format = validate(args)?;
     let message = read_message(args)?;
     let catalog = catalog()?;
@@ -497,7 +498,7 @@ pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<u8, CommandError> 
         Format::Text => write_text(out, &output, &invocation, args.run)?,
     }
     out.flush()?;
-    Ok(ran.map_or(0, |r| r.exit_code))
+    Ok(ran.map_or(Exit::Success, |r| r.exit_code))
 }
 
 /// Rejects the `check` flags that make no sense for `explain`, and picks the format.
@@ -686,7 +687,7 @@ fn shell_word(value: &str) -> String {
 struct Ran {
     report: Report,
     command: String,
-    exit_code: u8,
+    exit_code: Exit,
 }
 
 /// Runs the checks of every matched entry (once each) on the one attachment given.
@@ -767,7 +768,7 @@ struct RunOut {
     mode: &'static str,
     status: Status,
     summary: Summary,
-    exit_code: u8,
+    exit_code: Exit,
 }
 
 fn build(

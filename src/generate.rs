@@ -27,6 +27,7 @@ use crate::checks::input_values::{KmsKeyRef, aoc_expectations};
 use crate::checks::{Finding, Status};
 use crate::cli::{AttachmentArgs, CheckArgs};
 use crate::error::{CommandError, UsageError, io_reason};
+use crate::exit::Exit;
 use crate::policy::build::{allow_statement, document};
 use crate::policy::{
     ActionSpec, Condition, Effect, KeyState, PolicyDocument, PrincipalSpec, Principals,
@@ -196,8 +197,8 @@ const AOC_KEY_SID: &str = "AllowAocPrincipalUseOfTheKeyViaS3";
 /// AWS's own Sid for the default key policy's statement, so the admin recognises it.
 const ROOT_KEY_SID: &str = "Enable IAM User Permissions";
 
-pub fn run(args: &GenerateArgs, out: &mut dyn Write) -> Result<u8, CommandError> {
-    let result = (|| -> Result<u8, CommandError> {
+pub fn run(args: &GenerateArgs, out: &mut dyn Write) -> Result<Exit, CommandError> {
+    let result = (|| -> Result<Exit, CommandError> {
         let attachment = resolve_one(args)?;
         let options = Options {
             model: args.model,
@@ -220,7 +221,7 @@ pub fn run(args: &GenerateArgs, out: &mut dyn Write) -> Result<u8, CommandError>
         };
         out.write_all(rendered.as_bytes())?;
         out.flush()?;
-        Ok(0)
+        Ok(Exit::Success)
     })();
     // Every usage error is one line, whatever the values it quotes contain.
     result.map_err(|e| match e {

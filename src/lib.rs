@@ -19,6 +19,7 @@ pub mod catalog;
 pub mod checks;
 pub mod cli;
 pub mod error;
+pub mod exit;
 pub mod explain;
 pub mod facts;
 pub mod gather;

@@ -8,11 +8,10 @@ use std::process::ExitCode;
 
 use aoc_preflight::cli::{Cli, ColorChoice, Command, ReportFormat, SimulateFormat};
 use aoc_preflight::error::{CommandError, UsageError};
+use aoc_preflight::exit::Exit;
 use aoc_preflight::report::{self, FleetReport};
 use aoc_preflight::{catalog, checks, run, simulate};
 use clap::{CommandFactory, FromArgMatches};
-
-const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
@@ -40,14 +39,14 @@ fn main() -> ExitCode {
         ColorChoice::Auto => {}
     }
     match dispatch(cli.command, &positions) {
-        Ok(code) => ExitCode::from(code),
+        Ok(exit) => ExitCode::from(exit),
         Err(CommandError::Usage(e)) => {
             let _ = writeln!(
                 io::stderr(),
                 "aoc-preflight: error: {}",
                 one_line(&e.to_string())
             );
-            ExitCode::from(EXIT_USAGE)
+            ExitCode::from(Exit::Usage)
         }
         // A closed pipe (`aoc-preflight ... | head`) is not an error worth a message.
         Err(CommandError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -56,12 +55,12 @@ fn main() -> ExitCode {
                 io::stderr(),
                 "aoc-preflight: error: cannot write the output: {e}"
             );
-            ExitCode::from(EXIT_USAGE)
+            ExitCode::from(Exit::Usage)
         }
     }
 }
 
-fn dispatch(command: Command, positions: &OutputPositions) -> Result<u8, CommandError> {
+fn dispatch(command: Command, positions: &OutputPositions) -> Result<Exit, CommandError> {
     match command {
         Command::Check(args) => {
             // A spinner only where a person watches: text to a terminal, not in CI.
@@ -131,7 +130,7 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<u8, Command
             let mut out = io::stdout().lock();
             simulate::run(&args, &mut out)?;
             out.flush()?;
-            Ok(0)
+            Ok(Exit::Success)
         }
         Command::Permissions(args) => {
             let values = permissions_values(&args.attachment_args);
@@ -139,7 +138,7 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<u8, Command
             let mut out = io::stdout().lock();
             serde_json::to_writer_pretty(&mut out, &doc).map_err(io::Error::from)?;
             writeln!(out)?;
-            Ok(0)
+            Ok(Exit::Success)
         }
         Command::Checks(args) => {
             let catalog = catalog::get().map_err(UsageError)?;
@@ -169,7 +168,7 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<u8, Command
                     }
                 }
             }
-            Ok(0)
+            Ok(Exit::Success)
         }
     }
 }

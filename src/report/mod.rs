@@ -225,15 +225,16 @@ impl FleetReport {
     }
 }
 
-/// Exit code for a run (docs/contract.md, "Statuses and exit codes"): 1 if a check failed (or warned, with
-/// `--fail-on warn`), else 3 if one could not be determined, else 0.
-pub fn exit_code(summary: &Summary, fail_on_warn: bool) -> u8 {
+/// How a run ends (docs/contract.md, "Statuses and exit codes"): failed if a check failed (or
+/// warned, with `--fail-on warn`), else undetermined if one could not be determined.
+pub fn exit_code(summary: &Summary, fail_on_warn: bool) -> crate::exit::Exit {
+    use crate::exit::Exit;
     if summary.fail > 0 || (fail_on_warn && summary.warn > 0) {
-        1
+        Exit::Failed
     } else if summary.error > 0 {
-        3
+        Exit::Undetermined
     } else {
-        0
+        Exit::Success
     }
 }
 
@@ -244,13 +245,13 @@ mod tests {
     #[test]
     fn exit_codes_follow_the_design() {
         let mut s = Summary::default();
-        assert_eq!(exit_code(&s, false), 0);
+        assert_eq!(exit_code(&s, false).code(), 0);
         s.add(Status::Warn);
-        assert_eq!(exit_code(&s, false), 0);
-        assert_eq!(exit_code(&s, true), 1);
+        assert_eq!(exit_code(&s, false).code(), 0);
+        assert_eq!(exit_code(&s, true).code(), 1);
         s.add(Status::Error);
-        assert_eq!(exit_code(&s, false), 3);
+        assert_eq!(exit_code(&s, false).code(), 3);
         s.add(Status::Fail);
-        assert_eq!(exit_code(&s, false), 1);
+        assert_eq!(exit_code(&s, false).code(), 1);
     }
 }
