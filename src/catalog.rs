@@ -140,11 +140,9 @@ impl Catalog {
     /// summary; evidence and remediation of every finding that is not a pass.
     pub fn result(&self, def: &CheckDef, findings: &[Finding]) -> CheckResult {
         let meta = self.meta(def.id);
-        let status = findings
-            .iter()
-            .map(|f| f.status)
-            .max_by_key(|s| s.severity())
-            .unwrap_or(Status::Skip);
+        // A check that found nothing to say judged nothing.
+        let status =
+            Status::most_serious(findings.iter().map(|f| f.status)).unwrap_or(Status::Skip);
         let text = |f: &Finding| self.reason(def.id, f.reason);
         let render = |group: &Group<'_>, template: &str| fill(template, &group.vars);
         // Findings that differ only in their action read as one sentence naming every action,

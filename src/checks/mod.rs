@@ -50,6 +50,12 @@ impl Status {
         }
     }
 
+    /// The most serious of some statuses, or `None` for none: each caller says what "nothing"
+    /// means where it folds (a check with no finding, a report with no check).
+    pub fn most_serious(statuses: impl IntoIterator<Item = Status>) -> Option<Status> {
+        statuses.into_iter().max_by_key(|s| s.severity())
+    }
+
     /// Which status a check with several findings takes: the most serious one.
     pub fn severity(self) -> u8 {
         match self {
@@ -328,11 +334,7 @@ pub(crate) mod test_support {
 
     /// The overall status of findings.
     pub fn status(findings: &[Finding]) -> Status {
-        findings
-            .iter()
-            .map(|f| f.status)
-            .max_by_key(|s| s.severity())
-            .unwrap_or(Status::Skip)
+        Status::most_serious(findings.iter().map(|f| f.status)).unwrap_or(Status::Skip)
     }
 
     /// All evidence and fixes of the findings, as one text to search.

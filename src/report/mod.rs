@@ -167,13 +167,10 @@ pub struct FindingResult {
     pub action: Option<String>,
 }
 
-/// The most serious of some statuses; `pass` for none.
+/// The most serious of some statuses; `pass` for none (a report of no check has nothing that
+/// failed; whether a run that verified nothing may pass is the exit code's business).
 pub fn overall<'a>(statuses: impl IntoIterator<Item = &'a Status>) -> Status {
-    statuses
-        .into_iter()
-        .copied()
-        .max_by_key(|s| s.severity())
-        .unwrap_or(Status::Pass)
+    Status::most_serious(statuses.into_iter().copied()).unwrap_or(Status::Pass)
 }
 
 impl Report {
