@@ -34,6 +34,7 @@ use crate::policy::{
     ResourceSpec, Statement, to_json,
 };
 use crate::spec::{AocTrust, Attachment};
+use crate::text::one_line;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct GenerateArgs {
@@ -1199,19 +1200,6 @@ pub fn hcl_string(value: &str) -> String {
     }
     out.push('"');
     out
-}
-
-/// Control characters escaped, so a message or comment stays on one line.
-fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().collect()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -31,3 +31,4 @@ pub mod report;
 pub mod run;
 pub mod simulate;
 pub mod spec;
+pub mod text;

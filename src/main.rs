@@ -10,6 +10,7 @@ use aoc_preflight::cli::{Cli, ColorChoice, Command, ReportFormat, SimulateFormat
 use aoc_preflight::error::{CommandError, UsageError};
 use aoc_preflight::exit::Exit;
 use aoc_preflight::report::{self, FleetReport};
+use aoc_preflight::text::one_line;
 use aoc_preflight::{catalog, checks, run, simulate};
 use clap::{CommandFactory, FromArgMatches};
 
@@ -171,20 +172,6 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<Exit, Comma
             Ok(Exit::Success)
         }
     }
-}
-
-/// An error message on one line whatever the user's values hold: control characters (a
-/// newline in a flag value, an escape sequence) are shown escaped.
-fn one_line(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
 }
 
 /// Command-line positions of the `--format` and `--output` values of `check`.

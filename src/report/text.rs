@@ -11,19 +11,10 @@ use anstyle::{AnsiColor, Style};
 use super::{CheckResult, FleetReport, Report, Summary};
 use crate::checks::Status;
 
-/// Text from values and documents, made safe for a terminal: control characters (escape
-/// sequences, carriage returns) are shown escaped, so a policy or a flag value cannot forge a
-/// line of the report or drive the terminal. Newlines are kept: callers split on them.
+/// Text from values and documents, made safe for a terminal (see [`crate::text`]). Newlines
+/// are kept: callers split on them.
 fn clean(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            if c.is_control() && c != '\n' {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
+    crate::text::escape_controls(text, true)
 }
 
 /// One line of text: newlines escaped too.
