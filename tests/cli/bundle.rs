@@ -103,8 +103,7 @@ fn a_bundle_that_is_not_json_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = dir.path().join("facts.json");
     std::fs::write(&bundle, "{\n  \"schema_version\": 1,\n  oops\n}").unwrap();
-    let out = assert_cmd::Command::cargo_bin("aoc-preflight")
-        .unwrap()
+    let out = crate::support::bin()
         .args(["check", "--facts"])
         .arg(&bundle)
         .output()

@@ -25,19 +25,8 @@ fn fixture(name: &str) -> PathBuf {
 /// The binary in the repository root (so evidence names files as `examples/...`, the same on
 /// every machine), with none of the developer's AWS or tool settings.
 fn bin() -> Command {
-    let mut cmd = Command::cargo_bin("aoc-preflight").expect("binary builds");
+    let mut cmd = crate::support::bin();
     cmd.current_dir(root());
-    for (key, _) in std::env::vars_os() {
-        let k = key.to_string_lossy();
-        if k.starts_with("AWS_")
-            || k.starts_with("AOC_PREFLIGHT_")
-            || k.starts_with("GITHUB_")
-            || k.to_ascii_lowercase().ends_with("_proxy")
-        {
-            cmd.env_remove(&key);
-        }
-    }
-    cmd.env_remove("NO_COLOR").env_remove("CI");
     cmd
 }
 

@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
 
 fn seed(name: &str) -> PathBuf {
@@ -39,7 +38,7 @@ impl Fixture {
     }
 
     fn run(&self) -> Value {
-        let mut cmd = Command::cargo_bin("aoc-preflight").unwrap();
+        let mut cmd = crate::support::bin();
         cmd.args(["check", "--offline", "--format", "json"])
             .args([
                 "--region",

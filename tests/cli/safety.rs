@@ -247,8 +247,7 @@ fn selecting_saving_and_redacting_still_only_read() {
 
 /// `aoc-preflight permissions` for the world's attachment.
 fn printed_permissions(world: &World) -> Value {
-    let out = assert_cmd::Command::cargo_bin("aoc-preflight")
-        .expect("binary")
+    let out = crate::support::bin()
         .arg("permissions")
         .args(world.args())
         .timeout(Duration::from_secs(30))
@@ -536,7 +535,7 @@ const GUARD: Duration = Duration::from_secs(60);
 
 /// The binary with an empty environment (nothing of the developer's shell) and no colour.
 fn bin() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("aoc-preflight").expect("binary builds");
+    let mut cmd = crate::support::bin();
     cmd.env_clear().env("NO_COLOR", "1");
     cmd
 }

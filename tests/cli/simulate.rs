@@ -5,14 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn bin() -> Command {
-    let mut cmd = Command::cargo_bin("aoc-preflight").expect("binary builds");
-    cmd.env_remove("NO_COLOR");
-    cmd
-}
+use crate::support::bin;
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/simulate")

@@ -9,25 +9,33 @@ pub mod proxy;
 pub mod stub_aws;
 pub mod world;
 
-/// The binary, independent of the developer's shell: these variables would fill in the
-/// attachment, pick credentials or an endpoint, or turn colour off.
+/// The binary, independent of the shell it runs in: nothing of the developer's or the CI
+/// runner's AWS settings (credentials, profile, endpoint, region), the tool's own variables
+/// (which would fill in the attachment), `GITHUB_*` (on GitHub Actions a `check` would append to
+/// the real step summary), proxies, `CI` or `NO_COLOR`. Every test runs the binary through this.
 pub fn bin() -> Command {
     let mut cmd = Command::cargo_bin("aoc-preflight").expect("binary builds");
-    for var in [
-        "NO_COLOR",
-        "AWS_PROFILE",
-        "AWS_ENDPOINT_URL",
-        "AOC_PREFLIGHT_REGION",
-        "AOC_PREFLIGHT_BUCKET",
-        "AOC_PREFLIGHT_PATH",
-        "AOC_PREFLIGHT_KMS_KEY",
-        "AOC_PREFLIGHT_ROLE_ARN",
-        "AOC_PREFLIGHT_EXTERNAL_ID",
-        "AOC_PREFLIGHT_AOC_PRINCIPAL",
-    ] {
-        cmd.env_remove(var);
+    for key in inherited_settings() {
+        cmd.env_remove(key);
     }
     cmd
+}
+
+/// The variables of the test process that [`bin`] (and the live harness's own command) leave
+/// out.
+pub fn inherited_settings() -> Vec<std::ffi::OsString> {
+    std::env::vars_os()
+        .map(|(key, _)| key)
+        .filter(|key| {
+            let k = key.to_string_lossy();
+            k.starts_with("AWS_")
+                || k.starts_with("AOC_PREFLIGHT_")
+                || k.starts_with("GITHUB_")
+                || k.to_ascii_lowercase().ends_with("_proxy")
+                || k == "CI"
+                || k == "NO_COLOR"
+        })
+        .collect()
 }
 
 /// Every check ID, in report order: the library's own list (a unit test in `catalog.rs`

@@ -218,13 +218,10 @@ fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> std::io::Res
     Ok((status, body))
 }
 
-/// Removes every `AWS_*` and `AOC_PREFLIGHT_*` variable the test process has.
+/// Leaves out the test process's settings, as [`super::bin`] does.
 fn scrub_aws_env(cmd: &mut Command) {
-    for (key, _) in std::env::vars_os() {
-        let k = key.to_string_lossy();
-        if k.starts_with("AWS_") || k.starts_with("AOC_PREFLIGHT_") {
-            cmd.env_remove(&key);
-        }
+    for key in super::inherited_settings() {
+        cmd.env_remove(key);
     }
 }
 
