@@ -399,14 +399,8 @@ fn probe_writes_only_its_own_object_and_leaves_nothing() {
         .arg(proxy.endpoint());
     let out = run(&mut cmd, "check --probe");
     let requests = proxy.requests();
-    if out.code == 2 {
-        assert!(
-            requests.is_empty(),
-            "--probe was refused but requests were sent: {:?}",
-            requests.iter().map(Recorded::operation).collect::<Vec<_>>()
-        );
-        return;
-    }
+    // Live mode runs the probe: a refusal here would leave the subject untested.
+    assert_ne!(out.code, 2, "--probe was refused: {}", out.stderr);
     let prefix = format!("/{}/aoc/in/.aoc-preflight-probe-", world.bucket);
     let mut writes = 0;
     for r in &requests {
@@ -1866,23 +1860,14 @@ fn a_huge_value_is_reported_shortened() {
     );
     let path = dir.path().join("aoc.toml");
     std::fs::write(&path, config).expect("write");
-    let started = std::time::Instant::now();
     let o = read_config(&path);
-    if o.code == 2 {
-        o.assert_usage_error("aoc.toml", &[]);
-        return;
-    }
+    // A malformed value entered in AoC is a finding (input.values fails), not a usage error.
     assert_eq!(o.code, 1, "{}", head(&o.stderr));
     assert_eq!(input_values(&o)["status"], "fail");
     assert!(
         o.stdout.len() < 1 << 20,
         "the report is {} bytes",
         o.stdout.len()
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        started.elapsed()
     );
 }
 
