@@ -1,8 +1,9 @@
-//! The model of the requests AoC makes, which the policy checks evaluate: the role's session
-//! calls S3 over TLS with SSE-KMS headers naming the key; S3 calls KMS on its behalf
-//! (`kms:ViaService` = `s3.<region>.amazonaws.com`). What the tool cannot know about those
-//! requests (AoC's source IP, the encryption context with or without bucket keys, ...) is
-//! left unknown, so conditions on it make results conditional instead of guessed.
+//! The model of the requests AoC makes, which the policy checks evaluate: a session of the role
+//! (its name unknown) calls S3 over TLS with SSE-KMS headers naming the key; S3 calls KMS on its
+//! behalf (`kms:ViaService` = `s3.<region>.amazonaws.com`). What is known of those requests is
+//! data with a source per fact (`checks/aoc-requests.toml`); what the tool cannot know (AoC's
+//! source IP, its session name, the encryption context with or without Bucket Keys) is left
+//! unknown, so conditions on it make results conditional instead of guessed.
 //!
 //! The actions and resources come from `checks/required-actions.toml`.
 

@@ -1,6 +1,8 @@
 //! Helpers the policy checks share: naming a statement in evidence, finding the statements
-//! that mention an action, spotting misspelled action names, and rendering a statement to
-//! paste. Pure.
+//! that mention an action, spotting misspelled action names, saying how an undecided answer
+//! depends on conditions (a Deny as a Deny), and building fixes that go to the layer that
+//! decides and replace documents whole (the policy that holds a broken statement, a new inline
+//! policy under an unused name, a copy scoped to AoC's condition values). Pure.
 
 use serde_json::json;
 
