@@ -31,4 +31,5 @@ pub mod report;
 pub mod run;
 pub mod simulate;
 pub mod spec;
+pub mod step_summary;
 pub mod text;

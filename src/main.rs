@@ -110,7 +110,7 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<Exit, Comma
             // On GitHub Actions the Markdown report also goes to the step summary.
             if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
                 let markdown = redacted(report::markdown::render(&fleet));
-                if let Err(e) = report::markdown::append_step_summary_markdown(&markdown) {
+                if let Err(e) = aoc_preflight::step_summary::append(&markdown) {
                     let _ = writeln!(
                         io::stderr(),
                         "aoc-preflight: warning: cannot append to GITHUB_STEP_SUMMARY: {e}"

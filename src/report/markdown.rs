@@ -3,13 +3,11 @@
 //! attention, with its evidence and its fix (policies and commands in fenced code blocks).
 //!
 //! It owns the Markdown layout and its escaping (report text is free text: a `|` would split
-//! a table cell, a `*` or `<` would turn into emphasis or HTML), and the one piece of I/O
-//! GitHub's step summary needs: [`append_step_summary`] (or [`append_step_summary_markdown`]
-//! for text the caller redacted), which appends to the file named by `$GITHUB_STEP_SUMMARY`,
-//! capped below GitHub's 1 MiB limit.
+//! a table cell, a `*` or `<` would turn into emphasis or HTML), and cutting a report to a size
+//! with its markup closed ([`capped`]). Writing the step summary is the command's I/O
+//! (`crate::step_summary`).
 
 use std::io::{self, Write};
-use std::path::Path;
 
 use super::junit::attachment_label;
 use super::{CheckResult, FleetReport, Report, Summary};
@@ -432,59 +430,9 @@ fn html_inline(text: &str) -> String {
         .collect()
 }
 
-/// What GitHub allows a step's summary: 1 MiB. We stay below it with room for what other
-/// steps' tools may have written to the same file.
-pub const STEP_SUMMARY_LIMIT: usize = 1_000_000;
-
-/// On GitHub Actions (`GITHUB_ACTIONS=true` and `GITHUB_STEP_SUMMARY` set), appends the run's
-/// Markdown to the step summary file, cut with a note if it would pass
-/// [`STEP_SUMMARY_LIMIT`]. Returns whether it wrote.
-pub fn append_step_summary(fleet: &FleetReport) -> io::Result<bool> {
-    append_step_summary_markdown(&render(fleet))
-}
-
-/// [`append_step_summary`] for Markdown the caller already rendered and changed, such as
-/// the `--redact`ed text, so the step summary shows exactly what the other outputs show.
-pub fn append_step_summary_markdown(markdown: &str) -> io::Result<bool> {
-    let on_actions = std::env::var("GITHUB_ACTIONS").ok();
-    let path = std::env::var_os("GITHUB_STEP_SUMMARY");
-    append_step_summary_to(
-        markdown,
-        on_actions.as_deref(),
-        path.as_deref().map(Path::new),
-        STEP_SUMMARY_LIMIT,
-    )
-}
-
-/// [`append_step_summary_markdown`] with the environment and the cap given, for tests: the
-/// process environment cannot be changed safely while other tests run.
-fn append_step_summary_to(
-    markdown: &str,
-    github_actions: Option<&str>,
-    path: Option<&Path>,
-    cap: usize,
-) -> io::Result<bool> {
-    let Some(path) = path.filter(|p| !p.as_os_str().is_empty()) else {
-        return Ok(false);
-    };
-    if github_actions != Some("true") {
-        return Ok(false);
-    }
-    let md = capped(markdown, cap);
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)?;
-    // A blank line first, so our heading does not run into what an earlier step wrote.
-    file.write_all(b"\n")?;
-    file.write_all(md.as_bytes())?;
-    file.flush()?;
-    Ok(true)
-}
-
 /// The Markdown cut to at most `cap` bytes (a blank line included) at a line boundary, with
 /// any code fence or `<details>` left open closed, and a note saying it was cut.
-fn capped(md: &str, cap: usize) -> String {
+pub fn capped(md: &str, cap: usize) -> String {
     // One byte goes to the blank line written before the summary.
     let cap = cap.saturating_sub(1);
     if md.len() <= cap {
@@ -664,39 +612,7 @@ mod tests {
     }
 
     #[test]
-    fn step_summary_is_appended_only_on_github_actions() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("summary.md");
-        std::fs::write(&path, "earlier step\n").expect("write");
-        let fleet = sample();
-
-        assert!(!append_step_summary_to(&render(&fleet), None, Some(&path), 1000).expect("ok"));
-        assert!(
-            !append_step_summary_to(&render(&fleet), Some("false"), Some(&path), 1000).expect("ok")
-        );
-        assert!(!append_step_summary_to(&render(&fleet), Some("true"), None, 1000).expect("ok"));
-        assert_eq!(
-            std::fs::read_to_string(&path).expect("read"),
-            "earlier step\n"
-        );
-
-        assert!(
-            append_step_summary_to(
-                &render(&fleet),
-                Some("true"),
-                Some(&path),
-                STEP_SUMMARY_LIMIT
-            )
-            .expect("ok")
-        );
-        let text = std::fs::read_to_string(&path).expect("read");
-        assert_eq!(text, format!("earlier step\n\n{}", render(&fleet)));
-    }
-
-    #[test]
-    fn step_summary_is_capped_with_a_note_and_closed_markup() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("summary.md");
+    fn a_long_report_is_capped_with_a_note_and_closed_markup() {
         let checks = (0..200)
             .map(|i| check(&format!("c.{i}"), Status::Fail, "bad"))
             .collect();
@@ -704,12 +620,8 @@ mod tests {
         let full = render(&fleet);
         let cap = 20_000;
         assert!(full.len() > cap);
-
-        assert!(
-            append_step_summary_to(&render(&fleet), Some("true"), Some(&path), cap).expect("ok")
-        );
-        let text = std::fs::read_to_string(&path).expect("read");
-        assert!(text.len() <= cap, "{} > {cap}", text.len());
+        let text = capped(&full, cap);
+        assert!(text.len() < cap, "{} >= {cap}", text.len());
         assert!(text.contains("This summary was cut"), "{text}");
         assert!(text.contains(&format!("the full Markdown has {} bytes", full.len())));
         assert_eq!(
