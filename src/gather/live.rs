@@ -49,26 +49,29 @@ pub struct LiveOptions {
 
 /// Where the credentials come from, by the order of the default chain, for the report.
 fn credential_source(opts: &LiveOptions, access: &Access) -> String {
-    let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
-    let base = credential_chain_source(opts, access, set);
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let base = credential_chain_source(opts, access, env);
     match &access.assume_role_arn {
         Some(role) => format!("role {role} assumed with {base}"),
         None => base,
     }
 }
 
+/// [`credential_source`] without the assumed role, reading the environment through `env` (a
+/// variable's non-empty value) so that tests can give one.
 fn credential_chain_source(
     opts: &LiveOptions,
     access: &Access,
-    set: impl Fn(&str) -> bool,
+    env: impl Fn(&str) -> Option<String>,
 ) -> String {
+    let set = |k: &str| env(k).is_some();
     if let Some(p) = &access.profile {
         format!("profile `{p}` (attachment)")
     } else if let Some(p) = &opts.profile {
         format!("profile `{p}` (--profile)")
     } else if set("AWS_ACCESS_KEY_ID") {
         "environment variables (AWS_ACCESS_KEY_ID)".to_string()
-    } else if let Ok(p) = std::env::var("AWS_PROFILE") {
+    } else if let Some(p) = env("AWS_PROFILE") {
         format!("profile `{p}` (AWS_PROFILE)")
     } else if set("AWS_WEB_IDENTITY_TOKEN_FILE") {
         "web identity token (AWS_WEB_IDENTITY_TOKEN_FILE)".to_string()
@@ -1724,6 +1727,71 @@ fn xml_complete(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_credential_source_follows_the_chain_in_order() {
+        let opts = |profile: Option<&str>| LiveOptions {
+            profile: profile.map(str::to_string),
+            endpoint_url: None,
+            timeout: Duration::from_secs(1),
+            probe: false,
+        };
+        let access = |profile: Option<&str>| Access {
+            profile: profile.map(str::to_string),
+            assume_role_arn: None,
+            assume_role_external_id: None,
+        };
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(name, v)| *name == k && !v.is_empty())
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let all: &[(&str, &str)] = &[
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_PROFILE", "dev"),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", "/token"),
+            (
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                "http://127.0.0.1/creds",
+            ),
+        ];
+        // The attachment's profile wins, then --profile, then the chain's order.
+        assert_eq!(
+            credential_chain_source(&opts(Some("cli")), &access(Some("audit")), env(all)),
+            "profile `audit` (attachment)"
+        );
+        assert_eq!(
+            credential_chain_source(&opts(Some("cli")), &access(None), env(all)),
+            "profile `cli` (--profile)"
+        );
+        assert_eq!(
+            credential_chain_source(&opts(None), &access(None), env(all)),
+            "environment variables (AWS_ACCESS_KEY_ID)"
+        );
+        assert_eq!(
+            credential_chain_source(&opts(None), &access(None), env(&all[1..])),
+            "profile `dev` (AWS_PROFILE)"
+        );
+        assert_eq!(
+            credential_chain_source(&opts(None), &access(None), env(&all[2..])),
+            "web identity token (AWS_WEB_IDENTITY_TOKEN_FILE)"
+        );
+        assert_eq!(
+            credential_chain_source(&opts(None), &access(None), env(&all[3..])),
+            "container credentials"
+        );
+        // An empty variable is not set.
+        assert_eq!(
+            credential_chain_source(
+                &opts(None),
+                &access(None),
+                env(&[("AWS_ACCESS_KEY_ID", "")])
+            ),
+            "the default profile, SSO or instance metadata"
+        );
+    }
 
     #[test]
     fn complete_and_cut_xml() {
