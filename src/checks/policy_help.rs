@@ -116,6 +116,22 @@ pub fn single_statement(policy: &NamedPolicy, st: Statement) -> NamedPolicy {
     }
 }
 
+/// True when `st`, an Allow with conditions, grants `request` once its conditions are set
+/// aside: its principal, action and resource cover the request.
+fn grants_but_for_conditions(
+    policy: &NamedPolicy,
+    st: &Statement,
+    request: &crate::policy::Request,
+) -> bool {
+    if st.effect != Effect::Allow || st.conditions.is_empty() {
+        return false;
+    }
+    let mut bare = st.clone();
+    bare.conditions.clear();
+    crate::policy::evaluate_policy(&single_statement(policy, bare), request).worst
+        == crate::policy::Decision::Allowed
+}
+
 /// Allow statements that would grant `request` but for a condition AoC's request does not
 /// meet, one line each: the statement, the conditions that fail, and what the request carries
 /// for their keys. Where a grant "is missing", this is often why: the grant is there, scoped
@@ -131,15 +147,7 @@ pub fn unmet_conditions<'a>(
     for p in policies {
         let vars = p.document.version.as_deref() == Some("2012-10-17");
         for st in &p.document.statements {
-            if st.effect != Effect::Allow || st.conditions.is_empty() {
-                continue;
-            }
-            let mut bare = st.clone();
-            bare.conditions.clear();
-            let alone = single_statement(p, bare);
-            if crate::policy::evaluate_policy(&alone, request).worst
-                != crate::policy::Decision::Allowed
-            {
+            if !grants_but_for_conditions(p, st, request) {
                 continue;
             }
             let failing: Vec<String> = st
@@ -196,7 +204,8 @@ pub fn with_conditions_met(
             continue;
         }
         let scoped = policy.document.statements.iter().find_map(|st| {
-            if st.effect != Effect::Allow || st.conditions.is_empty() {
+            // The statement itself must cover AoC's action and resource: the copy only narrows.
+            if !grants_but_for_conditions(policy, st, request) {
                 return None;
             }
             let mut copy = st.clone();
@@ -206,10 +215,6 @@ pub fn with_conditions_met(
                 request.resource.clone(),
             ]));
             copy.conditions.clear();
-            let alone = single_statement(policy, copy.clone());
-            if !statement_covers_action(st, &request.action) || !allows(&alone, request) {
-                return None;
-            }
             for c in &st.conditions {
                 let mut c = c.clone();
                 if evaluate_condition(&c, &request.context, vars) == Tri::False {
@@ -249,9 +254,8 @@ pub fn with_conditions_met(
                 }
             }
             None => {
-                let taken: Vec<String> = Vec::new();
                 let mut add = scoped;
-                add.sid = Some(unused_sid("AocScoped", Some(&fixed), &taken));
+                add.sid = Some(unused_sid("AocScoped", Some(&fixed), &[]));
                 add.index = fixed.document.statements.len();
                 fixed.document.statements.push(add);
             }

@@ -645,4 +645,30 @@ mod tests {
             text(&f)
         );
     }
+
+    #[test]
+    fn a_conditional_grant_on_another_key_is_not_copied_onto_aocs_key() {
+        // The statement is scoped by a condition AoC does not meet, but it is about another
+        // key: copying its scoping onto AoC's key would invent a grant nobody wrote.
+        let other = "arn:aws:kms:us-east-1:111122223333:key/99999999-0000-0000-0000-000000000000";
+        let p = format!(
+            r#"{{"Statement": {{"Sid": "Other", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+              "Resource": "{other}",
+              "Condition": {{"StringEquals": {{"kms:ViaService": "s3.us-west-2.amazonaws.com"}}}}}}}}"#
+        );
+        let f = run_check(&DEF, &attachment(), &facts(&p));
+        assert_eq!(status(&f), Status::Fail);
+        let doc = f
+            .iter()
+            .find_map(|f| f.fix_document().cloned())
+            .expect("a fix")
+            .document
+            .to_string();
+        assert!(!doc.contains("AocScoped"), "{doc}");
+        assert!(
+            !text(&f).contains("only when StringEquals kms:ViaService"),
+            "{}",
+            text(&f)
+        );
+    }
 }
