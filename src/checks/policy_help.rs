@@ -4,6 +4,8 @@
 //! decides and replace documents whole (the policy that holds a broken statement, a new inline
 //! policy under an unused name, a copy scoped to AoC's condition values). Pure.
 
+use std::collections::BTreeMap;
+
 use serde_json::json;
 
 use super::fix::FixStep;
@@ -294,6 +296,51 @@ pub fn conditional_clause(ev: &crate::policy::Evaluation) -> String {
     conditional_parts(ev).join("; ")
 }
 
+/// "statement 0 (Sid `S3`) of policy.json; ...": the Allow statements that decided, or "no
+/// statement".
+pub fn allowing(matched: &[MatchedStatement]) -> String {
+    let allows: Vec<String> = matched
+        .iter()
+        .filter(|m| m.effect == Effect::Allow)
+        .map(describe_matched)
+        .collect();
+    if allows.is_empty() {
+        "no statement".to_string()
+    } else {
+        allows.join("; ")
+    }
+}
+
+/// `boundary-omits`, when the role's policies allow `request` but its permissions boundary
+/// does not: the boundary is the layer to change, not the policies, which already grant it.
+pub fn boundary_omits(
+    identity: &[NamedPolicy],
+    boundary: Option<&NamedPolicy>,
+    request: &crate::policy::Request,
+) -> Option<super::Finding> {
+    let b = boundary?;
+    let without = crate::policy::evaluate(
+        &crate::policy::PolicySet {
+            identity,
+            boundary: None,
+            resource: None,
+        },
+        request,
+    );
+    (without.worst == crate::policy::Decision::Allowed).then(|| {
+        let (action, resource) = (&request.action, &request.resource);
+        super::Finding::fail("boundary-omits")
+            .var("action", action)
+            .var("resource", resource)
+            .var("boundary", &b.label)
+            .evidence(format!(
+                "{action} on {resource} is allowed by {} but not by the permissions boundary {}",
+                allowing(&without.matched),
+                b.label
+            ))
+    })
+}
+
 /// The `Resource` (or `NotResource`) of a statement, as written, for evidence.
 pub fn resources_text(st: &Statement) -> String {
     match &st.resource {
@@ -420,6 +467,24 @@ pub fn unused_sid(base: &str, existing: Option<&NamedPolicy>, taken: &[String]) 
                 })
         })
         .unwrap_or_else(|| base.to_string())
+}
+
+/// One Allow statement per resource, for the actions listed under it, each under a Sid
+/// (`base1`, `base2`, ...) that `existing` does not use yet.
+pub fn statements_by_resource<R: AsRef<str>>(
+    base: &str,
+    existing: Option<&NamedPolicy>,
+    grants: &BTreeMap<R, Vec<String>>,
+) -> Vec<serde_json::Value> {
+    let mut sids: Vec<String> = Vec::new();
+    grants
+        .iter()
+        .map(|(resource, actions)| {
+            let sid = unused_sid(base, existing, &sids);
+            sids.push(sid.clone());
+            statement(&sid, None, actions, resource.as_ref())
+        })
+        .collect()
 }
 
 /// Pretty JSON for remediation text.

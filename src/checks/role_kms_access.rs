@@ -11,9 +11,9 @@ use super::aoc_model::{self, REQUIRED, S3Target};
 use super::fix::FixStep;
 use super::input_values::KmsKeyRef;
 use super::policy_help::{
-    PolicyHome, conditional_clause, conditional_parts, describe, describe_matched, merged,
-    new_inline_policy_fix, open_only_on_encryption_context, policy_document, replace_policy_fix,
-    statement, unused_sid,
+    PolicyHome, allowing, conditional_clause, conditional_parts, describe, describe_matched,
+    merged, new_inline_policy_fix, open_only_on_encryption_context, policy_document,
+    replace_policy_fix, statement, unused_sid,
 };
 use super::{CheckDef, Finding, Input};
 use crate::policy::{Decision, Effect, NamedPolicy, PolicySet, ResourceSpec, evaluate};
@@ -93,7 +93,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         if ev.worst == Decision::Allowed {
             granted.push(format!(
                 "{action} on {resource}: allowed by {}",
-                allows(&ev)
+                allowing(&ev.matched)
             ));
             continue;
         }
@@ -110,7 +110,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             if direct.worst == Decision::Allowed {
                 granted.push(format!(
                     "{action} on {resource}: allowed by the key policy, {}",
-                    allows(&direct)
+                    allowing(&direct.matched)
                 ));
                 continue;
             }
@@ -118,7 +118,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         if ev.best == Decision::Allowed && open_only_on_encryption_context(&ev) {
             granted.push(format!(
                 "{action} on {resource}: allowed by {} for the encryption context S3 sends (bucket.encryption checks it against the bucket's Bucket Key setting)",
-                allows(&ev)
+                allowing(&ev.matched)
             ));
             continue;
         }
@@ -155,28 +155,8 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             );
             continue;
         }
-        // Allowed by the role's policies but capped by its boundary: the boundary is the layer
-        // to change, not the policies, which already grant it.
-        let without_boundary = evaluate(
-            &PolicySet {
-                identity,
-                boundary: None,
-                resource: None,
-            },
-            &request,
-        );
-        if let (Some(b), Decision::Allowed) = (boundary, without_boundary.worst) {
-            findings.push(
-                Finding::fail("boundary-omits")
-                    .var("action", action)
-                    .var("resource", &resource)
-                    .var("boundary", &b.label)
-                    .evidence(format!(
-                        "{action} on {resource} is allowed by {} but not by the permissions boundary {}",
-                        allows(&without_boundary),
-                        b.label
-                    )),
-            );
+        if let Some(f) = super::policy_help::boundary_omits(identity, boundary, &request) {
+            findings.push(f);
             outside_boundary.push(action.clone());
             continue;
         }
@@ -319,20 +299,6 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     findings
 }
 
-fn allows(ev: &crate::policy::Evaluation) -> String {
-    let v: Vec<String> = ev
-        .matched
-        .iter()
-        .filter(|m| m.effect == Effect::Allow)
-        .map(describe_matched)
-        .collect();
-    if v.is_empty() {
-        "no statement".into()
-    } else {
-        v.join("; ")
-    }
-}
-
 /// The fix for a missing data-path grant: where a statement names the key by an alias (which
 /// grants nothing), the policy holding it gets a statement on the key ARN and is given whole
 /// (so every other statement stays); otherwise a new inline policy under an unused name.
@@ -368,26 +334,12 @@ fn kms_grant_fix(
         });
     // The alias statement is left as it is: it grants nothing, and rewriting it would also
     // grant whatever else it lists on AoC's key.
+    // Every action here is missing after the holder's statements were evaluated, so the grant
+    // is added whole.
     if let Some(p) = holder {
-        let corrected = p.clone();
-        let still: Vec<String> = actions
-            .iter()
-            .filter(|a| {
-                !corrected.document.statements.iter().any(|st| {
-                    st.effect == Effect::Allow
-                        && st.conditions.is_empty()
-                        && super::policy_help::statement_covers_action(st, a)
-                        && matches!(&st.resource, Some(ResourceSpec::Resource(list)) if list.iter().any(|r| r == key_arn))
-                })
-            })
-            .cloned()
-            .collect();
-        let mut statements = Vec::new();
-        if !still.is_empty() {
-            let sid = unused_sid("AocKmsDataPath", Some(&corrected), &[]);
-            statements.push(statement(&sid, None, &still, key_arn));
-        }
-        if let Some(fix) = replace_policy_fix(role_name, p, merged(&corrected, statements)) {
+        let sid = unused_sid("AocKmsDataPath", Some(p), &[]);
+        let whole = merged(p, vec![statement(&sid, None, actions, key_arn)]);
+        if let Some(fix) = replace_policy_fix(role_name, p, whole) {
             return fix;
         }
     }

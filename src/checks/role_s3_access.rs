@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use super::aoc_model::S3Target;
 use super::fix::FixStep;
 use super::policy_help::{
-    Misspelling, PolicyHome, allows_of_action, conditional_clause, conditional_parts, describe,
-    describe_matched, misspellings, new_inline_policy_fix, policy_document, replace_policy_fix,
-    resources_text, statement, unused_sid, with_actions_corrected,
+    Misspelling, PolicyHome, allowing, allows_of_action, conditional_clause, conditional_parts,
+    describe, describe_matched, misspellings, new_inline_policy_fix, policy_document,
+    replace_policy_fix, resources_text, statements_by_resource, with_actions_corrected,
 };
 use super::{CheckDef, Finding, Input, Status};
 use crate::policy::{Decision, NamedPolicy, PolicySet, evaluate};
@@ -74,7 +74,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         if ev.worst == Decision::Allowed {
             granted_by.push(format!(
                 "{action} on {resource}: allowed by {}",
-                grants(&ev.matched)
+                allowing(&ev.matched)
             ));
             continue;
         }
@@ -90,7 +90,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             if direct.worst == Decision::Allowed {
                 granted_by.push(format!(
                     "{action} on {resource}: allowed by the bucket policy, {}",
-                    grants(&direct.matched)
+                    allowing(&direct.matched)
                 ));
                 continue;
             }
@@ -129,26 +129,8 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             continue;
         }
         // Not allowed: say why, as precisely as the documents allow.
-        let without_boundary = evaluate(
-            &PolicySet {
-                identity,
-                boundary: None,
-                resource: None,
-            },
-            &request,
-        );
-        if let (Some(b), Decision::Allowed) = (boundary, without_boundary.worst) {
-            findings.push(
-                Finding::fail("boundary-omits")
-                    .var("action", &action)
-                    .var("resource", &resource)
-                    .var("boundary", &b.label)
-                    .evidence(format!(
-                        "{action} on {resource} is allowed by {} but not by the permissions boundary {}",
-                        grants(&without_boundary.matched),
-                        b.label
-                    )),
-            );
+        if let Some(f) = super::policy_help::boundary_omits(identity, boundary, &request) {
+            findings.push(f);
             outside_boundary
                 .entry(resource.clone())
                 .or_default()
@@ -235,15 +217,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
 
     // The boundary is the layer that decides these: it gets the grant, given whole.
     if let Some(b) = boundary.filter(|_| !outside_boundary.is_empty()) {
-        let mut sids = Vec::new();
-        let statements = outside_boundary
-            .iter()
-            .map(|(resource, actions)| {
-                let sid = unused_sid("AocS3Access", Some(b), &sids);
-                sids.push(sid.clone());
-                statement(&sid, None, actions, resource)
-            })
-            .collect();
+        let statements = statements_by_resource("AocS3Access", Some(b), &outside_boundary);
         let whole = super::policy_help::merged(b, statements);
         if let Some(fix) = replace_policy_fix(target.role.resource_name(), b, whole)
             && let Some(first) = findings.iter_mut().find(|f| f.reason == "boundary-omits")
@@ -341,15 +315,7 @@ fn grant_fix(
             }
         }
     }
-    let mut sids: Vec<String> = Vec::new();
-    let statements: Vec<serde_json::Value> = still
-        .iter()
-        .map(|(resource, actions)| {
-            let sid = unused_sid("AocS3Access", corrected.as_ref(), &sids);
-            sids.push(sid.clone());
-            statement(&sid, None, actions, resource)
-        })
-        .collect();
+    let statements = statements_by_resource("AocS3Access", corrected.as_ref(), &still);
 
     if let (Some(c), Some(original)) = (&corrected, broken_in) {
         let mut whole = crate::policy::to_json(&c.document);
@@ -428,20 +394,6 @@ fn granted_folder(
 
 /// The name the tool gives a new inline policy with the role's S3 grants.
 const NEW_POLICY_NAME: &str = "aoc-s3-access";
-
-/// "statement 0 (Sid `S3`) of policy.json": the allow statements that decided.
-fn grants(matched: &[crate::policy::MatchedStatement]) -> String {
-    let allows: Vec<String> = matched
-        .iter()
-        .filter(|m| m.effect == crate::policy::Effect::Allow)
-        .map(describe_matched)
-        .collect();
-    if allows.is_empty() {
-        "no statement".to_string()
-    } else {
-        allows.join("; ")
-    }
-}
 
 #[cfg(test)]
 mod tests {
