@@ -337,6 +337,14 @@ pub(crate) mod test_support {
         Status::most_serious(findings.iter().map(|f| f.status)).unwrap_or(Status::Skip)
     }
 
+    /// The one document the findings' fixes propose.
+    pub fn fix_document(findings: &[Finding]) -> FixDocument {
+        findings
+            .iter()
+            .find_map(|f| f.fix_document().cloned())
+            .unwrap_or_else(|| panic!("no fix document in:\n{}", text(findings)))
+    }
+
     /// All evidence and fixes of the findings, as one text to search.
     pub fn text(findings: &[Finding]) -> String {
         let mut out = String::new();

@@ -574,7 +574,7 @@ mod tests {
         );
         // The fix keeps the admin's scoping: the same grant for AoC's region, beside the
         // statement as it was, and no grant without the condition.
-        let fix = f.iter().find_map(|f| f.fix_document().cloned()).unwrap();
+        let fix = fix_document(&f);
         let doc = fix.document.to_string();
         let statements = fix.document["Statement"].as_array().unwrap();
         assert_eq!(statements.len(), 2, "{doc}");
@@ -610,12 +610,7 @@ mod tests {
         );
         let f = run_check(&DEF, &attachment(), &facts(&p));
         assert_eq!(status(&f), Status::Fail);
-        let doc = f
-            .iter()
-            .find_map(|f| f.fix_document().cloned())
-            .expect("a fix")
-            .document
-            .to_string();
+        let doc = fix_document(&f).document.to_string();
         assert!(!doc.contains("AocScoped"), "{doc}");
         assert!(
             !text(&f).contains("only when StringEquals kms:ViaService"),

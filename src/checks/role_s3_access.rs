@@ -543,10 +543,7 @@ mod tests {
         ]);
         let f = run_check(&DEF, &attachment(), &facts);
         assert_eq!(status(&f), Status::Fail);
-        let fix = f
-            .iter()
-            .find_map(|f| f.fix_document().cloned())
-            .expect("a fix document");
+        let fix = fix_document(&f);
         assert_eq!(fix.applies_to, "identity-policy");
         assert_eq!(fix.policy_name.as_deref(), Some("aoc-s3-access"));
         let identity = facts.identity_policies.known().unwrap();
@@ -575,10 +572,7 @@ mod tests {
             ),
         ]);
         let f = run_check(&DEF, &attachment(), &facts);
-        let fix = f
-            .iter()
-            .find_map(|f| f.fix_document().cloned())
-            .expect("a fix document");
+        let fix = fix_document(&f);
         assert_eq!(fix.applies_to, "identity-policy");
         assert_eq!(
             fix.policy_name.as_deref(),
@@ -598,10 +592,7 @@ mod tests {
         );
         let facts = live_facts(&[(&format!("managed policy {arn}"), &broken)]);
         let f = run_check(&DEF, &attachment(), &facts);
-        let fix = f
-            .iter()
-            .find_map(|f| f.fix_document().cloned())
-            .expect("a fix document");
+        let fix = fix_document(&f);
         assert_eq!(fix.applies_to, "managed-policy-version");
         assert_eq!(fix.policy_arn.as_deref(), Some(arn));
         let t = text(&f);

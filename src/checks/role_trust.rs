@@ -990,10 +990,7 @@ mod tests {
         );
         let f = run_check(&DEF, &attachment(), &facts(&p));
         assert_eq!(status(&f), Status::Fail);
-        let fix = f
-            .iter()
-            .find_map(|f| f.fix_document().cloned())
-            .expect("a whole trust policy");
+        let fix = fix_document(&f);
         let doc = fix.document.to_string();
         assert!(doc.contains("lambda.amazonaws.com"), "{doc}");
         assert!(
@@ -1046,12 +1043,7 @@ mod tests {
             &facts(&trust("aoc-external-id-1", west)),
         );
         assert_eq!(status(&f), Status::Fail);
-        let doc = f
-            .iter()
-            .find_map(|f| f.fix_document().cloned())
-            .expect("a whole trust policy")
-            .document
-            .to_string();
+        let doc = fix_document(&f).document.to_string();
         assert!(!doc.contains("us-west-2"), "{doc}");
         assert!(doc.contains(AOC_PRINCIPAL), "{doc}");
     }
@@ -1121,12 +1113,7 @@ mod tests {
               "Action": "sts:AssumeRole"}}]}}"#
         );
         let f = run_check(&DEF, &attachment(), &facts(&p));
-        let doc = f
-            .iter()
-            .find_map(|f| f.fix_document().cloned())
-            .expect("a whole trust policy")
-            .document
-            .to_string();
+        let doc = fix_document(&f).document.to_string();
         assert!(
             doc.contains("ops-admin") && !doc.contains("us-west-2"),
             "{doc}"
