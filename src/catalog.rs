@@ -150,10 +150,10 @@ impl Catalog {
         let groups = group_by_action(findings);
         let summaries: Vec<String> = groups
             .iter()
-            .filter(|g| g.status == status)
-            .map(|g| match text(g.first) {
+            .filter(|g| g.first().status == status)
+            .map(|g| match text(g.first()) {
                 Some(t) => render(g, &t.summary),
-                None => format!("({} has no text for reason `{}`)", def.id, g.first.reason),
+                None => format!("({} has no text for reason `{}`)", def.id, g.first().reason),
             })
             .collect();
         let summary = join_summaries(&summaries);
@@ -162,10 +162,10 @@ impl Catalog {
         let mut steps: Vec<FixStep> = Vec::new();
         for g in &groups {
             let shown = matches!(
-                g.status,
+                g.first().status,
                 Status::Fail | Status::Warn | Status::Error | Status::Skip
             );
-            if shown && let Some(r) = text(g.first).and_then(|t| t.remediation.as_ref()) {
+            if shown && let Some(r) = text(g.first()).and_then(|t| t.remediation.as_ref()) {
                 let note = FixStep::note(render(g, r));
                 if !steps.contains(&note) {
                     steps.push(note);
@@ -219,52 +219,49 @@ impl Catalog {
 
 /// Findings of one reason whose variables differ only in `action`, with the actions joined.
 struct Group<'a> {
-    status: Status,
-    first: &'a Finding,
+    /// Never empty: a group is made with its first finding.
     members: Vec<&'a Finding>,
     vars: Vec<(&'static str, String)>,
 }
 
+impl Group<'_> {
+    fn first(&self) -> &Finding {
+        self.members[0]
+    }
+}
+
+/// Same status, reason and variables but `action`: one sentence can say both.
+fn same_but_action(a: &Finding, b: &Finding) -> bool {
+    fn others(f: &Finding) -> impl Iterator<Item = &(&'static str, String)> {
+        f.vars.iter().filter(|(n, _)| *n != "action")
+    }
+    a.status == b.status && a.reason == b.reason && others(a).eq(others(b))
+}
+
 /// Groups findings by reason and every variable but `action`, in the order they came.
 fn group_by_action(findings: &[Finding]) -> Vec<Group<'_>> {
-    let key = |f: &Finding| {
-        let others: Vec<&(&'static str, String)> =
-            f.vars.iter().filter(|(n, _)| *n != "action").collect();
-        (f.status, f.reason, format!("{others:?}"))
-    };
-    let mut groups: Vec<(Group<'_>, (Status, &'static str, String))> = Vec::new();
+    let mut groups: Vec<Group<'_>> = Vec::new();
     for f in findings {
-        let k = key(f);
-        match groups.iter_mut().find(|(_, gk)| *gk == k) {
-            Some((g, _)) => g.members.push(f),
-            None => groups.push((
-                Group {
-                    status: f.status,
-                    first: f,
-                    members: vec![f],
-                    vars: f.vars.clone(),
-                },
-                k,
-            )),
+        match groups.iter_mut().find(|g| same_but_action(g.first(), f)) {
+            Some(g) => g.members.push(f),
+            None => groups.push(Group {
+                members: vec![f],
+                vars: f.vars.clone(),
+            }),
+        }
+    }
+    for g in groups.iter_mut().filter(|g| g.members.len() > 1) {
+        let actions: Vec<&str> = g
+            .members
+            .iter()
+            .filter_map(|f| f.vars.iter().find(|(n, _)| *n == "action"))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        if let Some(slot) = g.vars.iter_mut().find(|(n, _)| *n == "action") {
+            slot.1 = join_words(&actions);
         }
     }
     groups
-        .into_iter()
-        .map(|(mut g, _)| {
-            if g.members.len() > 1 {
-                let actions: Vec<&str> = g
-                    .members
-                    .iter()
-                    .filter_map(|f| f.vars.iter().find(|(n, _)| *n == "action"))
-                    .map(|(_, v)| v.as_str())
-                    .collect();
-                if let Some(slot) = g.vars.iter_mut().find(|(n, _)| *n == "action") {
-                    slot.1 = join_words(&actions);
-                }
-            }
-            g
-        })
-        .collect()
 }
 
 /// "a", "a and b", "a, b and c".
