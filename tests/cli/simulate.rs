@@ -632,30 +632,30 @@ fn batch_errors_name_the_line_and_print_nothing_else() {
 
 const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
+/// `simulate` with these arguments, which must succeed: its standard output.
+fn simulate_ok(args: &[&str]) -> String {
+    let out = bin().arg("simulate").args(args).assert().success();
+    String::from_utf8_lossy(&out.get_output().stdout).into_owned()
+}
+
 #[test]
 fn issue11_d8a_kms_without_key_policy_is_denied_and_says_what_was_missing() {
+    let id = policy("id-kms-key.json").display().to_string();
     let args = |format: &str| {
-        bin()
-            .args([
-                "simulate",
-                "--policy",
-                &policy("id-kms-key.json").display().to_string(),
-                "--principal",
-                ROLE,
-                "--action",
-                "kms:Decrypt",
-                "--resource",
-                KEY,
-                "--format",
-                format,
-            ])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone()
+        simulate_ok(&[
+            "--policy",
+            &id,
+            "--principal",
+            ROLE,
+            "--action",
+            "kms:Decrypt",
+            "--resource",
+            KEY,
+            "--format",
+            format,
+        ])
     };
-    let v: Value = serde_json::from_slice(&args("json")).expect("JSON");
+    let v: Value = serde_json::from_str(&args("json")).expect("JSON");
     assert_eq!(v["decision"], "implicitDeny", "{v}");
     assert_eq!(
         v["missingPolicies"],
@@ -670,7 +670,7 @@ fn issue11_d8a_kms_without_key_policy_is_denied_and_says_what_was_missing() {
         "{why}"
     );
     assert!(!why.contains("which was not checked"), "{why}");
-    let text = String::from_utf8(args("text")).expect("utf8");
+    let text = args("text");
     assert!(text.starts_with("Decision:  implicitDeny\n"), "{text}");
     assert!(
         text.contains("\nMissing:   key policy (not given"),
@@ -680,47 +680,39 @@ fn issue11_d8a_kms_without_key_policy_is_denied_and_says_what_was_missing() {
 
 #[test]
 fn issue11_d8a_cross_account_without_resource_policy_names_it_missing() {
-    let out = bin()
-        .args([
-            "simulate",
-            "--policy",
-            &policy("id-s3-star.json").display().to_string(),
-            "--principal",
-            "arn:aws:iam::444455556666:role/partner",
-            "--action",
-            "s3:GetObject",
-            "--resource",
-            OBJECT,
-            "--resource-account",
-            "111122223333",
-            "--format",
-            "json",
-        ])
-        .assert()
-        .success();
-    let v: Value = serde_json::from_slice(&out.get_output().stdout).expect("JSON");
+    let v: Value = serde_json::from_str(&simulate_ok(&[
+        "--policy",
+        &policy("id-s3-star.json").display().to_string(),
+        "--principal",
+        "arn:aws:iam::444455556666:role/partner",
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        OBJECT,
+        "--resource-account",
+        "111122223333",
+        "--format",
+        "json",
+    ]))
+    .expect("JSON");
     assert_eq!(v["decision"], "implicitDeny");
     assert_eq!(v["missingPolicies"], serde_json::json!(["resource policy"]));
     // Given everything it needs, nothing is missing.
-    let out = bin()
-        .args([
-            "simulate",
-            "--policy",
-            &policy("id-kms-key.json").display().to_string(),
-            "--resource-policy",
-            &policy("kp-default-root.json").display().to_string(),
-            "--principal",
-            ROLE,
-            "--action",
-            "kms:Decrypt",
-            "--resource",
-            KEY,
-            "--format",
-            "json",
-        ])
-        .assert()
-        .success();
-    let v: Value = serde_json::from_slice(&out.get_output().stdout).expect("JSON");
+    let v: Value = serde_json::from_str(&simulate_ok(&[
+        "--policy",
+        &policy("id-kms-key.json").display().to_string(),
+        "--resource-policy",
+        &policy("kp-default-root.json").display().to_string(),
+        "--principal",
+        ROLE,
+        "--action",
+        "kms:Decrypt",
+        "--resource",
+        KEY,
+        "--format",
+        "json",
+    ]))
+    .expect("JSON");
     assert_eq!(v["decision"], "allowed");
     assert_eq!(v["missingPolicies"], serde_json::json!([]));
 }
@@ -728,21 +720,16 @@ fn issue11_d8a_cross_account_without_resource_policy_names_it_missing() {
 #[test]
 fn issue11_d8c_star_resource_only_for_actions_without_a_resource() {
     let id = policy("id-list-resourceless.json").display().to_string();
-    let out = bin()
-        .args([
-            "simulate",
-            "--policy",
-            &id,
-            "--principal",
-            ROLE,
-            "--action",
-            "kms:ListKeys",
-            "--resource",
-            "*",
-        ])
-        .assert()
-        .success();
-    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let text = simulate_ok(&[
+        "--policy",
+        &id,
+        "--principal",
+        ROLE,
+        "--action",
+        "kms:ListKeys",
+        "--resource",
+        "*",
+    ]);
     assert!(text.starts_with("Decision:  allowed\n"), "{text}");
     // An action that acts on a resource still needs its ARN.
     let e = usage_error(&[
@@ -766,21 +753,16 @@ fn issue11_d8c_star_resource_only_for_actions_without_a_resource() {
 
 #[test]
 fn issue11_d8d_policy_is_optional_with_a_resource_policy_or_boundary() {
-    let out = bin()
-        .args([
-            "simulate",
-            "--resource-policy",
-            &policy("bp-allow-role.json").display().to_string(),
-            "--principal",
-            ROLE,
-            "--action",
-            "s3:GetObject",
-            "--resource",
-            OBJECT,
-        ])
-        .assert()
-        .success();
-    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let text = simulate_ok(&[
+        "--resource-policy",
+        &policy("bp-allow-role.json").display().to_string(),
+        "--principal",
+        ROLE,
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        OBJECT,
+    ]);
     assert!(text.starts_with("Decision:  allowed\n"), "{text}");
     // With none of the three, there is nothing to evaluate: still a usage error.
     let out = bin()
