@@ -66,11 +66,15 @@ const COVERED: &[&str] = &["aws:", "s3:", "kms:", "sts:"];
 /// Whether `key` is a condition key AWS defines: `Some(false)` for a key in a covered namespace
 /// that AWS does not define, `None` outside them (another service's keys are not judged).
 pub fn is_real_key(key: &str) -> Option<bool> {
-    let lower = key.to_ascii_lowercase();
+    is_real_key_lowercase(&key.to_ascii_lowercase())
+}
+
+/// [`is_real_key`] for a key already lower-cased (the evaluator's context keeps its keys so).
+pub fn is_real_key_lowercase(lower: &str) -> Option<bool> {
     if !COVERED.iter().any(|ns| lower.starts_with(ns)) || CATALOGUE.keys.is_empty() {
         return None;
     }
-    Some(CATALOGUE.keys.contains(&lower) || CATALOGUE.prefixes.iter().any(|p| lower.starts_with(p)))
+    Some(CATALOGUE.keys.contains(lower) || CATALOGUE.prefixes.iter().any(|p| lower.starts_with(p)))
 }
 
 /// The real key a key that does not exist was probably meant to be: one or two edits away.

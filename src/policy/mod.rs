@@ -237,7 +237,9 @@ impl Context {
             MissingKey::Absent => KeyState::Absent,
             // A key AWS does not define (a typo, `aws:SecureTransprot`) is never in a request:
             // AWS evaluates it as absent, so its value is not unknown.
-            MissingKey::Unknown if keys::is_real_key(key) == Some(false) => KeyState::Absent,
+            MissingKey::Unknown if keys::is_real_key_lowercase(&k) == Some(false) => {
+                KeyState::Absent
+            }
             MissingKey::Unknown => KeyState::Unknown,
         }
     }
