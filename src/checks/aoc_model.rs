@@ -260,12 +260,13 @@ fn principal_context(c: &mut Context, role: &Arn) {
     c.set_absent("aws:MultiFactorAuthPresent");
 }
 
-/// The key ARN to evaluate KMS requests against: the key ARN entered, or the one an alias
-/// resolved to in live mode.
-pub fn key_arn(values: &Values, resolved: Option<&str>) -> Option<String> {
-    resolved
-        .map(str::to_string)
-        .or_else(|| values.key.as_ref().and_then(KmsKeyRef::key_arn))
+/// The key ARN to evaluate KMS requests against: the one KMS described (live: what an alias
+/// resolved to), else the key ARN entered.
+pub fn key_arn(input: &super::Input<'_>) -> Option<String> {
+    match input.facts.key.known() {
+        Some(Some(meta)) => Some(meta.arn.clone()),
+        _ => input.values.key.as_ref().and_then(KmsKeyRef::key_arn),
+    }
 }
 
 /// The request S3 makes to KMS on the role's behalf, for `action` on `key_arn`.

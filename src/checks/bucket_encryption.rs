@@ -7,8 +7,9 @@
 use super::aoc_model::{self, REQUIRED, S3Target};
 use super::{CheckDef, Finding, Input, Status};
 use crate::facts::Fact;
+use crate::policy::build::allow_everything;
 use crate::policy::matching::{action_spec_matches, wildcard_match};
-use crate::policy::{Decision, Effect, NamedPolicy, PolicySet, evaluate, parse_policy};
+use crate::policy::{Decision, Effect, NamedPolicy, PolicySet, evaluate};
 
 pub const DEF: CheckDef = CheckDef {
     id: "bucket.encryption",
@@ -206,33 +207,14 @@ impl ContextCondition {
 /// engine on the key policy and the role's policies (a document not known allows all, so
 /// that only what is known decides); the conditions' own text only names the statements.
 fn context_decides(input: &Input<'_>, bucket: &str, sends_bucket_arn: bool) -> bool {
-    let Some(target) = S3Target::from_values(input.values) else {
+    let Some(target) = S3Target::from_input(input) else {
         return false;
     };
-    let key_arn = match input.facts.key.known() {
-        Some(Some(meta)) => Some(meta.arn.clone()),
-        _ => input.values.key.as_ref().and_then(|k| k.key_arn()),
-    };
-    let Some(key_arn) = key_arn else {
+    let Some(key_arn) = aoc_model::key_arn(input) else {
         return false;
     };
-    let allow_all = |label: &str, resource: bool| {
-        let json = if resource {
-            r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}}"#
-        } else {
-            r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#
-        };
-        parse_policy(json).ok().map(|document| NamedPolicy {
-            label: label.into(),
-            document,
-        })
-    };
-    let (Some(any_identity), Some(any_key_policy)) = (
-        allow_all("(any identity policy)", false),
-        allow_all("(any key policy)", true),
-    ) else {
-        return false;
-    };
+    let any_identity = allow_everything("(any identity policy)", false);
+    let any_key_policy = allow_everything("(any key policy)", true);
     let identity: &[NamedPolicy] = match input.facts.identity_policies.known() {
         Some(p) => p,
         None => std::slice::from_ref(&any_identity),

@@ -13,7 +13,7 @@ use super::policy_help::{
 };
 use super::{CheckDef, Finding, Input};
 use crate::facts::Fact;
-use crate::policy::{Decision, Effect, NamedPolicy, PolicySet, evaluate, parse_policy};
+use crate::policy::{Decision, Effect, NamedPolicy, PolicySet, evaluate};
 
 pub const DEF: CheckDef = CheckDef {
     id: "kms.key-policy",
@@ -32,13 +32,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         Fact::Known(p) => p,
         other => return Finding::from_missing_fact(other).into_iter().collect(),
     };
-    let resolved = input
-        .facts
-        .key
-        .known()
-        .and_then(|k| k.as_ref())
-        .map(|k| k.arn.as_str());
-    let key_arn = aoc_model::key_arn(values, resolved).unwrap_or_else(|| {
+    let key_arn = aoc_model::key_arn(input).unwrap_or_else(|| {
         format!(
             "arn:{}:kms:{}:{}:key/*",
             target.partition,
@@ -54,15 +48,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
 
     // An identity policy that allows everything: with it, the key policy alone decides
     // whether the role has a path to the key. Without it, whether the grant is direct.
-    let allow_all = NamedPolicy {
-        label: "(any identity policy)".into(),
-        document: parse_policy(r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#)
-            .unwrap_or_else(|_| crate::policy::PolicyDocument {
-                version: None,
-                id: None,
-                statements: Vec::new(),
-            }),
-    };
+    let allow_all = crate::policy::build::allow_everything("(any identity policy)", false);
     let with_iam = PolicySet {
         identity: std::slice::from_ref(&allow_all),
         boundary: None,

@@ -54,13 +54,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     };
     let key_policy = input.facts.key_policy.known();
 
-    let resolved = input
-        .facts
-        .key
-        .known()
-        .and_then(|k| k.as_ref())
-        .map(|k| k.arn.as_str());
-    let key_arn = aoc_model::key_arn(values, resolved);
+    let key_arn = aoc_model::key_arn(input);
     // Offline with an alias or a bare key ID, the key ARN is not known: evaluate against
     // "any key of the account" and say so.
     let (resource, unresolved) = match &key_arn {

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    ActionSpec, Effect, PolicyDocument, PrincipalSpec, Principals, ResourceSpec, Statement,
+    ActionSpec, Effect, NamedPolicy, PolicyDocument, PrincipalSpec, Principals, ResourceSpec,
+    Statement,
 };
 
 /// An Allow statement: `principal` for resource policies (an AWS principal ARN), `None` for
@@ -45,6 +46,20 @@ pub fn document(statements: Vec<Statement>) -> PolicyDocument {
                 st
             })
             .collect(),
+    }
+}
+
+/// A policy that allows everything (`"Action": "*"`, `"Resource": "*"`, and `"Principal": "*"`
+/// for a resource policy): the stand-in for a layer a question sets aside, so that only the
+/// other layers decide.
+pub fn allow_everything(label: &str, resource_policy: bool) -> NamedPolicy {
+    let mut st = allow_statement(None, None, &["*".to_string()], Some("*"));
+    if resource_policy {
+        st.principal = Some(PrincipalSpec::Principal(Principals::Any));
+    }
+    NamedPolicy {
+        label: label.to_string(),
+        document: document(vec![st]),
     }
 }
 
