@@ -7,10 +7,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{UsageError, read_input};
-use crate::facts::Facts;
-use crate::gather::live::Access;
+use crate::model::attachment::Access;
+use crate::model::attachment::Attachment;
+use crate::model::facts::Facts;
 use crate::policy::NamedPolicy;
-use crate::spec::Attachment;
 
 pub const BUNDLE_SCHEMA_VERSION: u32 = 1;
 

@@ -10,9 +10,11 @@ use std::sync::LazyLock;
 
 use serde::Deserialize;
 
-use crate::checks::fix::{FixStep, steps_text};
-use crate::checks::{self, CheckDef, Finding, Status};
-use crate::report::CheckResult;
+use crate::checks::{self, CheckDef};
+use crate::model::report::CheckResult;
+use crate::model::verdict::{Finding, Status};
+use crate::model::verdict::{FixStep, steps_text};
+use crate::text::cap_lines;
 
 /// One reason's text. `{name}` placeholders are filled from the finding's variables.
 #[derive(Debug, Clone, Deserialize)]
@@ -184,7 +186,7 @@ impl Catalog {
         for f in findings {
             let filled_summary = text(f).map(|t| fill(&t.summary, &f.vars));
             evidence.extend(f.evidence.iter().cloned());
-            details.push(crate::report::FindingResult {
+            details.push(crate::model::report::FindingResult {
                 status: f.status,
                 reason: f.reason.to_string(),
                 summary: cap_lines(&filled_summary.unwrap_or_default()),
@@ -290,26 +292,6 @@ fn join_summaries(summaries: &[String]) -> String {
         ));
     }
     out
-}
-
-/// The longest line a report shows: longer ones (a value pasted by mistake, megabytes long)
-/// are cut, saying how long they were.
-pub const MAX_LINE_CHARS: usize = 1000;
-
-/// `text` with every line longer than [`MAX_LINE_CHARS`] cut.
-pub fn cap_lines(text: &str) -> String {
-    text.split('\n')
-        .map(|line| {
-            let n = line.chars().count();
-            if n <= MAX_LINE_CHARS {
-                line.to_string()
-            } else {
-                let head: String = line.chars().take(MAX_LINE_CHARS / 2).collect();
-                format!("{head}… ({n} characters)")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// Fills `{name}` placeholders; anything else in braces (JSON in remediation text) is kept.

@@ -15,11 +15,11 @@ use std::sync::LazyLock;
 use anstyle::{AnsiColor, Style};
 use serde::{Deserialize, Serialize};
 
-use crate::checks::Status;
 use crate::cli::{CheckArgs, FailOn, ReportFormat};
 use crate::error::{CommandError, UsageError};
 use crate::exit::Exit;
-use crate::report::{CheckResult, Report, Summary};
+use crate::model::report::{CheckResult, Report, Summary};
+use crate::model::verdict::Status;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ExplainArgs {
@@ -417,7 +417,8 @@ fn judge_check(cause: &Cause, result: &CheckResult, action: Option<&str>) -> Che
         return outcome(Verdict::Unknown, &result.summary);
     }
     let wanted = cause.reasons_for(&result.id);
-    let same_action = |f: &crate::report::FindingResult| match (action, f.action.as_deref()) {
+    let same_action = |f: &crate::model::report::FindingResult| match (action, f.action.as_deref())
+    {
         (Some(asked), Some(about)) => asked.eq_ignore_ascii_case(about),
         _ => true,
     };
@@ -1392,7 +1393,7 @@ mod tests {
             steps: Vec::new(),
             findings: findings
                 .iter()
-                .map(|(s, r)| crate::report::FindingResult {
+                .map(|(s, r)| crate::model::report::FindingResult {
                     status: *s,
                     reason: r.to_string(),
                     summary: format!("{id}:{r}"),
@@ -1414,7 +1415,11 @@ mod tests {
     }
 
     fn report(checks: Vec<CheckResult>) -> Report {
-        Report::new("offline", crate::spec::Attachment::default(), checks)
+        Report::new(
+            "offline",
+            crate::model::attachment::Attachment::default(),
+            checks,
+        )
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //!
 //! "Correct by construction" means the documents come from the same model the checks judge
 //! with: the actions and resource templates of `checks/required-actions.toml` through
-//! [`aoc_model`], and the `kms:ViaService` value of [`aoc_model::kms_request`]. So what this
+//! [`crate::model::aoc`], and the `kms:ViaService` value of [`aoc::kms_request`]. So what this
 //! writes passes `check --offline` for the same spec (a test runs exactly that).
 
 use std::fmt::Write as _;
@@ -20,20 +20,20 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::arn::Arn;
-use crate::checks::Values;
-use crate::checks::aoc_model::{self, REQUIRED, S3Target};
 use crate::checks::bucket_region::principal_region;
-use crate::checks::input_values::{KmsKeyRef, aoc_expectations};
-use crate::checks::{Finding, Status};
 use crate::cli::{AttachmentArgs, CheckArgs};
 use crate::error::{CommandError, UsageError, io_reason};
 use crate::exit::Exit;
+use crate::model::Values;
+use crate::model::aoc::{self, REQUIRED, S3Target};
+use crate::model::attachment::{AocTrust, Attachment};
+use crate::model::values::{KmsKeyRef, aoc_expectations};
+use crate::model::verdict::{Finding, Status};
 use crate::policy::build::{allow_statement, document};
 use crate::policy::{
     ActionSpec, Condition, Effect, KeyState, PolicyDocument, PrincipalSpec, Principals,
     ResourceSpec, Statement, to_json,
 };
-use crate::spec::{AocTrust, Attachment};
 use crate::text::one_line;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -529,7 +529,7 @@ fn key_arn_for_policies(
             Ok(arn)
                 if arn.service == "kms"
                     && arn.resource_type() == "key"
-                    && crate::checks::input_values::is_key_id(arn.resource_id()) =>
+                    && crate::model::values::is_key_id(arn.resource_id()) =>
             {
                 Ok(arn)
             }
@@ -673,7 +673,7 @@ fn via_service(target: &S3Target<'_>, key_arn: &str, values: &Values) -> Vec<Str
         .required
         .first()
         .map_or("kms:Decrypt", String::as_str);
-    let request = aoc_model::kms_request(target, action, key_arn, values);
+    let request = aoc::kms_request(target, action, key_arn, values);
     match request.context.get("kms:ViaService") {
         KeyState::Present(v) if !v.is_empty() => v.to_vec(),
         _ => vec![format!("s3.{}.amazonaws.com", target.region)],

@@ -1,9 +1,11 @@
 //! aoc-preflight: checks that an S3 bucket encrypted with a KMS key is set up correctly to be
 //! attached to IBM Aspera on Cloud, and says what to fix when it is not.
 //!
-//! The shape is gather → judge → report: [`gather`] produces [`facts::Facts`] from files
-//! (offline) or AWS (live); the pure checks in [`checks`] judge a [`spec::Attachment`] against
-//! them; [`report`] renders one model in several formats. The library never prints.
+//! The shape is gather → judge → report, over one [`model`]: [`gather`] produces
+//! [`model::facts::Facts`] from files (offline) or AWS (live); the pure checks in [`checks`]
+//! judge a [`model::attachment::Attachment`] against them; [`report`] renders the
+//! [`model::report`] in several formats. The library never prints. `docs/architecture.md`
+//! lists the layers and which may import which.
 
 #![forbid(unsafe_code)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
@@ -21,9 +23,9 @@ pub mod cli;
 pub mod error;
 pub mod exit;
 pub mod explain;
-pub mod facts;
 pub mod gather;
 pub mod generate;
+pub mod model;
 pub mod permissions;
 pub mod policy;
 pub mod redact;

@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use aoc_preflight::cli::{Cli, ColorChoice, Command, ReportFormat, SimulateFormat};
 use aoc_preflight::error::{CommandError, UsageError};
 use aoc_preflight::exit::Exit;
-use aoc_preflight::report::{self, FleetReport};
+use aoc_preflight::model::report::FleetReport;
+use aoc_preflight::report;
 use aoc_preflight::text::one_line;
 use aoc_preflight::{catalog, checks, run, simulate};
 use clap::{CommandFactory, FromArgMatches};
@@ -229,7 +230,7 @@ fn permissions_values(a: &aoc_preflight::cli::AttachmentArgs) -> Option<checks::
     if a.bucket.is_none() && a.kms_key.is_none() && a.role_arn.is_none() {
         return None;
     }
-    let attachment = aoc_preflight::spec::Attachment {
+    let attachment = aoc_preflight::model::attachment::Attachment {
         region: a.region.clone().unwrap_or_default(),
         bucket: a.bucket.clone().unwrap_or_default(),
         kms_key: a.kms_key.clone().unwrap_or_default(),

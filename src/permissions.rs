@@ -4,8 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::checks::Values;
-use crate::checks::input_values::KmsKeyRef;
+use crate::model::Values;
+use crate::model::values::KmsKeyRef;
 
 /// The IAM actions behind every AWS operation live mode calls, by operation.
 pub const OPERATIONS: &[(&str, &str)] = &[

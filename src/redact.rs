@@ -87,7 +87,7 @@ impl Redactor {
     }
 
     fn token(&mut self, token: &str) -> String {
-        if crate::checks::input_values::is_key_id(token) {
+        if crate::model::values::is_key_id(token) {
             let kind = if token.starts_with("mrk-") {
                 Kind::MultiRegionKeyId
             } else {

@@ -6,7 +6,7 @@ use crate::catalog;
 use crate::checks::{self, Input, Values};
 use crate::cli::CheckArgs;
 use crate::error::UsageError;
-use crate::facts::Facts;
+use crate::model::facts::Facts;
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
@@ -15,8 +15,10 @@ use crate::gather::{
     self,
     live::{LiveOptions, LiveSession},
 };
-use crate::report::{CheckResult, Report};
-use crate::spec::{self, Attachment};
+use crate::model::attachment::{Attachment, AttachmentInput, OfflineDocuments};
+use crate::model::report::{CheckResult, Report};
+use crate::model::verdict::Finding;
+use crate::spec;
 
 /// Fails on a check ID that does not exist, listing the ones that do: a typo in `--only`
 /// must not silently run nothing.
@@ -49,7 +51,7 @@ pub fn judge(
         values: &values,
         facts,
     };
-    let mut judged: Vec<(&checks::CheckDef, Vec<checks::Finding>)> = checks::ALL
+    let mut judged: Vec<(&checks::CheckDef, Vec<Finding>)> = checks::ALL
         .iter()
         .filter(|c| only.is_empty() || only.iter().any(|id| id == c.id))
         .filter(|c| !skip.iter().any(|id| id == c.id))
@@ -70,7 +72,7 @@ pub struct CheckRun {
     pub reports: Vec<Report>,
     pub bundle: Bundle,
     /// The credentials each attachment was read with (for `--redact`: audit-role external IDs).
-    pub accesses: Vec<crate::gather::live::Access>,
+    pub accesses: Vec<crate::model::attachment::Access>,
 }
 
 /// Runs `check`. `progress` shows a progress bar on stderr while AWS answers (the caller
@@ -117,7 +119,7 @@ pub fn check(args: &CheckArgs, progress: bool) -> Result<CheckRun, UsageError> {
 /// Judges every attachment of a bundle into its report.
 fn judge_all(
     bundle: Bundle,
-    accesses: Vec<crate::gather::live::Access>,
+    accesses: Vec<crate::model::attachment::Access>,
     args: &CheckArgs,
 ) -> Result<CheckRun, UsageError> {
     let mut reports = Vec::with_capacity(bundle.entries.len());
@@ -126,8 +128,10 @@ fn judge_all(
         attachment.aoc_trust.policy = entry.aoc_trust_policy.clone();
         let results = judge(&attachment, &entry.facts, &args.only, &args.skip)?;
         let mut report = Report::new(entry.facts.mode.as_str(), attachment, results);
-        if entry.facts.mode == crate::facts::Mode::Live {
-            report.aws = Some(crate::report::AwsUsage::from_calls(&entry.facts.calls));
+        if entry.facts.mode == crate::model::facts::Mode::Live {
+            report.aws = Some(crate::model::report::AwsUsage::from_calls(
+                &entry.facts.calls,
+            ));
         }
         reports.push(report);
     }
@@ -141,7 +145,7 @@ fn judge_all(
 /// Live facts for every attachment, `--jobs` at a time, facts they share fetched once.
 fn gather_live(
     args: &CheckArgs,
-    inputs: &[spec::AttachmentInput],
+    inputs: &[AttachmentInput],
     progress: bool,
 ) -> Result<Vec<Facts>, UsageError> {
     let options = LiveOptions {
@@ -191,7 +195,7 @@ fn gather_live(
 /// in that order, `--jobs` concurrent gathers all wait on the same shared facts while the
 /// other resources wait their turn. Interleaved, they cover distinct resources. Reports keep
 /// the file's order.
-fn gather_order(inputs: &[spec::AttachmentInput]) -> Vec<usize> {
+fn gather_order(inputs: &[AttachmentInput]) -> Vec<usize> {
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let mut group_of = std::collections::HashMap::new();
     for (i, input) in inputs.iter().enumerate() {
@@ -217,11 +221,11 @@ fn gather_order(inputs: &[spec::AttachmentInput]) -> Vec<usize> {
 
 /// A document flag given without `--offline`: live mode would ignore it, silently judging
 /// something else than the user meant.
-fn offline_only_flag(args: &CheckArgs, inputs: &[spec::AttachmentInput]) -> Option<&'static str> {
+fn offline_only_flag(args: &CheckArgs, inputs: &[AttachmentInput]) -> Option<&'static str> {
     if !args.identity_policies.is_empty() {
         return Some("--identity-policy");
     }
-    let given = |f: fn(&spec::OfflineDocuments) -> bool| inputs.iter().any(|i| f(&i.documents));
+    let given = |f: fn(&OfflineDocuments) -> bool| inputs.iter().any(|i| f(&i.documents));
     if given(|d| d.permissions_boundary.is_some()) {
         return Some("--permissions-boundary");
     }
@@ -262,15 +266,15 @@ fn spinner(attachments: usize) -> indicatif::ProgressBar {
 mod tests {
     use super::*;
 
-    fn input(bucket: &str, path: &str) -> spec::AttachmentInput {
-        spec::AttachmentInput {
+    fn input(bucket: &str, path: &str) -> AttachmentInput {
+        AttachmentInput {
             attachment: Attachment {
                 region: "us-east-1".into(),
                 bucket: bucket.into(),
                 path: path.into(),
                 ..Attachment::default()
             },
-            ..spec::AttachmentInput::default()
+            ..AttachmentInput::default()
         }
     }
 

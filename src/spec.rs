@@ -1,6 +1,7 @@
-//! The attachment being checked: what the admin entered in AoC (region, bucket, path, key,
-//! role) and what AoC showed them (the trust policy, or its external ID and principal),
-//! gathered from a TOML config file and command-line flags (flags win).
+//! Reading the attachments to check ([`crate::model::attachment`]): what the admin entered in
+//! AoC (region, bucket, path, key, role) and what AoC showed them (the trust policy, or its
+//! external ID and principal), gathered from a TOML config file and command-line flags (flags
+//! win).
 //!
 //! This module only assembles and reads inputs; it does not judge the values. A malformed ARN
 //! or bucket name is a finding of the `input.values` check, not a usage error (docs/contract.md, "Statuses and exit codes").
@@ -9,70 +10,11 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::cli::{AttachmentArgs, CheckArgs};
 use crate::error::{UsageError, load_policy, read_input};
-use crate::policy::NamedPolicy;
-
-/// One attachment as the admin entered it. Values are kept as written, unvalidated.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Attachment {
-    /// A name for the attachment (from the config file), used in fleet reports.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    pub region: String,
-    pub bucket: String,
-    /// The bucket path entered in AoC; `/` when none was given.
-    pub path: String,
-    pub kms_key: String,
-    pub role_arn: String,
-    /// What AoC expects the role's trust policy to allow.
-    #[serde(default, skip_serializing_if = "AocTrust::is_empty")]
-    pub aoc_trust: AocTrust,
-}
-
-/// AoC's side of the trust relationship: the JSON copied from the AoC page, and/or the
-/// external ID and principal. Explicit values win over those read from the JSON.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct AocTrust {
-    /// The trust policy JSON pasted from AoC, if given.
-    #[serde(skip)]
-    pub policy: Option<NamedPolicy>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aoc_principal: Option<String>,
-}
-
-impl AocTrust {
-    pub fn is_empty(&self) -> bool {
-        self.policy.is_none() && self.external_id.is_none() && self.aoc_principal.is_none()
-    }
-}
-
-/// Policy documents given as files for offline mode (per attachment in a config file, or
-/// from flags).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct OfflineDocuments {
-    pub identity_policies: Vec<PathBuf>,
-    pub permissions_boundary: Option<PathBuf>,
-    pub bucket_policy: Option<PathBuf>,
-    pub key_policy: Option<PathBuf>,
-    pub role_trust_policy: Option<PathBuf>,
-    /// The account that owns the bucket, when the user gave it (`--bucket-account`,
-    /// `bucket_account`); offline, S3 cannot be asked.
-    pub bucket_account: Option<String>,
-}
-
-/// An attachment together with the offline documents that belong to it and the credentials
-/// that read its account in live mode.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct AttachmentInput {
-    pub attachment: Attachment,
-    pub documents: OfflineDocuments,
-    pub access: crate::gather::live::Access,
-}
+use crate::model::attachment::{Access, AocTrust, Attachment, AttachmentInput, OfflineDocuments};
 
 /// The config file: several `[[attachment]]` tables, and `[defaults]` for keys they share
 /// (an audit role, a profile, a region). Unknown keys are an error so that a typo
@@ -293,7 +235,7 @@ fn build(
         },
     };
 
-    let access = crate::gather::live::Access {
+    let access = Access {
         profile: file.profile,
         assume_role_arn: file.assume_role_arn,
         assume_role_external_id: file.assume_role_external_id,

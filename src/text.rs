@@ -21,6 +21,26 @@ pub fn one_line(text: &str) -> String {
     escape_controls(text, false)
 }
 
+/// The longest line a report shows: longer ones (a value pasted by mistake, megabytes long)
+/// are cut, saying how long they were.
+pub const MAX_LINE_CHARS: usize = 1000;
+
+/// `text` with every line longer than [`MAX_LINE_CHARS`] cut.
+pub fn cap_lines(text: &str) -> String {
+    text.split('\n')
+        .map(|line| {
+            let n = line.chars().count();
+            if n <= MAX_LINE_CHARS {
+                line.to_string()
+            } else {
+                let head: String = line.chars().take(MAX_LINE_CHARS / 2).collect();
+                format!("{head}… ({n} characters)")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

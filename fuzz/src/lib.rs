@@ -11,15 +11,17 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use aoc_preflight::arn::{self, Arn};
-use aoc_preflight::checks::{self, Input, Status, Values};
+use aoc_preflight::checks::{self, Input};
 use aoc_preflight::cli::{Cli, Command, ReportFormat};
-use aoc_preflight::facts::{Fact, Facts};
+use aoc_preflight::model::Values;
+use aoc_preflight::model::attachment::{AocTrust, Attachment};
+use aoc_preflight::model::facts::{Fact, Facts};
+use aoc_preflight::model::report::{self, FleetReport};
+use aoc_preflight::model::verdict::Status;
 use aoc_preflight::policy::{
     Context, Decision, Evaluation, NamedPolicy, PolicySet, Request, evaluate, evaluate_policy,
     parse_policy, to_json,
 };
-use aoc_preflight::report::{self, FleetReport};
-use aoc_preflight::spec::{AocTrust, Attachment};
 use clap::Parser;
 
 /// The input's text parts, split at `====` lines; `None` when it is not UTF-8 (every input
@@ -456,7 +458,8 @@ fn render_all(fleet: &FleetReport) {
         ReportFormat::Markdown,
     ] {
         let mut out = Vec::new();
-        report::render(format, fleet, &mut out).expect("rendering into memory succeeds");
+        aoc_preflight::report::render(format, fleet, &mut out)
+            .expect("rendering into memory succeeds");
         let text = String::from_utf8(out).expect("reports are UTF-8");
         if format == ReportFormat::Json {
             serde_json::from_str::<serde_json::Value>(&text)

@@ -2,7 +2,7 @@
 //! which identity the checks ran as. Live mode only.
 
 use super::{CheckDef, Finding, Input, Status};
-use crate::facts::Fact;
+use crate::model::facts::Fact;
 
 /// How the gather layer starts the reason of a caller fact whose credentials do not work.
 pub const CREDENTIALS_PROBLEM: &str = "credentials rejected or missing";
@@ -51,7 +51,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::checks::test_support::*;
-    use crate::facts::{CallerIdentity, Facts};
+    use crate::model::facts::{CallerIdentity, Facts};
 
     fn facts(caller: Fact<CallerIdentity>) -> Facts {
         Facts {

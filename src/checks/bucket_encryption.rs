@@ -4,9 +4,9 @@
 //! sees the bucket ARN instead: S3 User Guide, "Reducing the cost of SSE-KMS with Amazon S3
 //! Bucket Keys"). Live mode only.
 
-use super::aoc_model::{self, REQUIRED, S3Target};
 use super::{CheckDef, Finding, Input, Status};
-use crate::facts::Fact;
+use crate::model::aoc::{self, REQUIRED, S3Target};
+use crate::model::facts::Fact;
 use crate::policy::build::allow_everything;
 use crate::policy::matching::{action_spec_matches, wildcard_match};
 use crate::policy::{Decision, Effect, NamedPolicy, PolicySet, evaluate};
@@ -207,10 +207,10 @@ impl ContextCondition {
 /// engine on the key policy and the role's policies (a document not known allows all, so
 /// that only what is known decides); the conditions' own text only names the statements.
 fn context_decides(input: &Input<'_>, bucket: &str, sends_bucket_arn: bool) -> bool {
-    let Some(target) = S3Target::from_input(input) else {
+    let Some(target) = S3Target::from_gathered(input.values, input.facts) else {
         return false;
     };
-    let Some(key_arn) = aoc_model::key_arn(input) else {
+    let Some(key_arn) = aoc::key_arn(input.values, input.facts) else {
         return false;
     };
     let any_identity = allow_everything("(any identity policy)", false);
@@ -241,7 +241,7 @@ fn context_decides(input: &Input<'_>, bucket: &str, sends_bucket_arn: bool) -> b
     };
     REQUIRED.kms.required.iter().any(|action| {
         let decision = |context: &str| {
-            let mut request = aoc_model::kms_request(&target, action, &key_arn, input.values);
+            let mut request = aoc::kms_request(&target, action, &key_arn, input.values);
             request.context.set(
                 "kms:EncryptionContext:aws:s3:arn",
                 vec![context.to_string()],
@@ -330,9 +330,9 @@ fn context_conditions(input: &Input<'_>, bucket: &str) -> Vec<ContextCondition> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::Status;
     use crate::checks::test_support::*;
-    use crate::facts::{BucketEncryption, Facts};
+    use crate::model::facts::{BucketEncryption, Facts};
+    use crate::model::verdict::Status;
 
     fn with(enc: Option<BucketEncryption>, key_policy: Option<&str>) -> Vec<Finding> {
         let mut facts = Facts {
@@ -453,8 +453,8 @@ mod tests {
         assert_eq!(status(&f), Status::Pass, "{}", text(&f));
     }
 
-    fn resolved_key() -> crate::facts::KeyMetadata {
-        crate::facts::KeyMetadata {
+    fn resolved_key() -> crate::model::facts::KeyMetadata {
+        crate::model::facts::KeyMetadata {
             arn: KEY_ARN.into(),
             key_id: "1234abcd-12ab-34cd-56ef-1234567890ab".into(),
             enabled: true,

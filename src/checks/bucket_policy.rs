@@ -4,13 +4,13 @@
 //! policy evaluation logic",
 //! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html>).
 
-use super::aoc_model::S3Target;
-use super::fix::FixStep;
+use super::FixStep;
 use super::policy_help::{
     conditional_clause, conditional_parts, describe_matched, merged, statement,
 };
 use super::{CheckDef, Finding, FixDocument, Input};
-use crate::facts::{Fact, Mode};
+use crate::model::aoc::S3Target;
+use crate::model::facts::{Fact, Mode};
 use crate::policy::{Decision, Effect, NamedPolicy, evaluate_policy};
 
 pub const DEF: CheckDef = CheckDef {
@@ -26,7 +26,7 @@ pub const DEF: CheckDef = CheckDef {
 };
 
 fn run(input: &Input<'_>) -> Vec<Finding> {
-    let Some(target) = S3Target::from_input(input) else {
+    let Some(target) = S3Target::from_gathered(input.values, input.facts) else {
         return vec![Finding::skip_needs(
             "a well-formed region, bucket, path and role ARN",
         )];
@@ -210,9 +210,9 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::Status;
     use crate::checks::test_support::*;
-    use crate::facts::Facts;
+    use crate::model::facts::Facts;
+    use crate::model::verdict::Status;
 
     fn facts(bucket_policy: &str) -> Facts {
         Facts {
@@ -346,14 +346,14 @@ mod tests {
             "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab".into();
         // Live: the role's account owns it.
         let mut f = facts(TLS_ONLY);
-        f.mode = crate::facts::Mode::Live;
+        f.mode = crate::model::facts::Mode::Live;
         f.bucket_owner_account = Fact::Known("111122223333".into());
         let got = run_check(&DEF, &a, &f);
         assert_eq!(status(&got), Status::Pass, "{}", text(&got));
         assert!(text(&got).contains("ExpectedBucketOwner"), "{}", text(&got));
         // Live: the role's account does not own it, which one does is unknown.
         let mut f = facts(TLS_ONLY);
-        f.mode = crate::facts::Mode::Live;
+        f.mode = crate::model::facts::Mode::Live;
         f.bucket_not_owned_by = vec!["111122223333".into()];
         let got = run_check(&DEF, &a, &f);
         assert_eq!(status(&got), Status::Fail, "{}", text(&got));

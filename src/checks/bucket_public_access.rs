@@ -4,7 +4,7 @@
 //! never advises turning BPA off. Live mode only.
 
 use super::{CheckDef, Finding, Input};
-use crate::facts::Fact;
+use crate::model::facts::Fact;
 
 pub const DEF: CheckDef = CheckDef {
     id: "bucket.public-access",
@@ -60,9 +60,9 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::Status;
     use crate::checks::test_support::*;
-    use crate::facts::{Facts, PublicAccessBlock};
+    use crate::model::facts::{Facts, PublicAccessBlock};
+    use crate::model::verdict::Status;
 
     #[test]
     fn on_partly_off_and_unset() {

@@ -6,7 +6,7 @@
 //! or the caller's bucket list name is suggested: a typo is the usual cause.
 
 use super::{CheckDef, Finding, Input, Status};
-use crate::facts::Fact;
+use crate::model::facts::Fact;
 use crate::policy::ResourceSpec;
 
 pub const DEF: CheckDef = CheckDef {
@@ -123,9 +123,9 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::Status;
     use crate::checks::test_support::*;
-    use crate::facts::{BucketHead, Facts};
+    use crate::model::facts::{BucketHead, Facts};
+    use crate::model::verdict::Status;
 
     fn with(status: u16) -> Vec<Finding> {
         let facts = Facts {

@@ -3,10 +3,10 @@
 //! `atp-aws-us-east-1-ts-atc-node`) are one region. S3 SSE-KMS can only use a key in the
 //! bucket's region, and AoC's transfer cluster serves the region selected in AoC.
 
-use super::input_values::partition_of;
 use super::{CheckDef, Finding, Input};
 use crate::arn::Arn;
-use crate::facts::Fact;
+use crate::model::facts::Fact;
+use crate::model::values::partition_of;
 
 pub const DEF: CheckDef = CheckDef {
     id: "bucket.region",
@@ -110,9 +110,9 @@ pub fn principal_region(principal: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::Status;
     use crate::checks::test_support::*;
-    use crate::facts::Facts;
+    use crate::model::facts::Facts;
+    use crate::model::verdict::Status;
 
     #[test]
     fn principal_region_from_name() {
@@ -152,7 +152,7 @@ mod tests {
     #[test]
     fn issue11_d2_missing_bucket_is_not_judged_for_its_region() {
         let facts = Facts {
-            bucket_head: Fact::Known(crate::facts::BucketHead {
+            bucket_head: Fact::Known(crate::model::facts::BucketHead {
                 status: 404,
                 region: None,
             }),

@@ -1,89 +1,8 @@
-//! Remediation as data: a fix is a list of typed steps (a note to read, a whole document to put
-//! on one layer, an example that is not ready to apply, a diff, a command to run) that every
-//! report sink renders its own way, and the merging of fixes that different checks propose for
-//! the same document, so applying them never undoes one another. Pure.
+//! The merging of fixes that different checks propose for the same document, so applying them
+//! never undoes one another. The fix steps themselves are data of the model
+//! ([`crate::model::verdict::FixStep`]). Pure.
 
-use serde::Serialize;
-
-use super::{CheckDef, Finding, FixDocument};
-
-/// One step of a fix.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum FixStep {
-    /// A sentence or two to read.
-    Note { text: String },
-    /// A whole document to put on a layer (`fixes` in the JSON report lists these).
-    Document {
-        /// What the document is and where it goes, e.g. "The whole inline policy aoc-s3".
-        caption: String,
-        /// The name of the file the following command reads it from.
-        file_name: String,
-        #[serde(flatten)]
-        document: FixDocument,
-    },
-    /// A document to show, not to apply as it is (it holds a placeholder the tool cannot
-    /// fill).
-    Example {
-        caption: String,
-        document: serde_json::Value,
-    },
-    /// Changed lines between the document now and the one proposed (`-`/`+`).
-    Diff { caption: String, diff: String },
-    /// A command to run, with the sentence that introduces it.
-    Command { caption: String, command: String },
-}
-
-impl FixStep {
-    pub fn note(text: impl Into<String>) -> Self {
-        FixStep::Note { text: text.into() }
-    }
-
-    pub fn command(caption: impl Into<String>, command: impl Into<String>) -> Self {
-        FixStep::Command {
-            caption: caption.into(),
-            command: command.into(),
-        }
-    }
-
-    pub fn document(
-        caption: impl Into<String>,
-        file_name: impl Into<String>,
-        document: FixDocument,
-    ) -> Self {
-        FixStep::Document {
-            caption: caption.into(),
-            file_name: file_name.into(),
-            document,
-        }
-    }
-
-    /// The step as plain text, the form the text, JSON `remediation`, JUnit and SARIF sinks
-    /// show.
-    pub fn to_text(&self) -> String {
-        let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
-        match self {
-            FixStep::Note { text } => text.clone(),
-            FixStep::Document {
-                caption,
-                file_name,
-                document,
-            } => format!("{caption} ({file_name}):\n{}", pretty(&document.document)),
-            FixStep::Example { caption, document } => format!("{caption}:\n{}", pretty(document)),
-            FixStep::Diff { caption, diff } => format!("{caption}:\n{}", diff.trim_end()),
-            FixStep::Command { caption, command } => format!("{caption}:\n  {command}"),
-        }
-    }
-}
-
-/// Steps as one text, a blank line between them.
-pub fn steps_text(steps: &[FixStep]) -> String {
-    steps
-        .iter()
-        .map(FixStep::to_text)
-        .collect::<Vec<_>>()
-        .join("\n\n")
-}
+use super::{CheckDef, Finding, FixDocument, FixStep};
 
 /// Which document a fix replaces: fixes with the same target must be applied as one.
 fn target(d: &FixDocument) -> Option<String> {
@@ -228,7 +147,7 @@ mod tests {
     #[test]
     fn issue11_fixes_of_two_checks_for_one_policy_are_merged() {
         use crate::checks::test_support::*;
-        use crate::facts::{Fact, Facts};
+        use crate::model::facts::{Fact, Facts};
         let both = r#"{"Version": "2012-10-17", "Statement": [
               {"Sid": "Objects", "Effect": "Allow",
                 "Action": ["s3:PutObject","s3:GetObject","s3:DeleteObject","s3:AbortMultipartUpload","s3:ListMultipartUploadParts"],
@@ -266,7 +185,7 @@ mod tests {
         // Nothing fails; role.kms-access may still warn about the procedure's other actions,
         // which no fix grants.
         for r in &after {
-            assert_ne!(r.status, crate::checks::Status::Fail, "{r:#?}");
+            assert_ne!(r.status, crate::model::verdict::Status::Fail, "{r:#?}");
         }
     }
 }

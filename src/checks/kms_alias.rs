@@ -1,9 +1,9 @@
 //! `kms.alias`: when AoC was given an alias ARN, the alias exists and resolves to a key.
 //! Aliases resolve in the caller's account and region only. Live mode only.
 
-use super::input_values::KmsKeyRef;
 use super::{CheckDef, Finding, Input, Status};
-use crate::facts::Fact;
+use crate::model::facts::Fact;
+use crate::model::values::KmsKeyRef;
 
 pub const DEF: CheckDef = CheckDef {
     id: "kms.alias",
@@ -51,7 +51,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::checks::test_support::*;
-    use crate::facts::{Facts, KeyMetadata};
+    use crate::model::facts::{Facts, KeyMetadata};
 
     #[test]
     fn alias_resolves_or_is_missing_and_key_arn_is_not_applicable() {

@@ -3,9 +3,9 @@
 //! `aws/s3` key cannot be shared). Whether it is in the bucket's region is `bucket.region`'s
 //! business. Live mode only.
 
-use super::input_values::KmsKeyRef;
 use super::{CheckDef, Finding, Input, Status};
-use crate::facts::Fact;
+use crate::model::facts::Fact;
+use crate::model::values::KmsKeyRef;
 
 pub const DEF: CheckDef = CheckDef {
     id: "kms.key",
@@ -120,7 +120,7 @@ fn or_unknown(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::checks::test_support::*;
-    use crate::facts::{Facts, KeyMetadata};
+    use crate::model::facts::{Facts, KeyMetadata};
 
     fn meta() -> KeyMetadata {
         KeyMetadata {

@@ -5,14 +5,14 @@
 //! Developer Guide, "Default key policy",
 //! <https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html>).
 
-use super::aoc_model::{self, REQUIRED, S3Target};
-use super::fix::FixStep;
+use super::FixStep;
 use super::policy_help::{
     conditional_clause, conditional_parts, describe_matched, merged,
     open_only_on_encryption_context, statement,
 };
 use super::{CheckDef, Finding, Input};
-use crate::facts::Fact;
+use crate::model::aoc::{self, REQUIRED, S3Target};
+use crate::model::facts::Fact;
 use crate::policy::{Decision, Effect, NamedPolicy, PolicySet, evaluate};
 
 pub const DEF: CheckDef = CheckDef {
@@ -23,7 +23,10 @@ pub const DEF: CheckDef = CheckDef {
 
 fn run(input: &Input<'_>) -> Vec<Finding> {
     let values = input.values;
-    let (Some(target), Some(key)) = (S3Target::from_input(input), values.key.as_ref()) else {
+    let (Some(target), Some(key)) = (
+        S3Target::from_gathered(input.values, input.facts),
+        values.key.as_ref(),
+    ) else {
         return vec![Finding::skip_needs(
             "a well-formed region, bucket, path, role ARN and KMS key",
         )];
@@ -32,7 +35,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         Fact::Known(p) => p,
         other => return Finding::from_missing_fact(other).into_iter().collect(),
     };
-    let key_arn = aoc_model::key_arn(input).unwrap_or_else(|| {
+    let key_arn = aoc::key_arn(input.values, input.facts).unwrap_or_else(|| {
         format!(
             "arn:{}:kms:{}:{}:key/*",
             target.partition,
@@ -65,7 +68,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     let mut delegated = Vec::new();
     let mut blocked = Vec::new();
     for action in &REQUIRED.kms.required {
-        let request = aoc_model::kms_request(&target, action, &key_arn, values);
+        let request = aoc::kms_request(&target, action, &key_arn, values);
         let ev = evaluate(&with_iam, &request);
         let key_policy_statements = |ev: &crate::policy::Evaluation, effect: Effect| {
             ev.matched
@@ -201,9 +204,9 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::Status;
     use crate::checks::test_support::*;
-    use crate::facts::Facts;
+    use crate::model::facts::Facts;
+    use crate::model::verdict::Status;
 
     fn facts(key_policy: &str) -> Facts {
         Facts {

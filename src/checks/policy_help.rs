@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::fix::FixStep;
+use super::FixStep;
 
 use crate::policy::matching::action_spec_matches;
 use crate::policy::{ActionSpec, Effect, MatchedStatement, NamedPolicy, ResourceSpec, Statement};
@@ -17,9 +17,9 @@ use crate::policy::{ActionSpec, Effect, MatchedStatement, NamedPolicy, ResourceS
 /// The role's identity policies and permissions boundary, both needed by the role checks, or
 /// the finding that says why one is not known.
 pub fn role_policies(
-    facts: &crate::facts::Facts,
+    facts: &crate::model::facts::Facts,
 ) -> Result<(&[NamedPolicy], Option<&NamedPolicy>), Vec<super::Finding>> {
-    use crate::facts::Fact;
+    use crate::model::facts::Fact;
     let identity: &[NamedPolicy] = match &facts.identity_policies {
         Fact::Known(p) => p,
         other => {

@@ -4,7 +4,7 @@
 //! does not use AoC's role (the tool cannot assume it: only AoC's principal may).
 
 use super::{CheckDef, Finding, Input, Status};
-use crate::facts::Fact;
+use crate::model::facts::Fact;
 
 pub const DEF: CheckDef = CheckDef {
     id: "probe.write",
@@ -70,7 +70,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::checks::test_support::*;
-    use crate::facts::{Facts, ProbeOutcome, ProbeStep};
+    use crate::model::facts::{Facts, ProbeOutcome, ProbeStep};
 
     fn with(outcome: ProbeOutcome) -> Vec<Finding> {
         let facts = Facts {

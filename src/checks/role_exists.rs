@@ -1,7 +1,7 @@
 //! `role.exists`: the role entered in AoC exists (`iam:GetRole`). Live mode only.
 
 use super::{CheckDef, Finding, Input};
-use crate::facts::Fact;
+use crate::model::facts::Fact;
 
 pub const DEF: CheckDef = CheckDef {
     id: "role.exists",
@@ -50,9 +50,9 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::Status;
     use crate::checks::test_support::*;
-    use crate::facts::{Facts, RoleInfo};
+    use crate::model::facts::{Facts, RoleInfo};
+    use crate::model::verdict::Status;
 
     #[test]
     fn exists_missing_and_wrong_path() {

@@ -7,15 +7,15 @@
 //! Developer Guide, "Using aliases to control access to KMS keys",
 //! <https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html>).
 
-use super::aoc_model::{self, REQUIRED, S3Target};
-use super::fix::FixStep;
-use super::input_values::KmsKeyRef;
+use super::FixStep;
 use super::policy_help::{
     PolicyHome, allowing, conditional_clause, conditional_parts, describe, describe_matched,
     merged, new_inline_policy_fix, open_only_on_encryption_context, policy_document,
     replace_policy_fix, statement, unused_sid,
 };
 use super::{CheckDef, Finding, Input};
+use crate::model::aoc::{self, REQUIRED, S3Target};
+use crate::model::values::KmsKeyRef;
 use crate::policy::{Decision, Effect, NamedPolicy, PolicySet, ResourceSpec, evaluate};
 
 pub const DEF: CheckDef = CheckDef {
@@ -36,13 +36,16 @@ pub const DEF: CheckDef = CheckDef {
 
 fn run(input: &Input<'_>) -> Vec<Finding> {
     let values = input.values;
-    let (Some(target), Some(key)) = (S3Target::from_input(input), values.key.as_ref()) else {
+    let (Some(target), Some(key)) = (
+        S3Target::from_gathered(input.values, input.facts),
+        values.key.as_ref(),
+    ) else {
         return vec![Finding::skip_needs(
             "a well-formed region, bucket, path, role ARN and KMS key",
         )];
     };
     // KMS said the key does not exist: a grant on it proves nothing (kms.key says what to do).
-    if matches!(input.facts.key, crate::facts::Fact::Known(None)) {
+    if matches!(input.facts.key, crate::model::facts::Fact::Known(None)) {
         return vec![
             Finding::new(super::Status::Skip, "no-such-key")
                 .var("kms_key", super::input_values::entered_kms_key(input)),
@@ -54,7 +57,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     };
     let key_policy = input.facts.key_policy.known();
 
-    let key_arn = aoc_model::key_arn(input);
+    let key_arn = aoc::key_arn(input.values, input.facts);
     // Offline with an alias or a bare key ID, the key ARN is not known: evaluate against
     // "any key of the account" and say so.
     let (resource, unresolved) = match &key_arn {
@@ -82,7 +85,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     let mut outside_boundary: Vec<String> = Vec::new();
     let mut alias_policies: Vec<String> = Vec::new();
     for action in &REQUIRED.kms.required {
-        let request = aoc_model::kms_request(&target, action, &resource, values);
+        let request = aoc::kms_request(&target, action, &resource, values);
         let ev = evaluate(&set, &request);
         if ev.worst == Decision::Allowed {
             granted.push(format!(
@@ -197,7 +200,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     };
     let mut recommended_missing = Vec::new();
     for action in recommended {
-        let request = aoc_model::kms_request(&target, action, &resource, values);
+        let request = aoc::kms_request(&target, action, &resource, values);
         let identity_ok = evaluate(&set, &request).best == Decision::Allowed;
         let key_policy_ok = key_policy.is_some_and(|kp| {
             evaluate(
@@ -232,7 +235,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             Some(key_arn) => {
                 let requests: Vec<crate::policy::Request> = actions
                     .iter()
-                    .map(|a| aoc_model::kms_request(&target, a, key_arn, values))
+                    .map(|a| aoc::kms_request(&target, a, key_arn, values))
                     .collect();
                 kms_grant_fix(
                     role_name,
@@ -412,9 +415,9 @@ fn names_specific_key(identity: &[NamedPolicy]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::Status;
     use crate::checks::test_support::*;
-    use crate::facts::{Fact, Facts};
+    use crate::model::facts::{Fact, Facts};
+    use crate::model::verdict::Status;
 
     fn kms_policy(resource: &str) -> String {
         format!(

@@ -5,14 +5,14 @@
 
 use std::collections::BTreeMap;
 
-use super::aoc_model::S3Target;
-use super::fix::FixStep;
+use super::FixStep;
 use super::policy_help::{
     Misspelling, PolicyHome, allowing, allows_of_action, conditional_clause, conditional_parts,
     describe, describe_matched, misspellings, new_inline_policy_fix, policy_document,
     replace_policy_fix, resources_text, statements_by_resource, with_actions_corrected,
 };
 use super::{CheckDef, Finding, Input, Status};
+use crate::model::aoc::S3Target;
 use crate::policy::{Decision, NamedPolicy, PolicySet, evaluate};
 
 pub const DEF: CheckDef = CheckDef {
@@ -31,7 +31,7 @@ pub const DEF: CheckDef = CheckDef {
 };
 
 fn run(input: &Input<'_>) -> Vec<Finding> {
-    let Some(target) = S3Target::from_input(input) else {
+    let Some(target) = S3Target::from_gathered(input.values, input.facts) else {
         return vec![Finding::skip_needs(
             "a well-formed region, bucket, path and role ARN",
         )];
@@ -398,9 +398,9 @@ const NEW_POLICY_NAME: &str = "aoc-s3-access";
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::Status;
     use crate::checks::test_support::*;
-    use crate::facts::{Fact, Facts};
+    use crate::model::facts::{Fact, Facts};
+    use crate::model::verdict::Status;
 
     const SEED_S3_POLICY: &str = r#"{
       "Version": "2012-10-17",
@@ -471,7 +471,10 @@ mod tests {
     }
 
     /// The role's identity policies with `fix` applied as an admin would paste it.
-    fn apply(identity: &[NamedPolicy], fix: &crate::checks::FixDocument) -> Vec<NamedPolicy> {
+    fn apply(
+        identity: &[NamedPolicy],
+        fix: &crate::model::verdict::FixDocument,
+    ) -> Vec<NamedPolicy> {
         let doc = crate::policy::parse_policy(&fix.document.to_string()).unwrap();
         let label = match fix.applies_to {
             "identity-policy" => format!("inline policy {}", fix.policy_name.as_ref().unwrap()),
@@ -494,7 +497,7 @@ mod tests {
     }
 
     /// Applies `fix` to the role's policies in `facts` and expects the check to pass then.
-    fn assert_fix_passes(facts: &Facts, fix: &crate::checks::FixDocument) {
+    fn assert_fix_passes(facts: &Facts, fix: &crate::model::verdict::FixDocument) {
         let identity = facts.identity_policies.known().unwrap();
         let after = Facts {
             identity_policies: Fact::Known(apply(identity, fix)),
@@ -712,7 +715,7 @@ mod tests {
         let mut a = attachment();
         a.bucket = "aspera-kms-dmeo".into();
         let mut facts = facts(&[SEED_S3_POLICY]);
-        facts.bucket_head = Fact::Known(crate::facts::BucketHead {
+        facts.bucket_head = Fact::Known(crate::model::facts::BucketHead {
             status: 404,
             region: None,
         });
@@ -736,7 +739,7 @@ mod tests {
              "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}}
         ]}"#;
         let mut known = facts(&[SEED_S3_POLICY, guards]);
-        known.role = Fact::Known(Some(crate::facts::RoleInfo {
+        known.role = Fact::Known(Some(crate::model::facts::RoleInfo {
             arn: ROLE_ARN.into(),
             role_id: "AROAEXAMPLEROLEID".into(),
             permissions_boundary_arn: None,
@@ -747,7 +750,7 @@ mod tests {
         // Another role's ID is a sure Deny, not a warning.
         let other = guards.replace("AROAEXAMPLEROLEID", "AROAANOTHERROLEID");
         let mut other_facts = facts(&[SEED_S3_POLICY, &other]);
-        other_facts.role = Fact::Known(Some(crate::facts::RoleInfo {
+        other_facts.role = Fact::Known(Some(crate::model::facts::RoleInfo {
             arn: ROLE_ARN.into(),
             role_id: "AROAEXAMPLEROLEID".into(),
             permissions_boundary_arn: None,

@@ -3,10 +3,10 @@
 //! or its external ID and principal), never against an assumed shape: AoC generates a new
 //! external ID on each page load (the IBM procedure, step 5).
 
-use super::fix::FixStep;
+use super::FixStep;
 use super::policy_help::{describe, statement_covers_action};
 use super::{CheckDef, Finding, Input, Status};
-use crate::facts::Fact;
+use crate::model::facts::Fact;
 use crate::policy::{
     Context, Decision, Effect, NamedPolicy, PrincipalSpec, Principals, Request, evaluate_policy,
 };
@@ -74,7 +74,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
 
     let request = |external_id: IdInRequest<'_>| {
         let mut c = Context::partial();
-        super::aoc_model::apply_facts(&mut c, &["sts"], None);
+        crate::model::aoc::apply_facts(&mut c, &["sts"], None);
         c.set("aws:PrincipalArn", vec![principal.to_string()]);
         if let Some(account) = crate::arn::account_of(principal) {
             c.set("aws:PrincipalAccount", vec![account]);
@@ -707,7 +707,7 @@ fn aoc_trust_json(principal: &str, external_id: &str) -> String {
 mod tests {
     use super::*;
     use crate::checks::test_support::*;
-    use crate::facts::Facts;
+    use crate::model::facts::Facts;
 
     fn trust(external_id: &str, principal: &str) -> String {
         format!(
@@ -820,7 +820,7 @@ mod tests {
         assert_eq!(status(&f), Status::Skip);
     }
 
-    fn without_external_id() -> crate::spec::Attachment {
+    fn without_external_id() -> crate::model::attachment::Attachment {
         let mut a = attachment();
         a.aoc_trust.external_id = None;
         a

@@ -24,14 +24,15 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use futures_util::future::join_all;
 use tokio::sync::OnceCell;
 
-use crate::checks::Values;
-use crate::checks::input_values::KmsKeyRef;
-use crate::facts::{
+use crate::model::Values;
+use crate::model::attachment::Access;
+use crate::model::attachment::Attachment;
+use crate::model::facts::{
     BucketEncryption, BucketHead, CallRecord, CallerIdentity, Fact, Facts, KeyMetadata, Mode,
     PublicAccessBlock, RoleInfo,
 };
+use crate::model::values::KmsKeyRef;
 use crate::policy::{NamedPolicy, parse_policy};
-use crate::spec::Attachment;
 
 /// How to reach AWS.
 #[derive(Debug, Clone, Default)]
@@ -386,15 +387,6 @@ impl Caller {
     fn missing(&self, e: &CallError, permission: &str, resource: &str) -> Missing {
         Missing::Failed(e.explain(permission, resource, self.timeout))
     }
-}
-
-/// Whose credentials read an attachment's account: the default chain or a named profile,
-/// optionally through an audit role assumed with `sts:AssumeRole`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct Access {
-    pub profile: Option<String>,
-    pub assume_role_arn: Option<String>,
-    pub assume_role_external_id: Option<String>,
 }
 
 type Cells<K, V> = Mutex<HashMap<K, Arc<OnceCell<V>>>>;
@@ -1384,11 +1376,11 @@ async fn probe(
     opts: &LiveOptions,
     values: &Values,
     facts: &Facts,
-) -> Fact<crate::facts::ProbeOutcome> {
+) -> Fact<crate::model::facts::ProbeOutcome> {
     use aws_sdk_s3::primitives::ByteStream;
     use aws_sdk_s3::types::ServerSideEncryption;
 
-    use crate::facts::{ProbeOutcome, ProbeStep};
+    use crate::model::facts::{ProbeOutcome, ProbeStep};
 
     let (Some(bucket), Some(prefix)) = (values.bucket.as_deref(), values.prefix.as_deref()) else {
         return Fact::Unavailable("needs a well-formed bucket and path (input.values)".into());
@@ -1642,7 +1634,7 @@ async fn probe(
 
 /// Records a probe step; true when it succeeded.
 fn step(
-    outcome: &mut crate::facts::ProbeOutcome,
+    outcome: &mut crate::model::facts::ProbeOutcome,
     name: &str,
     result: Result<String, CallError>,
 ) -> bool {
@@ -1650,7 +1642,7 @@ fn step(
         Ok(d) => (true, d),
         Err(e) => (false, e.brief()),
     };
-    outcome.steps.push(crate::facts::ProbeStep {
+    outcome.steps.push(crate::model::facts::ProbeStep {
         step: name.to_string(),
         ok,
         detail,

@@ -4,8 +4,8 @@
 pub mod live;
 
 use crate::error::{UsageError, load_policy};
-use crate::facts::{Fact, Facts, Mode};
-use crate::spec::OfflineDocuments;
+use crate::model::attachment::OfflineDocuments;
+use crate::model::facts::{Fact, Facts, Mode};
 
 /// Facts from policy files. A document that was not given makes the facts it would provide
 /// `Unavailable`, naming the flag that provides it; a file that cannot be read or parsed is a

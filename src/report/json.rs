@@ -1,9 +1,9 @@
-//! The JSON sink: the serde form of [`super::Report`] (one attachment) or
-//! [`super::FleetReport`] (several), pretty-printed, with a final newline.
+//! The JSON sink: the serde form of [`crate::model::report::Report`] (one attachment) or
+//! [`crate::model::report::FleetReport`] (several), pretty-printed, with a final newline.
 
 use std::io::{self, Write};
 
-use super::{FleetReport, Report};
+use crate::model::report::{FleetReport, Report};
 
 pub fn write_report(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, report)?;

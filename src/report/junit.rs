@@ -11,8 +11,8 @@ use std::io::{self, Write};
 use quick_junit::{NonSuccessKind, Property, Report as JunitReport, TestCase, TestCaseStatus};
 use quick_junit::{TestSuite, XmlString};
 
-use super::{CheckResult, FleetReport, Report};
-use crate::checks::Status;
+use crate::model::report::{CheckResult, FleetReport, Report};
+use crate::model::verdict::Status;
 
 /// The whole run as one `<testsuites>` document, with a final newline.
 pub fn write_fleet(out: &mut dyn Write, fleet: &FleetReport) -> io::Result<()> {
@@ -125,8 +125,8 @@ fn details(check: &CheckResult) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{FindingResult, Report};
-    use crate::spec::Attachment;
+    use crate::model::attachment::Attachment;
+    use crate::model::report::{FindingResult, Report};
 
     fn check(id: &str, status: Status) -> CheckResult {
         CheckResult {

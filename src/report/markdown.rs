@@ -10,8 +10,8 @@
 use std::io::{self, Write};
 
 use super::junit::attachment_label;
-use super::{CheckResult, FleetReport, Report, Summary};
-use crate::checks::Status;
+use crate::model::report::{CheckResult, FleetReport, Report, Summary};
+use crate::model::verdict::Status;
 
 /// One attachment alone, or an overall table and one section per attachment.
 pub fn write_fleet(out: &mut dyn Write, fleet: &FleetReport) -> io::Result<()> {
@@ -143,8 +143,8 @@ fn details(md: &mut String, c: &CheckResult) {
 
 /// The fix's steps, each as what it is: notes as prose, documents and examples as JSON blocks,
 /// diffs as diff blocks, commands as shell blocks, so they copy as they are.
-fn fix_steps(md: &mut String, steps: &[crate::checks::fix::FixStep]) {
-    use crate::checks::fix::FixStep;
+fn fix_steps(md: &mut String, steps: &[crate::model::verdict::FixStep]) {
+    use crate::model::verdict::FixStep;
     let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
     let block = |md: &mut String, language: &str, text: &str| {
         let lines: Vec<&str> = text.lines().collect();
@@ -488,8 +488,8 @@ pub fn capped(md: &str, cap: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{FindingResult, Report};
-    use crate::spec::Attachment;
+    use crate::model::attachment::Attachment;
+    use crate::model::report::{FindingResult, Report};
 
     fn check(id: &str, status: Status, summary: &str) -> CheckResult {
         CheckResult {

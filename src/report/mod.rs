@@ -1,5 +1,5 @@
-//! The report model — its serde form is the JSON format (`--format json`) — and the sinks
-//! that render it. Sinks write to any `io::Write`, so tests render into a `Vec<u8>`.
+//! The sinks that render the report model ([`crate::model::report`]) in each format. Sinks
+//! write to any `io::Write`, so tests render into a `Vec<u8>`.
 
 pub mod json;
 pub mod junit;
@@ -7,10 +7,7 @@ pub mod markdown;
 pub mod sarif;
 pub mod text;
 
-use serde::Serialize;
-
-use crate::checks::Status;
-use crate::spec::Attachment;
+use crate::model::report::{FleetReport, Summary};
 
 /// Renders the run in one format: one attachment's report alone, or the fleet.
 pub fn render(
@@ -30,198 +27,6 @@ pub fn render(
     }
 }
 
-/// Bumped when a field changes meaning or disappears; adding fields does not bump it.
-pub const SCHEMA_VERSION: u32 = 1;
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Tool {
-    pub name: &'static str,
-    pub version: &'static str,
-}
-
-pub const TOOL: Tool = Tool {
-    name: env!("CARGO_PKG_NAME"),
-    version: env!("CARGO_PKG_VERSION"),
-};
-
-/// The report for one attachment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Report {
-    pub schema_version: u32,
-    pub tool: Tool,
-    /// `offline` or `live`.
-    pub mode: &'static str,
-    pub attachment: Attachment,
-    /// The attachment's verdict: the most serious check status.
-    pub status: Status,
-    pub summary: Summary,
-    /// Live mode: the AWS requests this attachment's checks made (facts shared with an
-    /// attachment checked earlier in the run are not fetched again).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub aws: Option<AwsUsage>,
-    pub checks: Vec<CheckResult>,
-}
-
-/// What a live run asked AWS.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct AwsUsage {
-    /// Requests sent.
-    pub requests: usize,
-    /// The longest chain of requests that had to wait on each other: the run's lower bound is
-    /// about this many round trips.
-    pub critical_path: u32,
-    pub calls: Vec<crate::facts::CallRecord>,
-}
-
-impl AwsUsage {
-    pub fn from_calls(calls: &[crate::facts::CallRecord]) -> Self {
-        AwsUsage {
-            requests: calls.len(),
-            critical_path: calls.iter().map(|c| c.depth).max().unwrap_or(0),
-            calls: calls.to_vec(),
-        }
-    }
-}
-
-/// Several attachments (a config file with several `[[attachment]]` tables).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FleetReport {
-    pub schema_version: u32,
-    pub tool: Tool,
-    pub status: Status,
-    /// Counts over every check of every attachment.
-    pub summary: Summary,
-    /// Live mode: AWS requests of the whole run.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub aws_requests: Option<usize>,
-    pub reports: Vec<Report>,
-}
-
-/// Counts of check statuses.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
-    pub total: usize,
-    pub pass: usize,
-    pub warn: usize,
-    pub fail: usize,
-    pub skip: usize,
-    pub error: usize,
-}
-
-impl Summary {
-    pub fn add(&mut self, status: Status) {
-        self.total += 1;
-        match status {
-            Status::Pass => self.pass += 1,
-            Status::Warn => self.warn += 1,
-            Status::Fail => self.fail += 1,
-            Status::Skip => self.skip += 1,
-            Status::Error => self.error += 1,
-        }
-    }
-
-    pub fn merge(&mut self, other: &Summary) {
-        self.total += other.total;
-        self.pass += other.pass;
-        self.warn += other.warn;
-        self.fail += other.fail;
-        self.skip += other.skip;
-        self.error += other.error;
-    }
-}
-
-/// One check's result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CheckResult {
-    pub id: String,
-    pub title: String,
-    pub status: Status,
-    /// One line.
-    pub summary: String,
-    /// What in which document led to the status.
-    pub evidence: Vec<String>,
-    /// What to change, with filled-in statements and commands; `null` when nothing is to be
-    /// done.
-    pub remediation: Option<String>,
-    pub docs: Vec<String>,
-    /// Documents the remediation proposes, ready to apply (`applies_to`: `identity-policy`,
-    /// `managed-policy-version`, `policy-file`, `key-policy`, `trust-policy`, `bucket-policy`);
-    /// every document AWS replaces whole is given whole, merged with what is there.
-    pub fixes: Vec<crate::checks::FixDocument>,
-    /// The remediation as typed steps (notes, whole documents, diffs, commands), the same
-    /// the text of `remediation` is made of; empty when nothing is to be done.
-    pub steps: Vec<crate::checks::fix::FixStep>,
-    /// Every finding behind the status, for tools that want them one by one.
-    pub findings: Vec<FindingResult>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FindingResult {
-    pub status: Status,
-    pub reason: String,
-    pub summary: String,
-    pub evidence: Vec<String>,
-    /// The AWS action the finding is about, when it is about one (`kms:Decrypt`): a pipeline,
-    /// or `explain --run`, can tell which permission is missing without reading the text.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
-}
-
-/// The most serious of some statuses; `pass` for none (a report of no check has nothing that
-/// failed; whether a run that verified nothing may pass is the exit code's business).
-pub fn overall<'a>(statuses: impl IntoIterator<Item = &'a Status>) -> Status {
-    Status::most_serious(statuses.into_iter().copied()).unwrap_or(Status::Pass)
-}
-
-impl Report {
-    pub fn new(mode: &'static str, mut attachment: Attachment, checks: Vec<CheckResult>) -> Self {
-        // A value megabytes long (pasted by mistake) is shown cut, not echoed whole.
-        for v in [
-            &mut attachment.region,
-            &mut attachment.bucket,
-            &mut attachment.path,
-            &mut attachment.kms_key,
-            &mut attachment.role_arn,
-        ] {
-            *v = crate::catalog::cap_lines(v);
-        }
-        let mut summary = Summary::default();
-        for c in &checks {
-            summary.add(c.status);
-        }
-        Report {
-            schema_version: SCHEMA_VERSION,
-            tool: TOOL,
-            mode,
-            attachment,
-            status: overall(checks.iter().map(|c| &c.status)),
-            summary,
-            aws: None,
-            checks,
-        }
-    }
-}
-
-impl FleetReport {
-    pub fn new(reports: Vec<Report>) -> Self {
-        let mut summary = Summary::default();
-        for r in &reports {
-            summary.merge(&r.summary);
-        }
-        FleetReport {
-            schema_version: SCHEMA_VERSION,
-            tool: TOOL,
-            status: overall(reports.iter().map(|r| &r.status)),
-            summary,
-            aws_requests: reports
-                .iter()
-                .map(|r| r.aws.as_ref().map(|a| a.requests))
-                .sum(),
-            reports,
-        }
-    }
-}
-
 /// How a run ends (docs/contract.md, "Statuses and exit codes"): failed if a check failed (or
 /// warned, with `--fail-on warn`), else undetermined if one could not be determined.
 pub fn exit_code(summary: &Summary, fail_on_warn: bool) -> crate::exit::Exit {
@@ -238,6 +43,7 @@ pub fn exit_code(summary: &Summary, fail_on_warn: bool) -> crate::exit::Exit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::verdict::Status;
 
     #[test]
     fn exit_codes_follow_the_design() {

@@ -22,8 +22,8 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::junit::attachment_label;
-use super::{CheckResult, FleetReport};
-use crate::checks::Status;
+use crate::model::report::{CheckResult, FleetReport};
+use crate::model::verdict::Status;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -273,8 +273,8 @@ fn unwrap_lines(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{FindingResult, Report};
-    use crate::spec::Attachment;
+    use crate::model::attachment::Attachment;
+    use crate::model::report::{FindingResult, Report};
 
     fn check(id: &str, status: Status, reason: &str) -> CheckResult {
         CheckResult {

@@ -8,8 +8,8 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use super::{CheckResult, FleetReport, Report, Summary};
-use crate::checks::Status;
+use crate::model::report::{CheckResult, FleetReport, Report, Summary};
+use crate::model::verdict::Status;
 
 /// Text from values and documents, made safe for a terminal (see [`crate::text`]). Newlines
 /// are kept: callers split on them.

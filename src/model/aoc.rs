@@ -11,8 +11,8 @@ use std::sync::LazyLock;
 
 use serde::Deserialize;
 
-use super::Values;
-use super::input_values::KmsKeyRef;
+use super::facts::Facts;
+use super::values::{KmsKeyRef, Values};
 use crate::arn::Arn;
 use crate::policy::{Context, Request};
 
@@ -150,10 +150,9 @@ impl<'a> S3Target<'a> {
     }
 
     /// [`S3Target::from_values`], with what the gathered facts add (the role's unique ID).
-    pub fn from_input(input: &'a super::Input<'a>) -> Option<Self> {
-        let mut target = Self::from_values(input.values)?;
-        target.role_id = input
-            .facts
+    pub fn from_gathered(values: &'a Values, facts: &'a Facts) -> Option<Self> {
+        let mut target = Self::from_values(values)?;
+        target.role_id = facts
             .role
             .known()
             .and_then(|r| r.as_ref())
@@ -262,10 +261,10 @@ fn principal_context(c: &mut Context, role: &Arn) {
 
 /// The key ARN to evaluate KMS requests against: the one KMS described (live: what an alias
 /// resolved to), else the key ARN entered.
-pub fn key_arn(input: &super::Input<'_>) -> Option<String> {
-    match input.facts.key.known() {
+pub fn key_arn(values: &Values, facts: &Facts) -> Option<String> {
+    match facts.key.known() {
         Some(Some(meta)) => Some(meta.arn.clone()),
-        _ => input.values.key.as_ref().and_then(KmsKeyRef::key_arn),
+        _ => values.key.as_ref().and_then(KmsKeyRef::key_arn),
     }
 }
 
