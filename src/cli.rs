@@ -68,6 +68,19 @@ pub enum ReportFormat {
     Markdown,
 }
 
+impl From<ReportFormat> for crate::report::Format {
+    fn from(format: ReportFormat) -> Self {
+        use crate::report::Format as F;
+        match format {
+            ReportFormat::Text => F::Text,
+            ReportFormat::Json => F::Json,
+            ReportFormat::Junit => F::Junit,
+            ReportFormat::Sarif => F::Sarif,
+            ReportFormat::Markdown => F::Markdown,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum FailOn {
     #[default]

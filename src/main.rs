@@ -98,7 +98,7 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<Exit, Comma
             }
             for (format, path) in output_targets(&args.format, &args.output, positions)? {
                 let mut rendered = Vec::new();
-                report::render(format, &fleet, &mut rendered)?;
+                report::render(format.into(), &fleet, &mut rendered)?;
                 let text = redacted(String::from_utf8_lossy(&rendered).into_owned());
                 let mut out = open_output(path)?;
                 out.write_all(text.as_bytes())?;

@@ -62,7 +62,7 @@ pub fn judge(
     checks::fix::merge_across_checks(&mut judged);
     Ok(judged
         .iter()
-        .map(|(c, findings)| catalog.result(c, findings))
+        .map(|(c, findings)| crate::checks::results::check_result(catalog, c, findings))
         .collect())
 }
 

@@ -458,7 +458,7 @@ fn render_all(fleet: &FleetReport) {
         ReportFormat::Markdown,
     ] {
         let mut out = Vec::new();
-        aoc_preflight::report::render(format, fleet, &mut out)
+        aoc_preflight::report::render(format.into(), fleet, &mut out)
             .expect("rendering into memory succeeds");
         let text = String::from_utf8(out).expect("reports are UTF-8");
         if format == ReportFormat::Json {

@@ -425,7 +425,7 @@ mod tests {
         let f = run_check(&DEF, &attachment(), &facts);
         assert_eq!(status(&f), Status::Warn, "{}", text(&f));
         let catalog = crate::catalog::get().unwrap();
-        let result = catalog.result(&DEF, &f);
+        let result = crate::checks::results::check_result(catalog, &DEF, &f);
         let all = format!(
             "{}\n{}",
             result.summary,

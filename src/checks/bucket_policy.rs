@@ -279,7 +279,7 @@ mod tests {
         );
         assert!(!t.contains("Objects"), "the Allow is not the cause: {t}");
         let catalog = crate::catalog::get().unwrap();
-        let result = catalog.result(&DEF, &f);
+        let result = crate::checks::results::check_result(catalog, &DEF, &f);
         let remediation = result.remediation.unwrap_or_default();
         assert!(remediation.contains(ROLE_ARN), "{remediation}");
         assert!(!remediation.contains("ROLE_ARN"), "{remediation}");

@@ -178,7 +178,7 @@ mod tests {
         assert_eq!(status(&f), Status::Fail);
         assert_eq!(f[0].reason, "no-such-bucket-did-you-mean");
         let catalog = crate::catalog::get().unwrap();
-        let summary = catalog.result(&DEF, &f).summary;
+        let summary = crate::checks::results::check_result(catalog, &DEF, &f).summary;
         assert!(
             summary.contains(
                 "did you mean aspera-kms-demo (named in the role's inline policy aoc-s3)"

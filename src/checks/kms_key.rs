@@ -154,9 +154,8 @@ mod tests {
         };
         assert_eq!(with(Some(disabled.clone()))[0].reason, "disabled");
         // issue 11, defect 10: the command works from any default region.
-        let result = crate::catalog::get()
-            .unwrap()
-            .result(&DEF, &with(Some(disabled)));
+        let catalog = crate::catalog::get().unwrap();
+        let result = crate::checks::results::check_result(catalog, &DEF, &with(Some(disabled)));
         assert!(
             result
                 .remediation

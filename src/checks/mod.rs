@@ -15,6 +15,7 @@ pub mod kms_key;
 pub mod kms_key_policy;
 pub mod policy_help;
 pub mod probe_write;
+pub mod results;
 pub mod role_exists;
 pub mod role_kms_access;
 pub mod role_s3_access;
@@ -123,7 +124,7 @@ pub(crate) mod test_support {
         }
         // Every placeholder of the rendered text must be filled by the finding's variables.
         let catalog = crate::catalog::get().expect("catalog loads");
-        let result = catalog.result(def, &findings);
+        let result = crate::checks::results::check_result(catalog, def, &findings);
         let rendered = format!(
             "{}\n{}",
             result.summary,

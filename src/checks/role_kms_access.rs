@@ -526,7 +526,7 @@ mod tests {
         );
         let f = run_check(&DEF, &attachment(), &facts(&p));
         let catalog = crate::catalog::get().unwrap();
-        let result = catalog.result(&DEF, &f);
+        let result = crate::checks::results::check_result(catalog, &DEF, &f);
         let remediation = result.remediation.unwrap();
         assert_eq!(
             remediation.matches("if AoC reports KMS errors").count(),

@@ -628,7 +628,7 @@ mod tests {
         let p = r#"{"Statement": {"Effect": "Allow", "Action": ["s3:GetBucketLocation","s3:ListBucket","s3:ListBucketMultipartUploads"], "Resource": "arn:aws:s3:::aspera-kms"}}"#;
         let f = run_check(&DEF, &attachment(), &facts(&[p]));
         let catalog = crate::catalog::get().unwrap();
-        let result = catalog.result(&DEF, &f);
+        let result = crate::checks::results::check_result(catalog, &DEF, &f);
         assert!(!result.summary.contains("more)"), "{}", result.summary);
         assert!(
             result.summary.contains("s3:PutObject")

@@ -9,13 +9,23 @@ pub mod text;
 
 use crate::model::report::{FleetReport, Summary};
 
+/// The formats a report renders in (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Junit,
+    Sarif,
+    Markdown,
+}
+
 /// Renders the run in one format: one attachment's report alone, or the fleet.
 pub fn render(
-    format: crate::cli::ReportFormat,
+    format: Format,
     fleet: &FleetReport,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    use crate::cli::ReportFormat as F;
+    use Format as F;
     match (format, fleet.reports.as_slice()) {
         (F::Json, [one]) => json::write_report(out, one),
         (F::Json, _) => json::write_fleet(out, fleet),

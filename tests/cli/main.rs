@@ -1,6 +1,7 @@
 //! The one integration-test crate: every file directly under `tests/` would link the whole
 //! program again, so all end-to-end tests live in modules here.
 
+mod architecture;
 mod bundle;
 mod check;
 mod corpus;
