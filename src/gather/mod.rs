@@ -77,6 +77,7 @@ pub fn offline(docs: &OfflineDocuments) -> Result<Facts, UsageError> {
         key: Fact::Unavailable(LIVE_ONLY.into()),
         key_aliases: Fact::Unavailable(LIVE_ONLY.into()),
         role: Fact::Unavailable(LIVE_ONLY.into()),
+        organization: Fact::Unavailable("the organization's SCPs and RCPs were not given".into()),
         probe: Fact::Unavailable("the write probe runs in live mode with --probe only".into()),
         calls: Vec::new(),
     })

@@ -93,10 +93,66 @@ pub struct Facts {
     pub permissions_boundary: Fact<Option<NamedPolicy>>,
     /// The trust policy the role has in AWS now.
     pub role_trust_policy: Fact<NamedPolicy>,
+    /// The AWS Organizations policies (SCPs and RCPs) that apply to the role's account;
+    /// `Known(None)` when the account is in no organization.
+    #[serde(default)]
+    pub organization: Fact<Option<OrgPolicies>>,
     /// The write probe's outcome (`--probe` only).
     pub probe: Fact<ProbeOutcome>,
     /// The AWS calls made, in order, with what they answered (evidence; empty offline).
     pub calls: Vec<CallRecord>,
+}
+
+/// The organization policies that apply to one account: service control policies (SCPs),
+/// which limit what principals of the account may do, and resource control policies (RCPs),
+/// which limit what anyone may do to its resources; at each level from the root down to the
+/// account.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OrgPolicies {
+    /// The organization's management account (`o-...`'s master): SCPs do not apply to its
+    /// principals, nor RCPs to its resources. `None` when it could not be learned.
+    pub management_account: Option<String>,
+    /// The account the levels lead to.
+    pub account: String,
+    /// Whether the policy types are enabled in the organization (on the root): a type that is
+    /// not enabled applies to nobody.
+    pub scps_enabled: bool,
+    pub rcps_enabled: bool,
+    /// The root first, then each organizational unit down, then the account itself.
+    pub levels: Vec<OrgLevel>,
+}
+
+/// One level of the organization and the policies attached to it directly.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OrgLevel {
+    pub kind: OrgLevelKind,
+    /// `r-...`, `ou-...` or the account ID.
+    pub id: String,
+    /// The root's, OU's or account's name; the ID when the name is not known.
+    pub name: String,
+    pub scps: Vec<OrgPolicy>,
+    pub rcps: Vec<OrgPolicy>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgLevelKind {
+    #[default]
+    Root,
+    OrganizationalUnit,
+    Account,
+}
+
+/// An SCP or RCP: its Organizations ID and name, and its document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrgPolicy {
+    /// `p-...` (`p-FullAWSAccess`, `p-RCPFullAWSAccess` for AWS's own).
+    pub id: String,
+    pub name: String,
+    /// Whether AWS manages it (FullAWSAccess, RCPFullAWSAccess).
+    #[serde(default)]
+    pub aws_managed: bool,
+    pub policy: NamedPolicy,
 }
 
 /// What the end-to-end write probe did.
