@@ -4,6 +4,7 @@
 
 use assert_cmd::Command;
 
+pub mod guarded;
 pub mod moto;
 pub mod proxy;
 pub mod stub_aws;
