@@ -2,6 +2,8 @@
 //! names the expected format, a malformed `simulate` argument a one-line usage error, and
 //! control characters in a value or a policy never add a line to the text report.
 
+use std::ffi::OsString;
+
 use serde_json::{Value, json};
 
 use crate::support::guarded::{Outcome, bin, head, read_config, run, seed};
@@ -297,9 +299,11 @@ fn unusual_but_valid_values_pass() {
         ),
     ] {
         let o = check_with(flag, value);
+        // A warning would be a finding: these values pass outright.
         let status = input_values(&o)["status"].clone();
-        assert!(
-            status == "pass" || status == "warn",
+        assert_eq!(
+            status,
+            "pass",
             "{}: input.values is {status}\n{}",
             o.what,
             head(&o.stdout)
@@ -313,7 +317,16 @@ fn unusual_but_valid_values_pass() {
 fn a_path_longer_than_an_s3_key_fails_input_values() {
     let o = check_with("--path", &format!("/{}", "a".repeat(100_000)));
     assert_eq!(o.code, 1, "{}", o.what);
-    assert_eq!(input_values(&o)["status"], "fail", "{}", o.what);
+    let check = input_values(&o);
+    assert_eq!(check["status"], "fail", "{}", o.what);
+    // Failed for its length, not for something else about it.
+    let text = check.to_string();
+    assert!(
+        text.contains("bad-path") && text.contains("shorter than an S3 key (1024 bytes)"),
+        "{}: {}",
+        o.what,
+        head(&text)
+    );
 }
 
 /// A 10 MB value (here in the config file) is a finding like any malformed value, and the
@@ -520,24 +533,43 @@ fn control_characters_in_values_and_policies_stay_out_of_the_text_report() {
         }));
     let bucket_policy = dir.path().join("bucket-policy.json");
     std::fs::write(&bucket_policy, policy.to_string()).expect("write");
-    let mut cmd = bin();
-    cmd.env_remove("NO_COLOR")
-        .args([
-            "--color",
-            "always",
-            "check",
-            "--offline",
-            "--format",
-            "text",
-            "--config",
-        ])
-        .arg(seed("aoc.toml"))
-        .arg("--bucket-policy")
-        .arg(&bucket_policy)
-        .arg("--path=/data\n  pass   input.values          forged");
-    let o = run(&mut cmd, "check --format text with control characters");
-    assert!(o.code == 1, "exit {}\n{}", o.code, head(&o.stderr));
-    for line in o.stdout.lines() {
+    // One run each: a malformed path fails input.values, which skips bucket.policy, so in a
+    // run with both the policy's Sid would never be shown.
+    let hostile_path = OsString::from("--path=/data\n  pass   input.values          forged");
+    let hostile_policy = vec![OsString::from("--bucket-policy"), bucket_policy.into()];
+    for (what, hostile) in [
+        ("a value", vec![hostile_path]),
+        ("a policy's Sid", hostile_policy),
+    ] {
+        let mut cmd = bin();
+        cmd.env_remove("NO_COLOR")
+            .args([
+                "--color",
+                "always",
+                "check",
+                "--offline",
+                "--format",
+                "text",
+                "--config",
+            ])
+            .arg(seed("aoc.toml"))
+            .args(&hostile);
+        let o = run(&mut cmd, &format!("check --format text with {what}"));
+        assert!(o.code == 1, "exit {}\n{}", o.code, head(&o.stderr));
+        // The report shows the hostile text, so the lines below are checked with it in them.
+        assert!(
+            o.stdout.contains("forged"),
+            "{what} is not in the report:\n{}",
+            head(&o.stdout)
+        );
+        assert_text_report_lines_are_the_tools_own(&o.stdout);
+    }
+}
+
+/// No line reads like a check result forged by a value, and no control character but the
+/// tool's own colour codes reaches the terminal.
+fn assert_text_report_lines_are_the_tools_own(report: &str) {
+    for line in report.lines() {
         // The values may be shown (escaped, on their own line of the report); they must not
         // start a line of their own that reads like a check result.
         assert!(
