@@ -87,18 +87,11 @@ fn assert_no_secret(what: &str, text: &str) {
     }
 }
 
-/// A stub format (another engineer's work in progress) answers exit 2 "not available".
-fn is_stub_format(o: &Outcome) -> bool {
-    o.code == 2 && o.stderr.contains("not available")
-}
-
 /// Runs `check` against `endpoint` with the canary credentials, `RUST_LOG=trace`, `--verbose`
 /// and `--save-facts`, once per format to standard output and once with every format written to
-/// files; searches every output for the secrets. Returns the JSON run's outcome and the
-/// formats that are still stubs.
-fn run_with_canaries(endpoint: &str, attachment: &[OsString]) -> (Outcome, Vec<&'static str>) {
+/// files; searches every output for the secrets. Returns the JSON run's outcome.
+fn run_with_canaries(endpoint: &str, attachment: &[OsString]) -> Outcome {
     let mut json_run = None;
-    let mut stubs = Vec::new();
     let mut runs = Vec::new();
     for format in FORMATS {
         runs.push((
@@ -141,33 +134,35 @@ fn run_with_canaries(endpoint: &str, attachment: &[OsString]) -> (Outcome, Vec<&
         assert_no_secret(&format!("stdout of {}", o.what), &o.stdout);
         assert_no_secret(&format!("stderr of {}", o.what), &o.stderr);
         let files = files_under(out_dir.path());
-        assert!(
-            files.iter().any(|(p, _)| p.ends_with("facts.json")),
-            "{}: no --save-facts file: {files:?}",
-            o.what
-        );
+        // Every file asked for was written, so each is searched below.
+        let asked = format_args
+            .iter()
+            .filter_map(|a| a.strip_prefix("--output="))
+            .chain(["facts.json"]);
+        for name in asked {
+            assert!(
+                files.iter().any(|(p, _)| p.ends_with(name)),
+                "{}: {name} was not written: {files:?}",
+                o.what
+            );
+        }
         for (path, text) in &files {
             assert_no_secret(&format!("{path} ({})", o.what), text);
         }
-        if is_stub_format(&o) {
-            if FORMATS.contains(&label.trim_start_matches("--format ")) {
-                stubs.push(FORMATS[FORMATS.iter().position(|f| label.ends_with(f)).unwrap_or(0)]);
-            }
-        } else {
-            assert!(
-                [0, 1, 3].contains(&o.code),
-                "{}: exit {}\n{}",
-                o.what,
-                o.code,
-                head(&o.stderr)
-            );
-            assert!(!o.stdout.is_empty(), "{}: no report", o.what);
-        }
+        // Every format gives its report: an empty output has nothing to leak.
+        assert!(
+            [0, 1, 3].contains(&o.code),
+            "{}: exit {}\n{}",
+            o.what,
+            o.code,
+            head(&o.stderr)
+        );
+        assert!(!o.stdout.is_empty(), "{}: no report", o.what);
         if label == "--format json" {
             json_run = Some(o);
         }
     }
-    (json_run.expect("the JSON run"), stubs)
+    json_run.expect("the JSON run")
 }
 
 /// The attachment of a world that need not exist (for endpoints that are not moto).
@@ -199,8 +194,7 @@ fn fixed_attachment(dir: &std::path::Path) -> Vec<OsString> {
 #[test]
 fn secrets_never_reach_an_output_when_aws_answers() {
     let world = World::builder("secrets").build();
-    let (json, stubs) =
-        run_with_canaries(&crate::support::moto::shared().endpoint(), &world.args());
+    let json = run_with_canaries(&crate::support::moto::shared().endpoint(), &world.args());
     // The run really read AWS with the canary credentials (moto accepts any).
     let report = json.report();
     assert_eq!(json.code, 0, "{}", head(&json.stdout));
@@ -211,7 +205,6 @@ fn secrets_never_reach_an_output_when_aws_answers() {
             .contains("environment variables (AWS_ACCESS_KEY_ID)"),
         "the run did not use the canary credentials: {report:#}"
     );
-    eprintln!("report formats still stubs: {stubs:?}");
 }
 
 #[test]
@@ -222,7 +215,7 @@ fn secrets_never_reach_an_output_when_the_endpoint_is_dead() {
         .expect("bind")
         .port();
     let dir = tempfile::tempdir().expect("temp dir");
-    let (json, _) = run_with_canaries(
+    let json = run_with_canaries(
         &format!("http://127.0.0.1:{port}"),
         &fixed_attachment(dir.path()),
     );
@@ -340,7 +333,7 @@ fn assert_canaries_were_sent(stub: &Proxy) {
 fn secrets_never_reach_an_output_when_aws_echoes_them_in_an_error() {
     let stub = Proxy::stub(echoing_auth_error);
     let dir = tempfile::tempdir().expect("temp dir");
-    let (json, _) = run_with_canaries(&stub.endpoint(), &fixed_attachment(dir.path()));
+    let json = run_with_canaries(&stub.endpoint(), &fixed_attachment(dir.path()));
     assert_canaries_were_sent(&stub);
     // The tool said the credentials are the problem (exit 1: aws.credentials fails).
     let report = json.report();
@@ -355,7 +348,7 @@ fn secrets_never_reach_an_output_when_aws_echoes_them_in_an_error() {
 fn secrets_never_reach_an_output_when_the_endpoint_dumps_the_request() {
     let stub = Proxy::stub(dumping_error_page);
     let dir = tempfile::tempdir().expect("temp dir");
-    let (json, _) = run_with_canaries(&stub.endpoint(), &fixed_attachment(dir.path()));
+    let json = run_with_canaries(&stub.endpoint(), &fixed_attachment(dir.path()));
     assert_canaries_were_sent(&stub);
     assert!(
         [1, 3].contains(&json.code),
