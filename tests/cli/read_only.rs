@@ -231,6 +231,28 @@ fn selecting_saving_and_redacting_still_only_read() {
         ],
     );
     assert_eq!(run.code, 0, "{}", run.pretty());
+    // The options took effect, so what is read-only is a run that selects, saves and redacts.
+    let reported: Vec<&str> = run.report["checks"]
+        .as_array()
+        .map(|c| c.iter().filter_map(|c| c["id"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        reported,
+        ["bucket.encryption", "kms.key"],
+        "{}",
+        run.pretty()
+    );
+    assert!(
+        std::path::Path::new(&facts).is_file(),
+        "--save-facts wrote nothing"
+    );
+    assert!(
+        !run.report
+            .to_string()
+            .contains(crate::support::world::ACCOUNT),
+        "--redact left the account ID in the report\n{}",
+        run.pretty()
+    );
     assert_read_only(&requests, &run.pretty());
 }
 
