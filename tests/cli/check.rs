@@ -65,6 +65,12 @@ fn seed_example_passes_offline_with_every_check_reported() {
     assert_eq!(report["tool"]["name"], "aoc-preflight");
     let checks = report["checks"].as_array().unwrap();
     assert_eq!(checks.len(), 15);
+    let ids: Vec<&str> = checks.iter().filter_map(|c| c["id"].as_str()).collect();
+    assert_eq!(
+        ids,
+        crate::support::all_checks(),
+        "every check, in report order"
+    );
     for c in checks {
         for field in [
             "id",
@@ -222,6 +228,15 @@ fn only_and_skip_select_checks() {
     ]);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["summary"]["total"], 12);
+    let reported: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    for skipped in ["role.trust", "role.s3-access", "role.kms-access"] {
+        assert!(!reported.contains(&skipped), "{skipped} was reported");
+    }
 }
 
 #[test]
