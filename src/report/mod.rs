@@ -1,9 +1,14 @@
 //! The sinks that render the report model ([`crate::model::report`]) in each format. Sinks
 //! write to any `io::Write`, so tests render into a `Vec<u8>`.
 
+pub mod causes;
+pub mod diagram;
+pub mod dot;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod mermaid;
+pub mod path;
 pub mod sarif;
 pub mod text;
 
@@ -17,23 +22,46 @@ pub enum Format {
     Junit,
     Sarif,
     Markdown,
+    /// The access path as a Graphviz graph.
+    Dot,
+}
+
+/// How the sinks for people render: decided by the command from the terminal and the flags,
+/// never read from the environment by a sink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// The terminal shows UTF-8: draw with box-drawing characters, else plain ASCII.
+    pub unicode: bool,
+    /// Leave out the checks that passed (text and Markdown).
+    pub quiet: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            unicode: true,
+            quiet: false,
+        }
+    }
 }
 
 /// Renders the run in one format: one attachment's report alone, or the fleet.
 pub fn render(
     format: Format,
     fleet: &FleetReport,
+    options: &Options,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     use Format as F;
     match (format, fleet.reports.as_slice()) {
         (F::Json, [one]) => json::write_report(out, one),
         (F::Json, _) => json::write_fleet(out, fleet),
-        (F::Text, [one]) => text::write_report(out, one),
-        (F::Text, _) => text::write_fleet(out, fleet),
+        (F::Text, [one]) => text::write_report(out, one, options),
+        (F::Text, _) => text::write_fleet(out, fleet, options),
         (F::Junit, _) => junit::write_fleet(out, fleet),
         (F::Sarif, _) => sarif::write_fleet(out, fleet),
-        (F::Markdown, _) => markdown::write_fleet(out, fleet),
+        (F::Markdown, _) => markdown::write_fleet(out, fleet, options),
+        (F::Dot, _) => dot::write_fleet(out, fleet),
     }
 }
 
