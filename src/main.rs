@@ -98,7 +98,7 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<Exit, Comma
             }
             let render_options = report::Options {
                 unicode: utf8_locale(),
-                quiet: false,
+                quiet: args.quiet,
             };
             for (format, path) in output_targets(&args.format, &args.output, positions)? {
                 let mut rendered = Vec::new();

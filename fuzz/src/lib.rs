@@ -456,6 +456,7 @@ fn render_all(fleet: &FleetReport) {
         ReportFormat::Junit,
         ReportFormat::Sarif,
         ReportFormat::Markdown,
+        ReportFormat::Dot,
     ] {
         let mut out = Vec::new();
         let options = aoc_preflight::report::Options {

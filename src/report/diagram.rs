@@ -154,6 +154,9 @@ impl Drawing<'_> {
         line.plain(" ").plain(edge.action).plain(" ");
         self.status(&mut line, Some(state));
         line.plain(":");
+        // Wrapped gates line up under the first one.
+        let pad = (line.width + 1).saturating_sub(continuation.chars().count());
+        let continuation = format!("{continuation}{}", " ".repeat(pad));
         let mut first = true;
         for gate in &edge.gates {
             let piece = self.gate(gate);
@@ -161,7 +164,7 @@ impl Drawing<'_> {
             if !first && line.width + joiner.chars().count() + piece.width > WIDTH {
                 self.lines.push(line.text.trim_end().to_string());
                 line = Line::default();
-                line.plain(continuation);
+                line.plain(&continuation);
             } else {
                 line.plain(joiner);
             }

@@ -13,6 +13,7 @@ mod architecture;
 mod bundle;
 mod check;
 mod corpus;
+mod diagrams;
 mod docs;
 mod explain;
 mod faults;
