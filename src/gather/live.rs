@@ -10,6 +10,7 @@
 //!
 //! A call AWS refuses becomes `Fact::Failed` naming the permission the tool needs; a call that
 //! does not answer in time becomes `Fact::Failed` saying so; the other facts are unaffected.
+//! Each failure has a [`FailureKind`], classified from the SDK's error.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -28,8 +29,8 @@ use crate::model::Values;
 use crate::model::attachment::Access;
 use crate::model::attachment::Attachment;
 use crate::model::facts::{
-    BucketEncryption, BucketHead, CallRecord, CallerIdentity, Fact, Facts, KeyMetadata, Mode,
-    PublicAccessBlock, RoleInfo,
+    BucketEncryption, BucketHead, CREDENTIALS_PROBLEM, CallRecord, CallerIdentity, Fact, Facts,
+    Failure, FailureKind, KeyMetadata, Mode, PublicAccessBlock, RoleInfo,
 };
 use crate::model::values::KmsKeyRef;
 use crate::policy::{NamedPolicy, parse_policy};
@@ -165,6 +166,32 @@ impl CallError {
         } else {
             out
         }
+    }
+
+    /// What kind of failure this is, most specific first: credentials that do not work
+    /// also come back as 403, so they are told apart before a refusal.
+    fn failure_kind(&self) -> FailureKind {
+        let expired = match self.kind {
+            ErrorKind::Service => self.is(&["ExpiredToken", "ExpiredTokenException"]),
+            _ => self.message.to_ascii_lowercase().contains("expired"),
+        };
+        match self.kind {
+            ErrorKind::Timeout => FailureKind::Timeout,
+            ErrorKind::Unreadable => FailureKind::Unreadable,
+            _ if self.credentials_problem() && expired => FailureKind::ExpiredCredentials,
+            _ if self.credentials_problem() => FailureKind::Credentials,
+            ErrorKind::Transport => FailureKind::Network,
+            ErrorKind::Service if self.access_denied() => FailureKind::AccessDenied,
+            ErrorKind::Service => FailureKind::Service,
+        }
+    }
+
+    /// The `Fact::Failed` of a call that needed `permission` on `resource`.
+    fn failure(&self, permission: &str, resource: &str, timeout: Duration) -> Failure {
+        Failure::new(
+            self.failure_kind(),
+            self.explain(permission, resource, timeout),
+        )
     }
 
     /// The `Fact::Failed` text: what happened and what to do.
@@ -379,13 +406,14 @@ impl Caller {
         }
     }
 
+    /// The fact a call that needed `permission` on `resource` could not give.
     fn failed<T>(&self, e: &CallError, permission: &str, resource: &str) -> Fact<T> {
-        Fact::Failed(e.explain(permission, resource, self.timeout))
+        Fact::Failed(e.failure(permission, resource, self.timeout))
     }
 
     /// [`Caller::failed`] for a whole group of facts that the failed call would have led to.
     fn missing(&self, e: &CallError, permission: &str, resource: &str) -> Missing {
-        Missing::Failed(e.explain(permission, resource, self.timeout))
+        Missing::Failed(e.failure(permission, resource, self.timeout))
     }
 }
 
@@ -585,15 +613,17 @@ async fn caller_identity(
             arn: out.arn().unwrap_or_default().to_string(),
             credential_source: credential_source(opts, access),
         }),
-        Err(e) if e.credentials_problem() => Fact::Failed(format!(
-            "{}: {}",
-            crate::checks::aws_credentials::CREDENTIALS_PROBLEM,
-            if e.message.is_empty() {
-                &e.code
-            } else {
-                &e.message
-            }
-        )),
+        Err(e) if e.credentials_problem() => Fact::failed(
+            e.failure_kind(),
+            format!(
+                "{CREDENTIALS_PROBLEM}: {}",
+                if e.message.is_empty() {
+                    &e.code
+                } else {
+                    &e.message
+                }
+            ),
+        ),
         Err(e) => caller.failed(&e, "sts:GetCallerIdentity", "*"),
     }
 }
@@ -759,7 +789,10 @@ async fn bucket_facts(
     if let (Fact::Failed(why), true) =
         (&region_fact, tokio::time::Instant::now() >= caller.deadline)
     {
-        let missing = Missing::Failed(format!("needs the bucket's region: {why}"));
+        let missing = Missing::Failed(Failure::new(
+            why.kind,
+            format!("needs the bucket's region: {}", why.message),
+        ));
         let mut facts = BucketFacts::missing(Some(head_fact), &missing);
         facts.region = region_fact;
         return facts;
@@ -921,10 +954,13 @@ async fn bucket_owner(
 fn policy_fact(text: &str, label: String) -> Fact<NamedPolicy> {
     match parse_policy(text) {
         Ok(document) => Fact::Known(NamedPolicy { label, document }),
-        Err(e) => Fact::Failed(format!(
-            "{label} as returned by AWS does not parse: line {}, column {}: {}",
-            e.line, e.column, e.message
-        )),
+        Err(e) => Fact::failed(
+            FailureKind::Other,
+            format!(
+                "{label} as returned by AWS does not parse: line {}, column {}: {}",
+                e.line, e.column, e.message
+            ),
+        ),
     }
 }
 
@@ -932,7 +968,7 @@ fn policy_fact(text: &str, label: String) -> Fact<NamedPolicy> {
 #[derive(Clone)]
 enum Missing {
     Unavailable(String),
-    Failed(String),
+    Failed(Failure),
 }
 
 impl Missing {
@@ -948,7 +984,7 @@ impl Missing {
         match fact {
             Fact::Unavailable(w) => Missing::Unavailable(w.clone()),
             Fact::Failed(w) => Missing::Failed(w.clone()),
-            Fact::Known(_) => Missing::Failed(String::new()),
+            Fact::Known(_) => Missing::Failed(Failure::new(FailureKind::Other, String::new())),
         }
     }
 }
@@ -1015,7 +1051,10 @@ async fn key_facts(caller: &Caller, config: &aws_config::SdkConfig, values: &Val
             None => {
                 return KeyFacts::missing(
                     None,
-                    &Missing::Failed("kms:DescribeKey returned no key metadata".to_string()),
+                    &Missing::Failed(Failure::new(
+                        FailureKind::Other,
+                        "kms:DescribeKey returned no key metadata",
+                    )),
                 );
             }
         },
@@ -1096,7 +1135,7 @@ async fn key_facts(caller: &Caller, config: &aws_config::SdkConfig, values: &Val
             {
                 Ok(out) => match out.policy() {
                     Some(text) => policy_fact(text, "key policy".to_string()),
-                    None => Fact::Failed("kms:GetKeyPolicy returned no policy".to_string()),
+                    None => Fact::failed(FailureKind::Other, "kms:GetKeyPolicy returned no policy"),
                 },
                 Err(e) => caller.failed(&e, "kms:GetKeyPolicy", &key_arn),
             }
@@ -1162,7 +1201,10 @@ async fn role_facts(caller: &Caller, config: &aws_config::SdkConfig, values: &Va
                 None => {
                     return Err(RoleFacts::missing(
                         None,
-                        &Missing::Failed("iam:GetRole returned no role".to_string()),
+                        &Missing::Failed(Failure::new(
+                            FailureKind::Other,
+                            "iam:GetRole returned no role",
+                        )),
                     ));
                 }
             },
@@ -1194,7 +1236,7 @@ async fn role_facts(caller: &Caller, config: &aws_config::SdkConfig, values: &Va
         };
         let trust = match role.assume_role_policy_document() {
             Some(doc) => policy_fact(doc, format!("trust policy of role {name}")),
-            None => Fact::Failed("iam:GetRole returned no trust policy".to_string()),
+            None => Fact::failed(FailureKind::Other, "iam:GetRole returned no trust policy"),
         };
         Ok((info, trust, boundary))
     };
@@ -1329,7 +1371,12 @@ async fn managed_policy(
     {
         Ok(out) => match out.policy().and_then(|p| p.default_version_id()) {
             Some(v) => v.to_string(),
-            None => return Fact::Failed(format!("iam:GetPolicy on {arn} gave no default version")),
+            None => {
+                return Fact::failed(
+                    FailureKind::Other,
+                    format!("iam:GetPolicy on {arn} gave no default version"),
+                );
+            }
         },
         Err(e) => return caller.failed(&e, "iam:GetPolicy", arn),
     };
@@ -1347,7 +1394,10 @@ async fn managed_policy(
     {
         Ok(out) => match out.policy_version().and_then(|v| v.document()) {
             Some(doc) => policy_fact(doc, format!("{what} {arn}")),
-            None => Fact::Failed(format!("iam:GetPolicyVersion on {arn} gave no document")),
+            None => Fact::failed(
+                FailureKind::Other,
+                format!("iam:GetPolicyVersion on {arn} gave no document"),
+            ),
         },
         Err(e) => caller.failed(&e, "iam:GetPolicyVersion", arn),
     }
@@ -1793,6 +1843,80 @@ mod tests {
         assert!(!xml_complete(b"<A><B>x</A>"));
         assert!(!xml_complete(b"<A></A><B></B>"));
         assert!(!xml_complete(b"not xml"));
+    }
+
+    fn answered(code: &str, status: u16) -> CallError {
+        CallError {
+            code: code.to_string(),
+            message: String::new(),
+            status: Some(status),
+            bucket_region: None,
+            kind: ErrorKind::Service,
+        }
+    }
+
+    /// What the SDK gives for a request it could not send, with `source` as its cause.
+    fn not_sent(source: &str) -> CallError {
+        use aws_sdk_s3::error::ConnectorError;
+        use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError;
+        let err: SdkError<GetCallerIdentityError, HttpResponse> =
+            SdkError::dispatch_failure(ConnectorError::io(source.to_string().into()));
+        classify(err)
+    }
+
+    #[test]
+    fn failures_are_told_apart_by_kind() {
+        use FailureKind::*;
+        let cases = [
+            (answered("AccessDenied", 403), AccessDenied),
+            (answered("AccessDeniedException", 400), AccessDenied),
+            (answered("InvalidClientTokenId", 403), Credentials),
+            (answered("SignatureDoesNotMatch", 403), Credentials),
+            (answered("ExpiredToken", 400), ExpiredCredentials),
+            (answered("ExpiredTokenException", 400), ExpiredCredentials),
+            (answered("Throttling", 400), Service),
+            (answered("InternalError", 500), Service),
+            (not_sent("Connection refused (os error 111)"), Network),
+            (
+                not_sent("dns error: failed to lookup address information"),
+                Network,
+            ),
+            (
+                not_sent("an error occurred while loading credentials: no profile"),
+                Credentials,
+            ),
+            (
+                not_sent("failed to load credentials: the SSO session has expired"),
+                ExpiredCredentials,
+            ),
+        ];
+        for (error, kind) in cases {
+            assert_eq!(error.failure_kind(), kind, "{error:?}");
+        }
+        let timed_out = CallError {
+            kind: ErrorKind::Timeout,
+            ..answered("", 0)
+        };
+        assert_eq!(timed_out.failure_kind(), Timeout);
+        let unreadable = CallError {
+            kind: ErrorKind::Unreadable,
+            ..answered("", 200)
+        };
+        assert_eq!(unreadable.failure_kind(), Unreadable);
+        // The message is the one the report always gave; the kind is added.
+        let refused = answered("AccessDenied", 403).failure(
+            "kms:GetKeyPolicy",
+            "arn:aws:kms:us-east-1:111122223333:key/k",
+            Duration::from_secs(3),
+        );
+        assert_eq!(refused.kind, AccessDenied);
+        assert!(
+            refused
+                .message
+                .starts_with("the tool needs kms:GetKeyPolicy on arn:aws:kms:"),
+            "{}",
+            refused.message
+        );
     }
 
     #[test]
