@@ -10,11 +10,29 @@
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 
-use super::live::recorder::Caller;
+use super::live::recorder::{Caller, Operation, operations};
 use super::live::s3::s3_client;
 use super::live::{CallError, ErrorKind, LiveOptions};
 use crate::model::Values;
 use crate::model::facts::{Fact, Facts, ProbeOutcome, ProbeStep};
+
+operations! {
+    /// The probe's calls, in the order it makes them.
+    pub enum ProbeCall {
+        PutObject => "s3:PutObject",
+        GetObject => "s3:GetObject",
+        CreateMultipartUpload => "s3:CreateMultipartUpload",
+        UploadPart => "s3:UploadPart",
+        ListMultipartUploads => "s3:ListMultipartUploads",
+        AbortMultipartUpload => "s3:AbortMultipartUpload",
+        DeleteObject => "s3:DeleteObject",
+    }
+}
+
+/// Every operation the probe calls: what `permissions --probe` must grant besides the reads.
+pub fn operations() -> Vec<&'static str> {
+    ProbeCall::ALL.iter().map(|o| o.name()).collect()
+}
 
 /// Runs the probe for one attachment, after its reads: it needs the bucket's region and
 /// uses the key's ARN as KMS resolved it.
@@ -70,7 +88,7 @@ pub(super) async fn probe(
         if let Some(k) = &kms_key {
             put = put.ssekms_key_id(k);
         }
-        match caller.call("s3:PutObject", &key, 1, put.send()).await {
+        match caller.call(ProbeCall::PutObject, &key, 1, put.send()).await {
             Ok(_) => {
                 object_written = true;
                 step(&mut outcome, "PutObject (SSE-KMS)", Ok("written".into()));
@@ -79,7 +97,7 @@ pub(super) async fn probe(
         }
         let read = caller
             .call(
-                "s3:GetObject",
+                ProbeCall::GetObject,
                 &key,
                 2,
                 s3.get_object().bucket(bucket).key(&key).send(),
@@ -117,7 +135,7 @@ pub(super) async fn probe(
             create = create.ssekms_key_id(k);
         }
         match caller
-            .call("s3:CreateMultipartUpload", &key, 3, create.send())
+            .call(ProbeCall::CreateMultipartUpload, &key, 3, create.send())
             .await
         {
             Ok(out) => {
@@ -145,7 +163,7 @@ pub(super) async fn probe(
         };
         let part = caller
             .call(
-                "s3:UploadPart",
+                ProbeCall::UploadPart,
                 &key,
                 4,
                 s3.upload_part()
@@ -165,7 +183,7 @@ pub(super) async fn probe(
         // both are needed by AoC, and moto answers ListParts with a document the SDK rejects.
         let listed = caller
             .call(
-                "s3:ListMultipartUploads",
+                ProbeCall::ListMultipartUploads,
                 &key,
                 5,
                 s3.list_multipart_uploads()
@@ -196,7 +214,7 @@ pub(super) async fn probe(
         }
         let aborted = caller
             .call(
-                "s3:AbortMultipartUpload",
+                ProbeCall::AbortMultipartUpload,
                 &key,
                 6,
                 s3.abort_multipart_upload()
@@ -215,7 +233,7 @@ pub(super) async fn probe(
         }
         let deleted = caller
             .call(
-                "s3:DeleteObject",
+                ProbeCall::DeleteObject,
                 &key,
                 7,
                 s3.delete_object().bucket(bucket).key(&key).send(),
@@ -243,7 +261,7 @@ pub(super) async fn probe(
     if let Some(id) = upload_id {
         let r = caller
             .call(
-                "s3:AbortMultipartUpload",
+                ProbeCall::AbortMultipartUpload,
                 &key,
                 8,
                 s3.abort_multipart_upload()
@@ -262,7 +280,7 @@ pub(super) async fn probe(
     if object_written {
         let r = caller
             .call(
-                "s3:DeleteObject",
+                ProbeCall::DeleteObject,
                 &key,
                 8,
                 s3.delete_object().bucket(bucket).key(&key).send(),

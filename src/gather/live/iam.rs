@@ -4,11 +4,23 @@
 use futures_util::future::join_all;
 
 use super::errors::CompleteXml;
-use super::recorder::Caller;
+use super::recorder::{Caller, operations};
 use super::{MapSome, Missing, policy_fact};
 use crate::model::Values;
 use crate::model::facts::{Fact, Failure, FailureKind, RoleInfo};
 use crate::policy::NamedPolicy;
+
+operations! {
+    /// The IAM reads.
+    pub enum IamRead {
+        GetRole => "iam:GetRole",
+        ListRolePolicies => "iam:ListRolePolicies",
+        GetRolePolicy => "iam:GetRolePolicy",
+        ListAttachedRolePolicies => "iam:ListAttachedRolePolicies",
+        GetPolicy => "iam:GetPolicy",
+        GetPolicyVersion => "iam:GetPolicyVersion",
+    }
+}
 
 #[derive(Clone)]
 pub(super) struct RoleFacts {
@@ -55,7 +67,7 @@ pub(super) async fn role_facts(
     let role_and_boundary = async {
         let got = caller
             .call(
-                "iam:GetRole",
+                IamRead::GetRole,
                 &name,
                 1,
                 iam.get_role().role_name(&name).send(),
@@ -148,7 +160,12 @@ async fn inline_policies(
         .send();
     loop {
         match caller
-            .page("iam:ListRolePolicies", role, list_depth + 1, pages.next())
+            .page(
+                IamRead::ListRolePolicies,
+                role,
+                list_depth + 1,
+                pages.next(),
+            )
             .await
         {
             Ok(Some(p)) => {
@@ -163,7 +180,7 @@ async fn inline_policies(
     let fetches = names.iter().map(|n| async move {
         match caller
             .call(
-                "iam:GetRolePolicy",
+                IamRead::GetRolePolicy,
                 &format!("{role}/{n}"),
                 list_depth + 1,
                 iam.get_role_policy().role_name(role).policy_name(n).send(),
@@ -193,7 +210,7 @@ async fn attached_policies(
     loop {
         match caller
             .page(
-                "iam:ListAttachedRolePolicies",
+                IamRead::ListAttachedRolePolicies,
                 role,
                 list_depth + 1,
                 pages.next(),
@@ -228,7 +245,7 @@ async fn managed_policy(
 ) -> Fact<NamedPolicy> {
     let version = match caller
         .call(
-            "iam:GetPolicy",
+            IamRead::GetPolicy,
             arn,
             depth,
             iam.get_policy().policy_arn(arn).send(),
@@ -248,7 +265,7 @@ async fn managed_policy(
     };
     match caller
         .call(
-            "iam:GetPolicyVersion",
+            IamRead::GetPolicyVersion,
             arn,
             depth + 1,
             iam.get_policy_version()

@@ -3,11 +3,20 @@
 
 use super::Missing;
 use super::policy_fact;
-use super::recorder::Caller;
+use super::recorder::{Caller, operations};
 use crate::model::Values;
 use crate::model::facts::{Fact, Failure, FailureKind, KeyMetadata};
 use crate::model::values::KmsKeyRef;
 use crate::policy::NamedPolicy;
+
+operations! {
+    /// The KMS reads.
+    pub enum KmsRead {
+        DescribeKey => "kms:DescribeKey",
+        ListAliases => "kms:ListAliases",
+        GetKeyPolicy => "kms:GetKeyPolicy",
+    }
+}
 
 #[derive(Clone)]
 pub(super) struct KeyFacts {
@@ -49,7 +58,7 @@ pub(super) async fn key_facts(
     );
     let described = caller
         .call(
-            "kms:DescribeKey",
+            KmsRead::DescribeKey,
             &key_id,
             1,
             kms.describe_key().key_id(&key_id).send(),
@@ -114,7 +123,12 @@ pub(super) async fn key_facts(
             let mut pages = kms.list_aliases().key_id(&key_uuid).into_paginator().send();
             loop {
                 let page = caller
-                    .page("kms:ListAliases", &key_arn, alias_depth + 1, pages.next())
+                    .page(
+                        KmsRead::ListAliases,
+                        &key_arn,
+                        alias_depth + 1,
+                        pages.next(),
+                    )
                     .await;
                 match page {
                     Ok(Some(p)) => {
@@ -133,7 +147,7 @@ pub(super) async fn key_facts(
         async {
             match caller
                 .call(
-                    "kms:GetKeyPolicy",
+                    KmsRead::GetKeyPolicy,
                     &key_arn,
                     2,
                     kms.get_key_policy()

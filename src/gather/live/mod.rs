@@ -1,14 +1,14 @@
 //! Live mode: reads the attachment's state from AWS with read-only calls, concurrently, each
 //! fact once, within an overall deadline, and records every call as evidence.
 //!
-//! Only these operations are ever called here, all reads, by service module:
-//! sts:GetCallerIdentity (`session`); s3:HeadBucket, GetBucketLocation,
+//! Only these operations are ever called here, all reads, each declared by its service's
+//! module: sts:GetCallerIdentity (`session`); s3:HeadBucket, GetBucketLocation,
 //! GetBucketEncryption, GetBucketPolicy, GetPublicAccessBlock, ListBuckets (only for a bucket
 //! that does not exist) (`s3`); kms:DescribeKey, ListAliases, GetKeyPolicy (`kms`);
 //! iam:GetRole, ListRolePolicies, GetRolePolicy, ListAttachedRolePolicies, GetPolicy,
-//! GetPolicyVersion (`iam`). `permissions` prints the IAM policy that allows exactly these.
-//! The one writing path, the `--probe` write probe, is [`super::probe`], reached from here
-//! only when asked for.
+//! GetPolicyVersion (`iam`). [`operations`] lists them; `permissions` prints the IAM policy
+//! that allows exactly these, and its tests hold the two in step. The one writing path, the
+//! `--probe` write probe, is [`super::probe`], reached from here only when asked for.
 //!
 //! A call AWS refuses becomes `Fact::Failed` naming the permission the tool needs; a call that
 //! does not answer in time becomes `Fact::Failed` saying so; the other facts are unaffected.
@@ -28,11 +28,11 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
-use self::iam::{RoleFacts, role_facts};
-use self::kms::{KeyFacts, key_facts};
-use self::recorder::Caller;
-use self::s3::{BucketFacts, bucket_facts};
-use self::session::{caller_identity, load_config};
+use self::iam::{IamRead, RoleFacts, role_facts};
+use self::kms::{KeyFacts, KmsRead, key_facts};
+use self::recorder::{Caller, Operation};
+use self::s3::{BucketFacts, S3Read, bucket_facts};
+use self::session::{StsRead, caller_identity, load_config};
 use crate::model::Values;
 use crate::model::attachment::{Access, Attachment};
 use crate::model::facts::{CallerIdentity, Fact, Facts, Failure, FailureKind, Mode};
@@ -41,6 +41,15 @@ use crate::policy::{NamedPolicy, parse_policy};
 pub(super) use self::errors::{CallError, ErrorKind};
 pub use self::s3::normalize_location;
 pub use self::session::LiveOptions;
+
+/// Every operation live mode calls, by service: what `permissions` must grant.
+pub fn operations() -> Vec<&'static str> {
+    let sts = StsRead::ALL.iter().map(|o| o.name());
+    let s3 = S3Read::ALL.iter().map(|o| o.name());
+    let kms = KmsRead::ALL.iter().map(|o| o.name());
+    let iam = IamRead::ALL.iter().map(|o| o.name());
+    sts.chain(s3).chain(kms).chain(iam).collect()
+}
 
 type Cells<K, V> = Mutex<HashMap<K, Arc<OnceCell<V>>>>;
 

@@ -1,6 +1,11 @@
 //! The call recorder: every AWS call of a run goes through a [`Caller`], which holds it to the
 //! run's deadline, classifies its error and records it as a [`CallRecord`], the report's
 //! evidence and critical path.
+//!
+//! A call is named by an [`Operation`], and operations are declared only with
+//! [`operations!`], which lists every one of a module's operations in its `ALL`: so the
+//! list of what the tool calls is the list of what its code can call, and `permissions` is
+//! checked against it.
 
 use std::future::Future;
 use std::sync::Mutex;
@@ -12,6 +17,43 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use super::Missing;
 use super::errors::{CallError, ErrorKind, NOT_SENT, classify};
 use crate::model::facts::{CallRecord, Fact};
+
+/// An AWS operation the gather layer calls. Implemented by [`operations!`] only.
+pub(in crate::gather) trait Operation: Copy {
+    /// The name recorded and listed: the service and the API name (`s3:HeadBucket`).
+    fn name(self) -> &'static str;
+}
+
+/// Declares a module's AWS operations as an enum the [`Caller`] accepts, with `ALL`, every
+/// variant in declaration order (built here, so that none can be left out of it).
+macro_rules! operations {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $($variant:ident => $api:literal,)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $name {
+            $($variant,)+
+        }
+
+        impl $name {
+            /// Every operation of this module, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+        }
+
+        impl $crate::gather::live::recorder::Operation for $name {
+            fn name(self) -> &'static str {
+                match self {
+                    $($name::$variant => $api,)+
+                }
+            }
+        }
+    };
+}
+pub(in crate::gather) use operations;
 
 /// Runs calls under the overall deadline and records them.
 pub(in crate::gather) struct Caller {
@@ -44,7 +86,7 @@ impl Caller {
     /// chain of dependent calls (1 for a call that waits on none), for the critical path.
     pub async fn call<T, E, F>(
         &self,
-        operation: &str,
+        operation: impl Operation,
         target: &str,
         depth: u32,
         fut: F,
@@ -66,7 +108,7 @@ impl Caller {
     /// so it is not recorded as one.
     pub async fn page<T, E, F>(
         &self,
-        operation: &str,
+        operation: impl Operation,
         target: &str,
         depth: u32,
         next: F,
@@ -113,7 +155,7 @@ impl Caller {
 
     fn record<T>(
         &self,
-        operation: &str,
+        operation: impl Operation,
         target: &str,
         depth: u32,
         started: Instant,
@@ -130,7 +172,7 @@ impl Caller {
         };
         if let Ok(mut calls) = self.calls.lock() {
             calls.push(CallRecord {
-                operation: operation.to_string(),
+                operation: operation.name().to_string(),
                 target: target.to_string(),
                 outcome,
                 depth,

@@ -4,11 +4,23 @@
 //! caller's own buckets to suggest the name meant.
 
 use super::errors::{CompleteXml, ErrorKind};
-use super::recorder::Caller;
+use super::recorder::{Caller, operations};
 use super::{LiveOptions, MapSome, Missing, policy_fact};
 use crate::model::Values;
 use crate::model::facts::{BucketEncryption, BucketHead, Fact, Failure, PublicAccessBlock};
 use crate::policy::NamedPolicy;
+
+operations! {
+    /// The S3 reads (`ListBuckets` only for a bucket that does not exist).
+    pub enum S3Read {
+        HeadBucket => "s3:HeadBucket",
+        GetBucketLocation => "s3:GetBucketLocation",
+        GetBucketEncryption => "s3:GetBucketEncryption",
+        GetBucketPolicy => "s3:GetBucketPolicy",
+        GetPublicAccessBlock => "s3:GetPublicAccessBlock",
+        ListBuckets => "s3:ListBuckets",
+    }
+}
 
 #[derive(Clone)]
 pub(super) struct BucketFacts {
@@ -85,7 +97,7 @@ pub(super) async fn bucket_facts(
 
     let head = caller
         .call(
-            "s3:HeadBucket",
+            S3Read::HeadBucket,
             bucket,
             1,
             s3.head_bucket().bucket(bucket).send(),
@@ -128,7 +140,7 @@ pub(super) async fn bucket_facts(
         // A typo is the usual cause: the caller's own bucket list may hold the name meant.
         // Optional: a refusal only means no suggestion from it.
         facts.listed = match caller
-            .call("s3:ListBuckets", "", 2, s3.list_buckets().send())
+            .call(S3Read::ListBuckets, "", 2, s3.list_buckets().send())
             .await
         {
             Ok(out) => Fact::Known(
@@ -153,7 +165,7 @@ pub(super) async fn bucket_facts(
         Some(r) => Fact::Known(r),
         None => match caller
             .call(
-                "s3:GetBucketLocation",
+                S3Read::GetBucketLocation,
                 bucket,
                 2,
                 s3.get_bucket_location().bucket(bucket).send(),
@@ -188,7 +200,7 @@ pub(super) async fn bucket_facts(
         async {
             match caller
                 .call(
-                    "s3:GetBucketEncryption",
+                    S3Read::GetBucketEncryption,
                     bucket,
                     after_region,
                     s3.get_bucket_encryption().bucket(bucket).send(),
@@ -217,7 +229,7 @@ pub(super) async fn bucket_facts(
         async {
             match caller
                 .call(
-                    "s3:GetPublicAccessBlock",
+                    S3Read::GetPublicAccessBlock,
                     bucket,
                     after_region,
                     s3.get_public_access_block().bucket(bucket).send(),
@@ -239,7 +251,7 @@ pub(super) async fn bucket_facts(
         async {
             match caller
                 .call(
-                    "s3:GetBucketPolicy",
+                    S3Read::GetBucketPolicy,
                     bucket,
                     after_region,
                     s3.get_bucket_policy().bucket(bucket).send(),
@@ -302,7 +314,7 @@ async fn bucket_owner(
     }
     let asked = caller
         .call(
-            "s3:HeadBucket",
+            S3Read::HeadBucket,
             &format!("{bucket} (ExpectedBucketOwner {account})"),
             depth,
             s3.head_bucket()

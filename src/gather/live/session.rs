@@ -10,9 +10,16 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 
 use super::errors::CompleteXml;
-use super::recorder::Caller;
+use super::recorder::{Caller, operations};
 use crate::model::attachment::Access;
 use crate::model::facts::{CREDENTIALS_PROBLEM, CallerIdentity, Fact};
+
+operations! {
+    /// The STS reads.
+    pub enum StsRead {
+        GetCallerIdentity => "sts:GetCallerIdentity",
+    }
+}
 
 /// How to reach AWS.
 #[derive(Debug, Clone, Default)]
@@ -127,7 +134,7 @@ pub(super) async fn caller_identity(
     );
     match caller
         .call(
-            "sts:GetCallerIdentity",
+            StsRead::GetCallerIdentity,
             "",
             1,
             sts.get_caller_identity().send(),
