@@ -71,10 +71,8 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<Exit, Comma
                 && std::env::var_os("CI").is_none();
             let run = run::check(&args, progress)?;
             let fleet = FleetReport::new(run.reports);
-            let code = report::exit_code(
-                &fleet.summary,
-                args.fail_on == aoc_preflight::cli::FailOn::Warn,
-            );
+            let code =
+                report::run_exit_code(&fleet, args.fail_on == aoc_preflight::cli::FailOn::Warn);
             // One redaction map for every output of the run, so placeholders agree.
             let mut redactor = args.redact.then(|| {
                 let mut r = aoc_preflight::redact::Redactor::new();

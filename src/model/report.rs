@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::attachment::Attachment;
-use super::facts::CallRecord;
+use super::facts::{CallRecord, FailureKind};
 use super::verdict::{FixDocument, FixStep, Status};
 
 /// Bumped when a field changes meaning or disappears; adding fields does not bump it.
@@ -162,6 +162,11 @@ pub struct FindingResult {
     /// or `explain --run`, can tell which permission is missing without reading the text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// When the finding reports a fact the tool could not obtain: why (`network`,
+    /// `credentials`, `expired_credentials`, `access_denied`, `timeout`, `unreadable`,
+    /// `service`, `other`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureKind>,
 }
 
 /// The most serious of some statuses; `pass` for none (a report of no check has nothing that

@@ -147,6 +147,31 @@ fn what_to_fix(md: &mut String, causes: &[Cause<'_>]) {
     md.push_str("**What to fix**\n\n");
     for (i, cause) in causes.iter().enumerate() {
         match cause {
+            Cause::Access {
+                problem,
+                messages,
+                stopped,
+            } => {
+                md.push_str(&format!(
+                    "**{}. {} {}**\n\nWhat AWS or the network said:\n\n",
+                    i + 1,
+                    icon(cause.status()),
+                    inline(problem.headline())
+                ));
+                for m in messages {
+                    md.push_str(&format!("- {}\n", inline(m).replace('\n', " ")));
+                }
+                md.push_str(&format!("\n{}\n\n", inline(problem.advice())));
+                let ids: Vec<String> = stopped
+                    .iter()
+                    .map(|c| format!("`{}`", code_text(&c.id)))
+                    .collect();
+                md.push_str(&format!(
+                    "Checks it stopped ({}): {}\n\n",
+                    ids.len(),
+                    ids.join(", ")
+                ));
+            }
             Cause::Check(c) => {
                 md.push_str(&format!(
                     "**{}. {} `{}`**: {}\n\n",
@@ -584,6 +609,7 @@ mod tests {
                 summary: summary.to_string(),
                 evidence: Vec::new(),
                 action: None,
+                failure: None,
             }],
         }
     }

@@ -65,6 +65,21 @@ pub fn render(
     }
 }
 
+/// How a run of several reports ends: as [`exit_code`], except that a check that failed only
+/// because the tool could not read AWS (its credentials) counts as not determined: such a run
+/// found nothing about the attachment, broken or not.
+pub fn run_exit_code(fleet: &FleetReport, fail_on_warn: bool) -> crate::exit::Exit {
+    let mut summary = Summary::default();
+    for check in fleet.reports.iter().flat_map(|r| &r.checks) {
+        if check.status == crate::model::verdict::Status::Fail && causes::stopped_by_access(check) {
+            summary.add(crate::model::verdict::Status::Error);
+        } else {
+            summary.add(check.status);
+        }
+    }
+    exit_code(&summary, fail_on_warn)
+}
+
 /// How a run ends (docs/contract.md, "Statuses and exit codes"): failed if a check failed (or
 /// warned, with `--fail-on warn`), else undetermined if one could not be determined.
 pub fn exit_code(summary: &Summary, fail_on_warn: bool) -> crate::exit::Exit {

@@ -166,6 +166,10 @@ pub fn aws_trace(fleet: &FleetReport) -> String {
     out
 }
 
+/// How many different failure messages an access problem shows (one per AWS service is
+/// typical).
+const MESSAGES_SHOWN: usize = 6;
+
 /// "What to fix": one entry per root cause, each with its fix, before the check-by-check
 /// detail.
 fn write_causes(out: &mut dyn Write, causes: &[Cause<'_>]) -> io::Result<()> {
@@ -180,11 +184,44 @@ fn write_causes(out: &mut dyn Write, causes: &[Cause<'_>]) -> io::Result<()> {
     let indent = "       ";
     for (i, cause) in causes.iter().enumerate() {
         let s = style(cause.status());
+        if i > 0 {
+            writeln!(out)?;
+        }
         match cause {
-            Cause::Check(check) => {
-                if i > 0 {
-                    writeln!(out)?;
+            Cause::Access {
+                problem,
+                messages,
+                stopped,
+            } => {
+                writeln!(
+                    out,
+                    "  {:>2}. {s}{}{s:#}  {}",
+                    i + 1,
+                    label(cause.status()).trim_end(),
+                    problem.headline()
+                )?;
+                let dim = Style::new().dimmed();
+                writeln!(out, "{indent}{dim}what AWS or the network said:{dim:#}")?;
+                for m in messages.iter().take(MESSAGES_SHOWN) {
+                    writeln!(out, "{indent}  - {}", clean_line(m))?;
                 }
+                if messages.len() > MESSAGES_SHOWN {
+                    writeln!(
+                        out,
+                        "{indent}  - and {} more like these",
+                        messages.len() - MESSAGES_SHOWN
+                    )?;
+                }
+                writeln!(out, "{indent}{}", problem.advice())?;
+                let ids: Vec<&str> = stopped.iter().map(|c| c.id.as_str()).collect();
+                writeln!(
+                    out,
+                    "{indent}{dim}checks it stopped ({}):{dim:#} {}",
+                    ids.len(),
+                    ids.join(", ")
+                )?;
+            }
+            Cause::Check(check) => {
                 writeln!(
                     out,
                     "  {:>2}. {s}{}{s:#}  {}: {}",

@@ -17,6 +17,7 @@ mod diagrams;
 mod docs;
 mod explain;
 mod faults;
+mod first_screen;
 mod fleet;
 mod formats;
 mod fuzz_regressions;
