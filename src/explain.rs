@@ -20,6 +20,7 @@ use crate::error::{CommandError, UsageError};
 use crate::exit::Exit;
 use crate::model::report::{CheckResult, Report, Summary};
 use crate::model::verdict::Status;
+use crate::text::shell_word;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ExplainArgs {
@@ -668,19 +669,6 @@ impl Invocation {
         } else {
             format!("{} --only {}", self.command, ids.join(","))
         }
-    }
-}
-
-/// A value as one shell word: as is when it holds only safe characters, else single-quoted.
-fn shell_word(value: &str) -> String {
-    let safe = !value.is_empty()
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%".contains(c));
-    if safe {
-        value.to_string()
-    } else {
-        format!("'{}'", value.replace('\'', r"'\''"))
     }
 }
 
@@ -1367,17 +1355,6 @@ mod tests {
     fn an_unknown_message_matches_nothing() {
         assert!(ids("the printer is on fire").is_empty());
         assert!(ids("").is_empty());
-    }
-
-    #[test]
-    fn shell_words_are_quoted_when_needed() {
-        assert_eq!(
-            shell_word("examples/broken/aoc.toml"),
-            "examples/broken/aoc.toml"
-        );
-        assert_eq!(shell_word("my file"), "'my file'");
-        assert_eq!(shell_word("it's"), r"'it'\''s'");
-        assert_eq!(shell_word(""), "''");
     }
 
     fn result(id: &str, status: Status, findings: &[(Status, &str)]) -> CheckResult {

@@ -34,7 +34,7 @@ use crate::policy::{
     ActionSpec, Condition, Effect, KeyState, PolicyDocument, PrincipalSpec, Principals,
     ResourceSpec, Statement, to_json,
 };
-use crate::text::one_line;
+use crate::text::{one_line, shell_word};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct GenerateArgs {
@@ -744,28 +744,28 @@ fn apply_command(plan: &Plan, d: &Document, file: &str) -> String {
     let iam_region = if plan.partition == "aws" {
         String::new()
     } else {
-        format!(" --region {}", shell_quote(&plan.region))
+        format!(" --region {}", shell_word(&plan.region))
     };
-    let file_url = shell_quote(&format!("file://{file}"));
+    let file_url = shell_word(&format!("file://{file}"));
     match d.kind {
         Kind::RolePolicy => format!(
             "aws iam put-role-policy{iam_region} --role-name {} --policy-name {} --policy-document {file_url}",
-            shell_quote(role_name),
+            shell_word(role_name),
             d.name
         ),
         Kind::KeyPolicy => format!(
             "aws kms put-key-policy --region {} --key-id {} --policy-name default --policy {file_url}",
-            shell_quote(&plan.region),
-            shell_quote(&plan.key_arn)
+            shell_word(&plan.region),
+            shell_word(&plan.key_arn)
         ),
         Kind::TrustPolicy => format!(
             "aws iam update-assume-role-policy{iam_region} --role-name {} --policy-document {file_url}",
-            shell_quote(role_name)
+            shell_word(role_name)
         ),
         Kind::BucketPolicy => format!(
             "aws s3api put-bucket-policy --region {} --bucket {} --policy {file_url}",
-            shell_quote(&plan.region),
-            shell_quote(&plan.bucket)
+            shell_word(&plan.region),
+            shell_word(&plan.bucket)
         ),
     }
 }
@@ -789,8 +789,8 @@ fn notes(plan: &Plan, d: &Document) -> Vec<String> {
         Kind::KeyPolicy => {
             n.push(format!(
                 "WARNING: `aws kms put-key-policy` replaces the WHOLE key policy. If the key has a custom key policy (key administrators, other users), do not apply this file: add the statement `{ROLE_KEY_SID}` to the policy the key has (aws kms get-key-policy --region {} --key-id {} --policy-name default --query Policy --output text) and put the merged policy.",
-                shell_quote(&plan.region),
-                shell_quote(&plan.key_arn)
+                shell_word(&plan.region),
+                shell_word(&plan.key_arn)
             ));
             if plan.cross_account {
                 n.push(format!(
@@ -825,8 +825,8 @@ fn notes(plan: &Plan, d: &Document) -> Vec<String> {
         Kind::BucketPolicy => {
             n.push(format!(
                 "WARNING: `aws s3api put-bucket-policy` replaces the WHOLE bucket policy. If the bucket has one, merge these statements into it (aws s3api get-bucket-policy --region {} --bucket {} --query Policy --output text).",
-                shell_quote(&plan.region),
-                shell_quote(&plan.bucket)
+                shell_word(&plan.region),
+                shell_word(&plan.bucket)
             ));
             if plan.model == Model::Direct {
                 n.push("Grants AoC's principal directly (the IBM procedure's bucket policy sample). Block Public Access can stay on: a policy naming a fixed principal is not public.".to_string());
@@ -918,17 +918,17 @@ pub fn render_text(plan: &Plan, dir: Option<&Path>) -> String {
 fn check_command(plan: &Plan, dir: Option<&Path>) -> String {
     let mut args: Vec<String> = vec![
         "aoc-preflight check --offline".into(),
-        format!("--region {}", shell_quote(&plan.region)),
-        format!("--bucket {}", shell_quote(&plan.bucket)),
-        format!("--path {}", shell_quote(&plan.path)),
-        format!("--kms-key {}", shell_quote(&plan.key_arn)),
-        format!("--role-arn {}", shell_quote(&plan.role.to_string())),
+        format!("--region {}", shell_word(&plan.region)),
+        format!("--bucket {}", shell_word(&plan.bucket)),
+        format!("--path {}", shell_word(&plan.path)),
+        format!("--kms-key {}", shell_word(&plan.key_arn)),
+        format!("--role-arn {}", shell_word(&plan.role.to_string())),
     ];
     if let Some(p) = &plan.aoc_principal {
-        args.push(format!("--aoc-principal {}", shell_quote(p)));
+        args.push(format!("--aoc-principal {}", shell_word(p)));
     }
     if let Some(id) = &plan.external_id {
-        args.push(format!("--external-id {}", shell_quote(id)));
+        args.push(format!("--external-id {}", shell_word(id)));
     }
     for d in &plan.documents {
         let flag = match d.kind {
@@ -937,22 +937,9 @@ fn check_command(plan: &Plan, dir: Option<&Path>) -> String {
             Kind::TrustPolicy => "--role-trust-policy",
             Kind::BucketPolicy => "--bucket-policy",
         };
-        args.push(format!("{flag} {}", shell_quote(&file_of(d.name, dir))));
+        args.push(format!("{flag} {}", shell_word(&file_of(d.name, dir))));
     }
     args.join(" ")
-}
-
-/// Quotes a word for a POSIX shell when it needs it.
-pub fn shell_quote(word: &str) -> String {
-    let safe = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c));
-    if safe {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
 }
 
 /// Terraform: one `aws_iam_policy_document` data source per document, with how to use it.
@@ -1251,17 +1238,6 @@ mod tests {
         assert_eq!(hcl_string("a\nb\tc\r"), "\"a\\nb\\tc\\r\"");
         assert_eq!(hcl_string("\u{1}"), "\"\\u0001\"");
         assert_eq!(hcl_string("${$}"), "\"$${$}\"");
-    }
-
-    #[test]
-    fn shell_words_are_quoted_only_when_needed() {
-        assert_eq!(
-            shell_quote("arn:aws:kms:us-east-1:1:key/x"),
-            "arn:aws:kms:us-east-1:1:key/x"
-        );
-        assert_eq!(shell_quote("a b"), "'a b'");
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
-        assert_eq!(shell_quote(""), "''");
     }
 
     #[test]
