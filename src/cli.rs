@@ -1,5 +1,8 @@
 //! Command-line definitions (clap derive) and nothing else: no validation beyond what clap
 //! does, no I/O. The names here are a contract (docs/contract.md, "Command line"): add, never rename.
+//!
+//! Every command's arguments are defined here and the command modules import them, so the
+//! command line is read in one place and depends on no command.
 
 use std::path::PathBuf;
 
@@ -28,9 +31,9 @@ pub enum Command {
     /// List the checks: IDs and titles.
     Checks(ChecksArgs),
     /// Say what usually causes an error message an admin saw, and which checks confirm it.
-    Explain(Box<crate::explain::ExplainArgs>),
+    Explain(Box<ExplainArgs>),
     /// Write the policy documents an attachment needs, correct by construction.
-    Generate(Box<crate::generate::GenerateArgs>),
+    Generate(Box<GenerateArgs>),
     /// Print the read-only IAM policy the tool needs in live mode (scoped to the attachment
     /// given by flags, else to any bucket, key and role).
     Permissions(PermissionsArgs),
@@ -265,4 +268,94 @@ pub struct ChecksArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = SimulateFormat::Text)]
     pub format: SimulateFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// The error message as you saw it, in quotes (standard input when absent or `-`).
+    #[arg(value_name = "MESSAGE", allow_hyphen_values = true)]
+    pub message: Option<String>,
+    /// Run the checks that confirm the causes on the attachment given (as for `check`), and
+    /// say which cause they confirm. The exit code is then that of the checks.
+    #[arg(long)]
+    pub run: bool,
+    /// The attachment, as for `check` (used by --run, and to fill in the next command).
+    /// `--format` takes `text` or `json`.
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    /// A TOML file with one or more `[[attachment]]` tables (as for `check`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// With a config file of several attachments, the one to write documents for.
+    #[arg(long, value_name = "NAME")]
+    pub attachment: Option<String>,
+
+    #[command(flatten)]
+    pub attachment_args: AttachmentArgs,
+
+    /// The key ARN, when --kms-key is an alias ARN or a key ID: policies must name the key
+    /// ARN (an alias ARN in `Resource` grants nothing), and offline the key behind an alias is
+    /// not known.
+    #[arg(long, value_name = "ARN")]
+    pub key_arn: Option<String>,
+
+    /// How AoC reaches the bucket. `assume-role`: AoC assumes the role, which needs no bucket
+    /// policy. `direct`: also the IBM procedure's bucket policy sample, granting AoC's
+    /// principal on the bucket (and on the key through S3).
+    #[arg(long, value_enum, default_value_t = Model::AssumeRole)]
+    pub model: Model,
+
+    /// The KMS actions the role's KMS policy allows. `procedure`: those of the IBM
+    /// procedure's sample (the data path's kms:GenerateDataKey and kms:Decrypt, and
+    /// kms:Encrypt, kms:GenerateDataKeyWithoutPlaintext, kms:ReEncrypt*, kms:EnableKey).
+    /// `data-path`: only kms:GenerateDataKey and kms:Decrypt (`check` then warns that the
+    /// procedure's others are missing).
+    #[arg(long, value_enum, default_value_t = KmsActions::Procedure)]
+    pub kms_actions: KmsActions,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GenerateFormat::Text)]
+    pub format: GenerateFormat,
+
+    /// Terraform `aws_iam_policy_document` data sources (same as `--format terraform`).
+    #[arg(long, conflicts_with = "format")]
+    pub terraform: bool,
+
+    /// Also write each document to DIR/<name>.json (created if needed), for `file://`.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+}
+
+/// How AoC reaches the bucket (docs/aws-facts.md, "S3 Block Public Access").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Model {
+    /// AoC assumes the customer's role; S3 sees the role. No bucket policy is needed.
+    #[default]
+    AssumeRole,
+    /// The IBM procedure's bucket policy sample: AoC's principal is granted on the bucket
+    /// directly, so S3 (and KMS through S3) also see IBM's principal.
+    Direct,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum KmsActions {
+    #[default]
+    Procedure,
+    DataPath,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum GenerateFormat {
+    /// Each document with a heading and the `aws` command that applies it.
+    #[default]
+    Text,
+    /// One object keyed by document name; each value is a policy document.
+    Json,
+    /// Terraform `data "aws_iam_policy_document"` blocks.
+    Terraform,
 }

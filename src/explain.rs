@@ -15,27 +15,12 @@ use std::sync::LazyLock;
 use anstyle::{AnsiColor, Style};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{CheckArgs, FailOn, ReportFormat};
+use crate::cli::{CheckArgs, ExplainArgs, FailOn, ReportFormat};
 use crate::error::{CommandError, UsageError};
 use crate::exit::Exit;
 use crate::model::report::{CheckResult, Report, Summary};
 use crate::model::verdict::Status;
 use crate::text::shell_word;
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct ExplainArgs {
-    /// The error message as you saw it, in quotes (standard input when absent or `-`).
-    #[arg(value_name = "MESSAGE", allow_hyphen_values = true)]
-    pub message: Option<String>,
-    /// Run the checks that confirm the causes on the attachment given (as for `check`), and
-    /// say which cause they confirm. The exit code is then that of the checks.
-    #[arg(long)]
-    pub run: bool,
-    /// The attachment, as for `check` (used by --run, and to fill in the next command).
-    /// `--format` takes `text` or `json`.
-    #[command(flatten)]
-    pub check: CheckArgs,
-}
 
 // ---------------------------------------------------------------------------------------------
 // The catalog (data)

@@ -15,13 +15,13 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
 use crate::arn::Arn;
 use crate::checks::bucket_region::principal_region;
-use crate::cli::{AttachmentArgs, CheckArgs};
+use crate::cli::{CheckArgs, GenerateArgs, GenerateFormat, KmsActions, Model};
 use crate::error::{CommandError, UsageError, io_reason};
 use crate::exit::Exit;
 use crate::model::Values;
@@ -35,81 +35,6 @@ use crate::policy::{
     ResourceSpec, Statement, to_json,
 };
 use crate::text::{one_line, shell_word};
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct GenerateArgs {
-    /// A TOML file with one or more `[[attachment]]` tables (as for `check`).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// With a config file of several attachments, the one to write documents for.
-    #[arg(long, value_name = "NAME")]
-    pub attachment: Option<String>,
-
-    #[command(flatten)]
-    pub attachment_args: AttachmentArgs,
-
-    /// The key ARN, when --kms-key is an alias ARN or a key ID: policies must name the key
-    /// ARN (an alias ARN in `Resource` grants nothing), and offline the key behind an alias is
-    /// not known.
-    #[arg(long, value_name = "ARN")]
-    pub key_arn: Option<String>,
-
-    /// How AoC reaches the bucket. `assume-role`: AoC assumes the role, which needs no bucket
-    /// policy. `direct`: also the IBM procedure's bucket policy sample, granting AoC's
-    /// principal on the bucket (and on the key through S3).
-    #[arg(long, value_enum, default_value_t = Model::AssumeRole)]
-    pub model: Model,
-
-    /// The KMS actions the role's KMS policy allows. `procedure`: those of the IBM
-    /// procedure's sample (the data path's kms:GenerateDataKey and kms:Decrypt, and
-    /// kms:Encrypt, kms:GenerateDataKeyWithoutPlaintext, kms:ReEncrypt*, kms:EnableKey).
-    /// `data-path`: only kms:GenerateDataKey and kms:Decrypt (`check` then warns that the
-    /// procedure's others are missing).
-    #[arg(long, value_enum, default_value_t = KmsActions::Procedure)]
-    pub kms_actions: KmsActions,
-
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = GenerateFormat::Text)]
-    pub format: GenerateFormat,
-
-    /// Terraform `aws_iam_policy_document` data sources (same as `--format terraform`).
-    #[arg(long, conflicts_with = "format")]
-    pub terraform: bool,
-
-    /// Also write each document to DIR/<name>.json (created if needed), for `file://`.
-    #[arg(long, value_name = "DIR")]
-    pub output_dir: Option<PathBuf>,
-}
-
-/// How AoC reaches the bucket (docs/aws-facts.md, "S3 Block Public Access").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Model {
-    /// AoC assumes the customer's role; S3 sees the role. No bucket policy is needed.
-    #[default]
-    AssumeRole,
-    /// The IBM procedure's bucket policy sample: AoC's principal is granted on the bucket
-    /// directly, so S3 (and KMS through S3) also see IBM's principal.
-    Direct,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum KmsActions {
-    #[default]
-    Procedure,
-    DataPath,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum GenerateFormat {
-    /// Each document with a heading and the `aws` command that applies it.
-    #[default]
-    Text,
-    /// One object keyed by document name; each value is a policy document.
-    Json,
-    /// Terraform `data "aws_iam_policy_document"` blocks.
-    Terraform,
-}
 
 /// What a document is, which decides how it is applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
