@@ -120,22 +120,10 @@ pub struct AttachmentArgs {
     pub aoc_principal: Option<String>,
 }
 
+/// The policy documents offline mode judges, as files (and the bucket's account, which offline
+/// mode cannot ask S3). With a config file, each flag overrides every attachment's value.
 #[derive(Debug, Clone, Default, Args)]
-pub struct CheckArgs {
-    /// A TOML file with one or more `[[attachment]]` tables.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// With a config file of several attachments, check only the one with this name.
-    #[arg(long, value_name = "NAME")]
-    pub attachment: Option<String>,
-
-    #[command(flatten)]
-    pub attachment_args: AttachmentArgs,
-
-    /// Judge documents given as files instead of reading AWS.
-    #[arg(long)]
-    pub offline: bool,
+pub struct DocumentArgs {
     /// The role's identity policies (inline and managed), one file each. Repeatable.
     #[arg(long = "identity-policy", value_name = "FILE")]
     pub identity_policies: Vec<PathBuf>,
@@ -155,6 +143,28 @@ pub struct CheckArgs {
     /// establishes it with S3 (`ExpectedBucketOwner`).
     #[arg(long, value_name = "ACCOUNT_ID")]
     pub bucket_account: Option<String>,
+}
+
+/// What `check` judges and where it reads it: the attachments (a config file, flags), the
+/// documents offline, the AWS credentials live. `explain` takes the same, to run its checks.
+#[derive(Debug, Clone, Default, Args)]
+pub struct InputArgs {
+    /// A TOML file with one or more `[[attachment]]` tables.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// With a config file of several attachments, check only the one with this name.
+    #[arg(long, value_name = "NAME")]
+    pub attachment: Option<String>,
+
+    #[command(flatten)]
+    pub attachment_args: AttachmentArgs,
+
+    /// Judge documents given as files instead of reading AWS.
+    #[arg(long)]
+    pub offline: bool,
+    #[command(flatten)]
+    pub documents: DocumentArgs,
 
     /// Named AWS profile for live mode.
     #[arg(long, env = "AWS_PROFILE")]
@@ -162,6 +172,13 @@ pub struct CheckArgs {
     /// AWS endpoint URL for live mode (an emulator, a VPC endpoint).
     #[arg(long, env = "AWS_ENDPOINT_URL")]
     pub endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
     /// Live mode: how many attachments to check at once.
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub jobs: usize,

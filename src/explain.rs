@@ -560,21 +560,22 @@ fn read_message(args: &ExplainArgs) -> Result<String, UsageError> {
 }
 
 /// The `check` flag that would also read standard input, if any.
-fn stdin_flag(a: &CheckArgs) -> Option<&'static str> {
+fn stdin_flag(args: &CheckArgs) -> Option<&'static str> {
+    let (a, d) = (&args.input, &args.input.documents);
     let dash = |p: &std::path::Path| p.as_os_str() == "-";
     if a.attachment_args.trust_policy.as_deref() == Some("-") {
         return Some("--trust-policy");
     }
-    if a.identity_policies.iter().any(|p| dash(p)) {
+    if d.identity_policies.iter().any(|p| dash(p)) {
         return Some("--identity-policy");
     }
     let single = [
-        ("--permissions-boundary", &a.permissions_boundary),
-        ("--bucket-policy", &a.bucket_policy),
-        ("--key-policy", &a.key_policy),
-        ("--role-trust-policy", &a.role_trust_policy),
+        ("--permissions-boundary", &d.permissions_boundary),
+        ("--bucket-policy", &d.bucket_policy),
+        ("--key-policy", &d.key_policy),
+        ("--role-trust-policy", &d.role_trust_policy),
         ("--config", &a.config),
-        ("--facts", &a.facts),
+        ("--facts", &args.facts),
     ];
     single
         .into_iter()
@@ -590,14 +591,15 @@ struct Invocation {
 }
 
 impl Invocation {
-    fn of(a: &CheckArgs) -> Self {
+    fn of(args: &CheckArgs) -> Self {
+        let (a, d) = (&args.input, &args.input.documents);
         let mut words: Vec<String> = Vec::new();
         let push = |words: &mut Vec<String>, flag: &str, value: &str| {
             words.push(flag.to_string());
             words.push(shell_word(value));
         };
         let path = |p: &std::path::Path| p.display().to_string();
-        if let Some(p) = &a.facts {
+        if let Some(p) = &args.facts {
             push(&mut words, "--facts", &path(p));
         }
         if let Some(p) = &a.config {
@@ -621,14 +623,14 @@ impl Invocation {
                 push(&mut words, flag, value);
             }
         }
-        for p in &a.identity_policies {
+        for p in &d.identity_policies {
             push(&mut words, "--identity-policy", &path(p));
         }
         for (flag, value) in [
-            ("--permissions-boundary", &a.permissions_boundary),
-            ("--bucket-policy", &a.bucket_policy),
-            ("--key-policy", &a.key_policy),
-            ("--role-trust-policy", &a.role_trust_policy),
+            ("--permissions-boundary", &d.permissions_boundary),
+            ("--bucket-policy", &d.bucket_policy),
+            ("--key-policy", &d.key_policy),
+            ("--role-trust-policy", &d.role_trust_policy),
         ] {
             if let Some(p) = value {
                 push(&mut words, flag, &path(p));

@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use crate::arn::Arn;
 use crate::checks::bucket_region::principal_region;
-use crate::cli::{CheckArgs, GenerateArgs, GenerateFormat, KmsActions, Model};
+use crate::cli::{GenerateArgs, GenerateFormat, KmsActions, Model};
 use crate::error::{CommandError, UsageError, io_reason};
 use crate::exit::Exit;
 use crate::model::Values;
@@ -34,6 +34,7 @@ use crate::policy::{
     ActionSpec, Condition, Effect, KeyState, PolicyDocument, PrincipalSpec, Principals,
     ResourceSpec, Statement, to_json,
 };
+use crate::spec::Sources;
 use crate::text::{one_line, shell_word};
 
 /// What a document is, which decides how it is applied.
@@ -159,13 +160,13 @@ pub fn run(args: &GenerateArgs, out: &mut dyn Write) -> Result<Exit, CommandErro
 /// The one attachment to generate for, from `--config`/`--attachment` and the flags, the way
 /// `check` reads them.
 fn resolve_one(args: &GenerateArgs) -> Result<Attachment, UsageError> {
-    let check_args = CheckArgs {
-        config: args.config.clone(),
-        attachment: args.attachment.clone(),
-        attachment_args: args.attachment_args.clone(),
-        ..CheckArgs::default()
-    };
-    let mut inputs = crate::spec::resolve(&check_args)?;
+    let mut inputs = crate::spec::resolve(Sources {
+        config: args.config.as_deref(),
+        attachment: args.attachment.as_deref(),
+        flags: &args.attachment_args,
+        // The documents are what this writes, not what it reads.
+        documents: None,
+    })?;
     if inputs.len() > 1 {
         let names: Vec<String> = inputs
             .iter()
