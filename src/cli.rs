@@ -174,16 +174,21 @@ pub struct InputArgs {
     pub endpoint_url: Option<String>,
 }
 
+/// `--jobs` when not given.
+pub const DEFAULT_JOBS: usize = 8;
+/// `--timeout` when not given.
+pub const DEFAULT_TIMEOUT_SECONDS: u64 = 30;
+
 #[derive(Debug, Clone, Default, Args)]
 pub struct CheckArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
     /// Live mode: how many attachments to check at once.
-    #[arg(long, value_name = "N", default_value_t = 8)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_JOBS)]
     pub jobs: usize,
     /// Overall time limit for live mode, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT_SECONDS)]
     pub timeout: u64,
 
     /// Report format. Repeat with --output to write several formats in one run: the n-th
@@ -287,19 +292,49 @@ pub struct ChecksArgs {
     pub format: SimulateFormat,
 }
 
+/// `explain`'s own flags, and the attachment as for `check`: `--run` judges it, and the `check`
+/// command explain suggests names it. Only the `check` flags that bear on those two are here;
+/// explain picks the checks and writes its own output, so `--only`, `--output`, `--save-facts`,
+/// `--redact`, `--jobs`, `--verbose` and `--probe` do not exist for it.
 #[derive(Debug, Clone, Args)]
 pub struct ExplainArgs {
     /// The error message as you saw it, in quotes (standard input when absent or `-`).
-    #[arg(value_name = "MESSAGE", allow_hyphen_values = true)]
+    #[arg(value_name = "MESSAGE", allow_hyphen_values = true, value_parser = message_not_option)]
     pub message: Option<String>,
     /// Run the checks that confirm the causes on the attachment given (as for `check`), and
     /// say which cause they confirm. The exit code is then that of the checks.
     #[arg(long)]
     pub run: bool,
-    /// The attachment, as for `check` (used by --run, and to fill in the next command).
-    /// `--format` takes `text` or `json`.
+
     #[command(flatten)]
-    pub check: CheckArgs,
+    pub input: InputArgs,
+    /// Overall time limit for live mode, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT_SECONDS)]
+    pub timeout: u64,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SimulateFormat::Text)]
+    pub format: SimulateFormat,
+    /// With --run: exit 1 on warnings too (`warn`), or only on failures (`fail`, the default).
+    #[arg(long, value_enum, default_value_t = FailOn::Fail)]
+    pub fail_on: FailOn,
+    /// With --run: skip these checks (comma-separated IDs).
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    pub skip: Vec<String>,
+    /// Judge the facts saved in FILE (by `check --save-facts`) instead of gathering them.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["config", "offline"])]
+    pub facts: Option<PathBuf>,
+}
+
+/// A message may start with a dash (a list item in a log), so the message argument takes
+/// hyphen values; a single `--word`, though, is an option explain does not have (`--redact`
+/// with the message on standard input), and explaining it as a message would hide the mistake.
+fn message_not_option(value: &str) -> Result<String, String> {
+    if value.len() > 2 && value.starts_with("--") && !value.contains(char::is_whitespace) {
+        Err("explain has no such option (see --help); give an error message in quotes".into())
+    } else {
+        Ok(value.to_string())
+    }
 }
 
 #[derive(Debug, Clone, Args)]

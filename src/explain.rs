@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 use anstyle::{AnsiColor, Style};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{CheckArgs, ExplainArgs, FailOn, ReportFormat};
+use crate::cli::{CheckArgs, DEFAULT_JOBS, ExplainArgs, FailOn, SimulateFormat};
 use crate::error::{CommandError, UsageError};
 use crate::exit::Exit;
 use crate::model::report::{CheckResult, Report, Summary};
@@ -458,18 +458,11 @@ const MAX_INPUT: u64 = 16 * 1024 * 1024;
 /// Where the placeholder `--config` stands when no attachment was given.
 const PLACEHOLDER_CONFIG: &str = "aoc.toml";
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Text,
-    Json,
-}
-
 pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<Exit, CommandError> {
-    let format = validate(args)?;
     let message = read_message(args)?;
     let catalog = catalog()?;
     let matches = find(catalog, &message);
-    let invocation = Invocation::of(&args.check);
+    let invocation = Invocation::of(args);
 
     let ran = if args.run && !matches.is_empty() {
         Some(run_checks(args, &matches, &invocation)?)
@@ -477,51 +470,15 @@ pub fn run(args: &ExplainArgs, out: &mut dyn Write) -> Result<Exit, CommandError
         None
     };
     let output = build(&message, &matches, &invocation, ran.as_ref());
-    match format {
-        Format::Json => {
+    match args.format {
+        SimulateFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &output).map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
-        Format::Text => write_text(out, &output, &invocation, args.run)?,
+        SimulateFormat::Text => write_text(out, &output, &invocation, args.run)?,
     }
     out.flush()?;
     Ok(ran.map_or(Exit::Success, |r| r.exit_code))
-}
-
-/// Rejects the `check` flags that make no sense for `explain`, and picks the format.
-fn validate(args: &ExplainArgs) -> Result<Format, UsageError> {
-    let a = &args.check;
-    let refuse = |flag: &str, why: &str| Err(UsageError(format!("explain: {flag} {why}")));
-    if !a.only.is_empty() {
-        return refuse(
-            "--only",
-            "is not for explain: it picks the checks from the message (use `check --only` to pick them yourself)",
-        );
-    }
-    if !a.output.is_empty() {
-        return refuse(
-            "--output",
-            "is not supported: explain writes to standard output",
-        );
-    }
-    if a.save_facts.is_some() {
-        return refuse(
-            "--save-facts",
-            "is not supported: use `check --save-facts` with the checks explain names",
-        );
-    }
-    if a.redact {
-        return refuse(
-            "--redact",
-            "is not supported: use `check --redact` with the checks explain names",
-        );
-    }
-    match a.format.as_slice() {
-        [] | [ReportFormat::Text] => Ok(Format::Text),
-        [ReportFormat::Json] => Ok(Format::Json),
-        [_] => refuse("--format", "takes `text` or `json`"),
-        _ => refuse("--format", "is given once for explain"),
-    }
 }
 
 /// The message: the argument, else standard input (also for `-`).
@@ -536,7 +493,7 @@ fn read_message(args: &ExplainArgs) -> Result<String, UsageError> {
                     "explain: give the error message as an argument (in quotes), or on standard input",
                 ));
             }
-            if let Some(flag) = stdin_flag(&args.check) {
+            if let Some(flag) = stdin_flag(args) {
                 return Err(UsageError(format!(
                     "explain: the message and {flag} cannot both come from standard input; give the message as an argument"
                 )));
@@ -559,8 +516,8 @@ fn read_message(args: &ExplainArgs) -> Result<String, UsageError> {
     Ok(text)
 }
 
-/// The `check` flag that would also read standard input, if any.
-fn stdin_flag(args: &CheckArgs) -> Option<&'static str> {
+/// The attachment flag that would also read standard input, if any.
+fn stdin_flag(args: &ExplainArgs) -> Option<&'static str> {
     let (a, d) = (&args.input, &args.input.documents);
     let dash = |p: &std::path::Path| p.as_os_str() == "-";
     if a.attachment_args.trust_policy.as_deref() == Some("-") {
@@ -591,7 +548,7 @@ struct Invocation {
 }
 
 impl Invocation {
-    fn of(args: &CheckArgs) -> Self {
+    fn of(args: &ExplainArgs) -> Self {
         let (a, d) = (&args.input, &args.input.documents);
         let mut words: Vec<String> = Vec::new();
         let push = |words: &mut Vec<String>, flag: &str, value: &str| {
@@ -682,8 +639,17 @@ fn run_checks(
             .iter()
             .flat_map(|m| m.causes.iter().flat_map(|c| &c.checks)),
     );
-    let mut check_args = args.check.clone();
-    check_args.only = ids.iter().map(|s| s.to_string()).collect();
+    let check_args = CheckArgs {
+        input: args.input.clone(),
+        jobs: DEFAULT_JOBS,
+        timeout: args.timeout,
+        fail_on: args.fail_on,
+        only: ids.iter().map(|s| s.to_string()).collect(),
+        skip: args.skip.clone(),
+        facts: args.facts.clone(),
+        // Nothing else of `check` applies: explain writes its own output, and only to `out`.
+        ..CheckArgs::default()
+    };
     let run = crate::run::check(&check_args, false)
         .map_err(|e| UsageError(format!("explain --run: {e}")))?;
     let count = run.reports.len();
@@ -692,7 +658,7 @@ fn run_checks(
             "explain --run judges one attachment, and the config file has {count}: choose one with --attachment NAME"
         )));
     };
-    let exit_code = crate::report::exit_code(&report.summary, args.check.fail_on == FailOn::Warn);
+    let exit_code = crate::report::exit_code(&report.summary, args.fail_on == FailOn::Warn);
     Ok(Ran {
         command: invocation.only(&ids),
         report,
