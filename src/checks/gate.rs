@@ -16,6 +16,51 @@ use crate::model::verdict::{Finding, Status};
 use super::CheckDef;
 use super::results::check_result;
 
+/// What is wrong with a check ID given by the user, or `None` if a check has it: unknown,
+/// with the nearest ID when one is close.
+pub fn unknown_check(id: &str) -> Option<String> {
+    if super::find(id).is_some() {
+        return None;
+    }
+    let known: Vec<&str> = super::ALL.iter().map(|c| c.id).collect();
+    Some(format!(
+        "unknown check ID `{id}`{} (known: {})",
+        did_you_mean(id, &known),
+        known.join(", ")
+    ))
+}
+
+/// What is wrong with a finding key of a check (`finding = "..."`), or `None` if the check
+/// can return it.
+pub fn unknown_finding(check: &str, key: &str) -> Option<String> {
+    let def = super::find(check)?;
+    let known: Vec<&str> = def
+        .reasons
+        .iter()
+        .chain(super::COMMON_REASONS)
+        .copied()
+        .collect();
+    if known.contains(&key) {
+        return None;
+    }
+    Some(format!(
+        "`{check}` has no finding `{key}`{} (its findings: {})",
+        did_you_mean(key, &known),
+        def.reasons.join(", ")
+    ))
+}
+
+/// ` (did you mean `x`?)` for the known word nearest to a typo, or nothing when none is near.
+fn did_you_mean(word: &str, known: &[&str]) -> String {
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(word, k), *k))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| format!(" (did you mean `{k}`?)"))
+        .unwrap_or_default()
+}
+
 /// A check this attachment's run requires, and what made it required (shown when it fails).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Required {
