@@ -11,14 +11,14 @@ use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
 
+use crate::checks::gate::Required;
 use crate::gather::{
     self,
     live::{LiveOptions, LiveSession},
 };
 use crate::model::attachment::{Attachment, AttachmentInput, OfflineDocuments};
-use crate::model::report::{CheckResult, Report};
-use crate::checks::gate::Required;
 use crate::model::gate::Suppression;
+use crate::model::report::{CheckResult, Report};
 use crate::model::verdict::Finding;
 use crate::spec;
 
@@ -80,7 +80,9 @@ impl GateSettings {
         };
         if let Ok(text) = std::env::var(TODAY_FOR_TESTS) {
             gate.today = text.parse().map_err(|e| {
-                UsageError(format!("{TODAY_FOR_TESTS}={text} is not a date (2027-01-31): {e}"))
+                UsageError(format!(
+                    "{TODAY_FOR_TESTS}={text} is not a date (2027-01-31): {e}"
+                ))
             })?;
         }
         Ok(gate)
@@ -140,10 +142,7 @@ pub fn judge_gated(
 
 /// The checks `--require` and the config file require, each with where it came from; an
 /// unknown ID, or one that `--only`/`--skip` leaves out, is a usage error.
-fn required_checks(
-    args: &CheckArgs,
-    from_config: &[String],
-) -> Result<Vec<Required>, UsageError> {
+fn required_checks(args: &CheckArgs, from_config: &[String]) -> Result<Vec<Required>, UsageError> {
     let mut required: Vec<Required> = Vec::new();
     for (ids, by) in [
         (args.require.as_slice(), "--require"),
@@ -153,8 +152,8 @@ fn required_checks(
             if let Some(problem) = checks::gate::unknown_check(id) {
                 return Err(UsageError(format!("{by}: {problem}")));
             }
-            let left_out = (!args.only.is_empty() && !args.only.contains(id))
-                || args.skip.contains(id);
+            let left_out =
+                (!args.only.is_empty() && !args.only.contains(id)) || args.skip.contains(id);
             if left_out {
                 return Err(UsageError(format!(
                     "{by}: `{id}` is required but --only/--skip leaves it out: a required check must run"
@@ -250,8 +249,7 @@ fn judge_all(
         )?;
         matched.extend(gated.matched.iter().copied());
         let mut report = Report::new(entry.facts.mode.as_str(), attachment, gated.results);
-        report.access_verified =
-            checks::gate::access_verified(&report.checks, &gated.suppressed);
+        report.access_verified = checks::gate::access_verified(&report.checks, &gated.suppressed);
         report.required = required.iter().map(|r| r.id.clone()).collect();
         report.suppressed = gated.suppressed;
         report.gate_warnings = gated.warnings;

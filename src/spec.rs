@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use crate::cli::{AttachmentArgs, DocumentArgs, InputArgs};
 use crate::error::{UsageError, load_policy, read_input};
-use crate::model::gate::Suppression;
 use crate::model::attachment::{Access, AocTrust, Attachment, AttachmentInput, OfflineDocuments};
+use crate::model::gate::Suppression;
 
 /// The config file: several `[[attachment]]` tables, and `[defaults]` for keys they share
 /// (an audit role, a profile, a region). Unknown keys are an error so that a typo

@@ -318,7 +318,11 @@ mod tests {
             .find(|f| f.status == Status::Warn)
             .map(|f| f.reason)
             .expect("warn");
-        let s = [suppression("input.values", Some(reason), Some("2027-01-31"))];
+        let s = [suppression(
+            "input.values",
+            Some(reason),
+            Some("2027-01-31"),
+        )];
         let gated = gate(&s, &[]).apply(catalog, &[(def, findings)]);
         assert_ne!(gated.results[0].status, Status::Warn);
         assert_eq!(gated.suppressed.len(), 1);
@@ -339,7 +343,10 @@ mod tests {
         assert_eq!(gated.warnings.len(), 1);
         assert_eq!(gated.warnings[0].kind, GateWarningKind::SuppressionExpired);
         assert!(gated.warnings[0].message.contains("2026-06-01"));
-        assert!(gated.matched.contains(&0), "an expired match is not unmatched");
+        assert!(
+            gated.matched.contains(&0),
+            "an expired match is not unmatched"
+        );
     }
 
     #[test]
@@ -372,7 +379,11 @@ mod tests {
         let r = &gated.results[0];
         assert_eq!(r.status, Status::Fail);
         assert!(r.summary.contains("--require"), "{}", r.summary);
-        assert!(r.summary.contains(&skipped.results[0].summary), "{}", r.summary);
+        assert!(
+            r.summary.contains(&skipped.results[0].summary),
+            "{}",
+            r.summary
+        );
     }
 
     #[test]

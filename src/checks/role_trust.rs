@@ -837,7 +837,11 @@ mod tests {
         a.aoc_trust.external_id = Some("bad id with spaces".into());
         let f = run_check(&DEF, &a, &role_trust);
         assert_eq!(status(&f), Status::Skip);
-        assert!(text(&f).contains("well-formed AoC external ID"), "{}", text(&f));
+        assert!(
+            text(&f).contains("well-formed AoC external ID"),
+            "{}",
+            text(&f)
+        );
         assert!(!text(&f).contains("not given"), "{}", text(&f));
         a.aoc_trust.aoc_principal = None;
         let f = run_check(&DEF, &a, &role_trust);
@@ -845,7 +849,11 @@ mod tests {
         let mut a = attachment();
         a.aoc_trust.aoc_principal = Some("not-an-arn".into());
         let f = run_check(&DEF, &a, &role_trust);
-        assert!(text(&f).contains("well-formed AoC principal"), "{}", text(&f));
+        assert!(
+            text(&f).contains("well-formed AoC principal"),
+            "{}",
+            text(&f)
+        );
         assert!(!text(&f).contains("not given"), "{}", text(&f));
     }
 

@@ -5,8 +5,8 @@
 use serde::Serialize;
 
 use super::attachment::Attachment;
-use super::gate::{ACCESS_CHECKS, GateWarning, SuppressedFinding};
 use super::facts::{CallRecord, FailureKind};
+use super::gate::{ACCESS_CHECKS, GateWarning, SuppressedFinding};
 use super::verdict::{FixDocument, FixStep, Status};
 
 /// Bumped when a field changes meaning or disappears; adding fields does not bump it.

@@ -118,7 +118,11 @@ fn suppressed_results(
         .suppressed
         .iter()
         .map(|s| {
-            let uri = format!("aoc-preflight/{}/{}", uri_segment(label), uri_segment(&s.check));
+            let uri = format!(
+                "aoc-preflight/{}/{}",
+                uri_segment(label),
+                uri_segment(&s.check)
+            );
             let mut result = json!({
                 "ruleId": s.check,
                 "level": level(s.status).unwrap_or("note"),

@@ -298,7 +298,10 @@ fn write_gate(out: &mut dyn Write, report: &Report, width: usize) -> io::Result<
     let bold = Style::new().bold();
     if !report.suppressed.is_empty() {
         writeln!(out)?;
-        writeln!(out, "{bold}Suppressed{bold:#} (not counted: the config file accepts them)")?;
+        writeln!(
+            out,
+            "{bold}Suppressed{bold:#} (not counted: the config file accepts them)"
+        )?;
         for s in &report.suppressed {
             let until = s
                 .expires
