@@ -90,9 +90,9 @@ impl GateSettings {
 }
 
 /// Judges the selected checks for one attachment through the gate: suppressions, and the
-/// checks required (`required`: from `--require` and the config file; `role.trust` is
-/// required too when AoC's principal and external ID were given, since that is what it
-/// needs to run).
+/// checks required (`required`: from `--require` and the config file; offline, `role.trust`
+/// is required too when AoC's principal and external ID were given, since then only the
+/// role's trust policy file is missing for it to run).
 pub fn judge_gated(
     attachment: &Attachment,
     facts: &Facts,
@@ -120,7 +120,11 @@ pub fn judge_gated(
     // boundary): one merged document, or applying both would undo one.
     checks::fix::merge_across_checks(&mut judged);
     let mut required = required.to_vec();
-    if values.aoc_principal.is_some()
+    // Offline, a run given AoC's principal and external ID but not the role's trust policy
+    // would pass with the trust unchecked. Live, the role's trust policy is read, so the check
+    // skips only when the role itself is missing or malformed, which other checks fail.
+    if facts.mode == crate::model::facts::Mode::Offline
+        && values.aoc_principal.is_some()
         && values.external_id.is_some()
         && selected("role.trust")
         && !required.iter().any(|r| r.id == "role.trust")

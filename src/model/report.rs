@@ -39,8 +39,8 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aws: Option<AwsUsage>,
     pub checks: Vec<CheckResult>,
-    /// The checks this attachment's run required (`--require`, `require = [...]`, and
-    /// `role.trust` when AoC's principal and external ID were given): one that could not run
+    /// The checks this attachment's run required (`--require`, `require = [...]`, and,
+    /// offline, `role.trust` when AoC's principal and external ID were given): one that could not run
     /// fails instead of being skipped.
     pub required: Vec<String>,
     /// Whether an access check (`ACCESS_CHECKS`) reached a verdict (pass, warn or fail, or a
