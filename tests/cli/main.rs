@@ -9,6 +9,7 @@
 //! With `CI` set, insta writes nothing and a mismatch only fails; nothing in
 //! `scripts/test.sh` may set `INSTA_UPDATE`.
 
+mod actions;
 mod architecture;
 mod bundle;
 mod check;
