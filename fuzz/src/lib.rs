@@ -311,7 +311,7 @@ pub fn arn(data: &[u8]) {
 pub fn config(data: &[u8]) {
     let path = scratch_file("config", data);
     let args = check_args(&["--offline".as_ref(), "--config".as_ref(), path.as_os_str()]);
-    match aoc_preflight::spec::resolve(&args) {
+    match aoc_preflight::spec::resolve(aoc_preflight::spec::Sources::of(&args.input)) {
         Ok(inputs) => {
             assert!(
                 !inputs.is_empty(),
@@ -456,9 +456,14 @@ fn render_all(fleet: &FleetReport) {
         ReportFormat::Junit,
         ReportFormat::Sarif,
         ReportFormat::Markdown,
+        ReportFormat::Dot,
     ] {
         let mut out = Vec::new();
-        aoc_preflight::report::render(format.into(), fleet, &mut out)
+        let options = aoc_preflight::report::Options {
+            unicode: format == ReportFormat::Text,
+            quiet: format == ReportFormat::Markdown,
+        };
+        aoc_preflight::report::render(format.into(), fleet, &options, &mut out)
             .expect("rendering into memory succeeds");
         let text = String::from_utf8(out).expect("reports are UTF-8");
         if format == ReportFormat::Json {
