@@ -34,3 +34,4 @@ mod remediation;
 mod secrets;
 mod simulate;
 mod support;
+mod terraform_plan;
