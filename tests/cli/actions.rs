@@ -25,7 +25,7 @@ fn linter(name: &str, var: &str) -> PathBuf {
         panic!(
             "{name} not found at {}: the GitHub Actions tests need actionlint and ShellCheck. \
              Install them with `./scripts/setup-lint.sh` (into .venv at the repository root; \
-             `./scripts/test.sh` runs it), or point {var} at a {name} executable.",
+             `./scripts/test.sh` runs it), or point {var} at the {name} executable.",
             path.display()
         );
     }
