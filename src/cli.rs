@@ -142,6 +142,11 @@ pub struct DocumentArgs {
     /// The trust policy the role has in AWS now.
     #[arg(long, value_name = "FILE")]
     pub role_trust_policy: Option<PathBuf>,
+    /// A Terraform plan as JSON (`terraform show -json PLANFILE`): the role's, bucket's and
+    /// key's documents as Terraform will apply them. A document also given as a file is taken
+    /// from the file.
+    #[arg(long, value_name = "FILE")]
+    pub terraform_plan: Option<PathBuf>,
     /// Offline: the account that owns the bucket (default: the role's account). Live mode
     /// establishes it with S3 (`ExpectedBucketOwner`).
     #[arg(long, value_name = "ACCOUNT_ID")]

@@ -205,7 +205,7 @@ pub fn check(args: &CheckArgs, progress: bool) -> Result<CheckRun, UsageError> {
     let facts = if args.input.offline {
         inputs
             .iter()
-            .map(|i| gather::offline(&i.documents))
+            .map(|i| gather::offline(&i.documents, &i.attachment))
             .collect::<Result<Vec<_>, _>>()?
     } else {
         if let Some(flag) = offline_only_flag(args, &inputs) {
@@ -367,6 +367,9 @@ fn offline_only_flag(args: &CheckArgs, inputs: &[AttachmentInput]) -> Option<&'s
     }
     if given(|d| d.role_trust_policy.is_some()) {
         return Some("--role-trust-policy");
+    }
+    if given(|d| d.terraform_plan.is_some()) {
+        return Some("--terraform-plan (terraform_plan)");
     }
     if given(|d| !d.identity_policies.is_empty()) {
         return Some("identity_policies (config file)");

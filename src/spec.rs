@@ -61,6 +61,8 @@ struct ConfigAttachment {
     bucket_policy: Option<PathBuf>,
     key_policy: Option<PathBuf>,
     role_trust_policy: Option<PathBuf>,
+    /// Offline: a Terraform plan as JSON (`terraform show -json PLANFILE`).
+    terraform_plan: Option<PathBuf>,
     /// Offline: the account that owns the bucket (default: the role's).
     bucket_account: Option<String>,
     /// Live mode: the AWS profile that reads this attachment's account.
@@ -96,6 +98,7 @@ impl ConfigAttachment {
             bucket_policy: self.bucket_policy.or(d.bucket_policy),
             key_policy: self.key_policy.or(d.key_policy),
             role_trust_policy: self.role_trust_policy.or(d.role_trust_policy),
+            terraform_plan: self.terraform_plan.or(d.terraform_plan),
             bucket_account: self.bucket_account.or(d.bucket_account),
             profile: self.profile.or(d.profile),
             assume_role_arn: self.assume_role_arn.or(d.assume_role_arn),
@@ -267,6 +270,7 @@ fn relative_to(mut a: ConfigAttachment, base: &Path) -> ConfigAttachment {
     a.bucket_policy.as_mut().map(fix);
     a.key_policy.as_mut().map(fix);
     a.role_trust_policy.as_mut().map(fix);
+    a.terraform_plan.as_mut().map(fix);
     a
 }
 
@@ -332,6 +336,7 @@ fn build(
         bucket_policy: or_flag(|d| &d.bucket_policy, file.bucket_policy),
         key_policy: or_flag(|d| &d.key_policy, file.key_policy),
         role_trust_policy: or_flag(|d| &d.role_trust_policy, file.role_trust_policy),
+        terraform_plan: or_flag(|d| &d.terraform_plan, file.terraform_plan),
         bucket_account: match document_flags
             .and_then(|d| d.bucket_account.clone())
             .or(file.bucket_account)

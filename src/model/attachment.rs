@@ -53,6 +53,9 @@ pub struct OfflineDocuments {
     pub bucket_policy: Option<PathBuf>,
     pub key_policy: Option<PathBuf>,
     pub role_trust_policy: Option<PathBuf>,
+    /// A Terraform plan as JSON (`terraform show -json PLANFILE`): the documents above that are
+    /// not given as files are taken from it, and the bucket's encryption and the key's aliases.
+    pub terraform_plan: Option<PathBuf>,
     /// The account that owns the bucket, when the user gave it (`--bucket-account`,
     /// `bucket_account`); offline, S3 cannot be asked.
     pub bucket_account: Option<String>,

@@ -9,6 +9,7 @@
 //! With `CI` set, insta writes nothing and a mismatch only fails; nothing in
 //! `scripts/test.sh` may set `INSTA_UPDATE`.
 
+mod actions;
 mod architecture;
 mod bundle;
 mod check;
@@ -34,3 +35,4 @@ mod remediation;
 mod secrets;
 mod simulate;
 mod support;
+mod terraform_plan;
