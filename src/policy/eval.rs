@@ -412,6 +412,14 @@ fn boundary_exempt(caller: &str) -> bool {
 
 /// Evaluates a request against a set of policies.
 pub fn evaluate(set: &PolicySet<'_>, request: &Request) -> Evaluation {
+    evaluate_cases(set, request).0
+}
+
+/// [`evaluate`], with the sentences for the best and the worst case when uncertain.
+fn evaluate_cases(
+    set: &PolicySet<'_>,
+    request: &Request,
+) -> (Evaluation, Option<(String, String)>) {
     let ctx = effective_context(request);
     let identity: Vec<Hit> = set
         .identity
@@ -450,7 +458,52 @@ pub fn evaluate(set: &PolicySet<'_>, request: &Request) -> Evaluation {
         .iter()
         .chain(boundary.iter().flatten())
         .chain(resource.iter().flatten());
-    both_cases(all, matched, |best| input.decide(best))
+    both_cases_with_reasons(all, matched, |best| input.decide(best))
+}
+
+/// Evaluates a request against a set of policies and the organization's SCPs and RCPs, in
+/// one decision: an explicit deny anywhere wins, then an SCP that does not allow at some level
+/// refuses, then the policies decide as [`evaluate`] does (SCPs and RCPs grant nothing).
+pub fn evaluate_in_organization(
+    set: &PolicySet<'_>,
+    org: &super::org::Organization<'_>,
+    request: &Request,
+) -> Evaluation {
+    let (own, cases) = evaluate_cases(set, request);
+    let (own_best_why, own_worst_why) =
+        cases.unwrap_or_else(|| (own.explanation.clone(), own.explanation.clone()));
+    let guardrails = super::org::evaluate_org(org, request);
+    let case = |own_decision: Decision, own_why: &str, org_decision: Decision, org_why: &str| {
+        let decision = own_decision.max(org_decision);
+        let why = if org_decision > own_decision {
+            org_why.to_string()
+        } else if own_decision > org_decision || decision == Decision::Allowed {
+            own_why.to_string()
+        } else {
+            format!("{own_why}; also {org_why}")
+        };
+        (decision, why)
+    };
+    let (best, best_why) = case(
+        own.best,
+        &own_best_why,
+        guardrails.best,
+        &guardrails.best_why,
+    );
+    let (worst, worst_why) = case(
+        own.worst,
+        &own_worst_why,
+        guardrails.worst,
+        &guardrails.worst_why,
+    );
+    let mut matched = own.matched;
+    matched.extend(guardrails.to_evaluation().matched);
+    Evaluation {
+        best,
+        worst,
+        matched,
+        explanation: explain_cases(best, &best_why, worst, &worst_why),
+    }
 }
 
 /// The evaluation from the decisions in the best and the worst case. The two differ only
@@ -461,25 +514,38 @@ fn both_cases<'h, 'p: 'h>(
     matched: Vec<MatchedStatement>,
     decide: impl Fn(bool) -> (Decision, String),
 ) -> Evaluation {
+    both_cases_with_reasons(hits, matched, decide).0
+}
+
+/// [`both_cases`], with the sentences for the best and the worst case when they differ from
+/// the explanation (`None`: the evaluation is certain and its explanation is both).
+fn both_cases_with_reasons<'h, 'p: 'h>(
+    hits: impl IntoIterator<Item = &'h Hit<'p>>,
+    matched: Vec<MatchedStatement>,
+    decide: impl Fn(bool) -> (Decision, String),
+) -> (Evaluation, Option<(String, String)>) {
     let (worst, worst_why) = decide(false);
     if !hits.into_iter().any(|h| h.outcome.applies == Tri::Unknown) {
-        return Evaluation {
+        let evaluation = Evaluation {
             best: worst,
             worst,
             matched,
             explanation: worst_why,
         };
+        return (evaluation, None);
     }
     let (best, best_why) = decide(true);
-    Evaluation {
+    let evaluation = Evaluation {
         best,
         worst,
         matched,
-        explanation: explain(best, &best_why, worst, &worst_why),
-    }
+        explanation: explain_cases(best, &best_why, worst, &worst_why),
+    };
+    (evaluation, Some((best_why, worst_why)))
 }
 
-fn explain(best: Decision, best_why: &str, worst: Decision, worst_why: &str) -> String {
+/// One sentence for a decision computed for the best and the worst case.
+pub fn explain_cases(best: Decision, best_why: &str, worst: Decision, worst_why: &str) -> String {
     if best == worst {
         worst_why.to_string()
     } else {
