@@ -534,8 +534,42 @@ fn replace_policy(org: &mut OrgPolicies, st: &GuardrailStatement, fixed: &NamedP
 
 /// The whole policy, changed, and the command that puts it in place.
 fn org_policy_fix(policy: &OrgPolicy, fixed: NamedPolicy, what: &str) -> Vec<FixStep> {
-    let file = format!("{}.json", policy.id);
     let original = crate::policy::to_json(&policy.policy.document);
+    if !crate::model::org_input::is_policy_id(&policy.id) && !policy.aws_managed {
+        // Given as a file offline, under a name that is not its ID: the file, corrected.
+        let file = policy.policy.label.clone();
+        let kind = if policy
+            .policy
+            .document
+            .statements
+            .iter()
+            .any(|s| s.principal.is_some())
+        {
+            "RESOURCE_CONTROL_POLICY"
+        } else {
+            "SERVICE_CONTROL_POLICY"
+        };
+        return vec![
+            FixStep::document(
+                format!(
+                    "The whole policy {}, with {what}; update-policy replaces it whole, so every statement it had is kept",
+                    policy.name
+                ),
+                &file,
+                FixDocument::file(&file, crate::policy::to_json(&fixed.document))
+                    .replacing(original),
+            ),
+            FixStep::command(
+                format!(
+                    "Put it in place, from the management account or a delegated administrator (POLICY_ID: the policy's p-... ID, listed by `aws organizations list-policies --filter {kind}`; name the file after it to get it here)"
+                ),
+                format!(
+                    "aws organizations update-policy --policy-id POLICY_ID --content file://{file}"
+                ),
+            ),
+        ];
+    }
+    let file = format!("{}.json", policy.id);
     vec![
         FixStep::document(
             format!(

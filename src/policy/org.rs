@@ -99,16 +99,22 @@ impl Organization<'_> {
         let Some(level) = self.levels.get(index) else {
             return String::new();
         };
+        // Levels given offline have no ID of their own: the name says it all.
+        let id = if level.id == level.name {
+            String::new()
+        } else {
+            format!(" ({})", level.id)
+        };
         match level.kind {
-            LevelKind::Root => format!("root {} ({})", level.name, level.id),
-            LevelKind::Account => format!("account {} ({})", level.name, level.id),
+            LevelKind::Root => format!("root {}{id}", level.name),
+            LevelKind::Account => format!("account {}{id}", level.name),
             LevelKind::OrganizationalUnit => {
                 let path: Vec<&str> = self.levels[..=index]
                     .iter()
                     .filter(|l| l.kind == LevelKind::OrganizationalUnit)
                     .map(|l| l.name)
                     .collect();
-                format!("OU {} ({})", path.join("/"), level.id)
+                format!("OU {}{id}", path.join("/"))
             }
         }
     }
