@@ -865,4 +865,323 @@ mod tests {
         let e = evaluate_in_organization(&none, &org, &r);
         assert_eq!(e.decision(), Decision::ImplicitDeny);
     }
+
+    /// AWS's documented examples, each with its source: where an SCP or RCP sits, the
+    /// request, and the decision AWS's pages give.
+    #[test]
+    fn documented_examples_table() {
+        const SCP_EVAL: &str = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html";
+        const SCP_PAGE: &str = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html";
+        const SCP_EXAMPLES: &str = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_general.html";
+        const RCP_PAGE: &str = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html";
+        const RCP_EXAMPLES: &str = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_examples.html";
+        const KMS_RCP: &str =
+            "https://docs.aws.amazon.com/kms/latest/developerguide/resource-control-policies.html";
+        let deny_s3 = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#;
+        let allow_ec2_s3 = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:*","s3:*"],"Resource":"*"}]}"#;
+        let allow_ec2 = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#;
+        let except_admin = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"kms:*","Resource":"*","Condition":{"ArnNotLike":{"aws:PrincipalARN":"arn:aws:iam::*:role/KeyAdmin"}}}]}"#;
+        let tls = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":["s3:*","sts:*","kms:*"],"Resource":"*","Condition":{"BoolIfExists":{"aws:SecureTransport":"false"}}}]}"#;
+        let deputy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":["s3:*","kms:*"],"Resource":"*","Condition":{"StringNotEqualsIfExists":{"aws:SourceOrgID":"o-abc123def4"},"Null":{"aws:SourceAccount":"false"},"Bool":{"aws:PrincipalIsAWSService":"true"}}}]}"#;
+        let kms_all = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*"}]}"#;
+        let admin = "arn:aws:iam::111122223333:role/KeyAdmin";
+        let slr = "arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForBackup/s";
+
+        struct Case<'a> {
+            source: &'a str,
+            what: &'a str,
+            /// (level, kind, json); level 1 or 2 with `no_full` drops FullAWSAccess there.
+            attach: Vec<(usize, GuardrailKind, &'a str)>,
+            no_full: Option<usize>,
+            management: &'a str,
+            managed_key: bool,
+            request: Request,
+            expect: Decision,
+        }
+        let s3 = || req(SESSION, "s3:PutObject", "arn:aws:s3:::b/k", "us-east-1");
+        let ec2 = || req(SESSION, "ec2:RunInstances", "*", "us-east-1");
+        let kms = || req(SESSION, "kms:Decrypt", KEY, "eu-west-1");
+        let with = |mut r: Request, k: &str, v: &str| {
+            r.context.set(k, vec![v.to_string()]);
+            r
+        };
+        let cases = vec![
+            Case {
+                source: SCP_EVAL,
+                what: "FullAWSAccess at every level allows",
+                attach: vec![],
+                no_full: None,
+                management: MANAGEMENT,
+                managed_key: false,
+                request: s3(),
+                expect: Decision::Allowed,
+            },
+            Case {
+                source: SCP_EVAL,
+                what: "a Deny at the root applies to every account below",
+                attach: vec![(0, GuardrailKind::Scp, deny_s3)],
+                no_full: None,
+                management: MANAGEMENT,
+                managed_key: false,
+                request: s3(),
+                expect: Decision::ExplicitDeny,
+            },
+            Case {
+                source: SCP_EVAL,
+                what: "a Deny of S3 leaves other services alone",
+                attach: vec![(0, GuardrailKind::Scp, deny_s3)],
+                no_full: None,
+                management: MANAGEMENT,
+                managed_key: false,
+                request: ec2(),
+                expect: Decision::Allowed,
+            },
+            Case {
+                source: SCP_EVAL,
+                what: "a Deny at the account itself applies",
+                attach: vec![(3, GuardrailKind::Scp, deny_s3)],
+                no_full: None,
+                management: MANAGEMENT,
+                managed_key: false,
+                request: s3(),
+                expect: Decision::ExplicitDeny,
+            },
+            Case {
+                source: SCP_EVAL,
+                what: "an OU allow-list (EC2, S3) allows what it lists",
+                attach: vec![(1, GuardrailKind::Scp, allow_ec2_s3)],
+                no_full: Some(1),
+                management: MANAGEMENT,
+                managed_key: false,
+                request: s3(),
+                expect: Decision::Allowed,
+            },
+            Case {
+                source: SCP_EVAL,
+                what: "an OU allow-list denies what it does not list",
+                attach: vec![(1, GuardrailKind::Scp, allow_ec2_s3)],
+                no_full: Some(1),
+                management: MANAGEMENT,
+                managed_key: false,
+                request: kms(),
+                expect: Decision::ImplicitDeny,
+            },
+            Case {
+                source: SCP_EVAL,
+                what: "the account's allow-list narrows the OU's: S3 allowed above but not at the account",
+                attach: vec![(3, GuardrailKind::Scp, allow_ec2)],
+                no_full: Some(3),
+                management: MANAGEMENT,
+                managed_key: false,
+                request: s3(),
+                expect: Decision::ImplicitDeny,
+            },
+            Case {
+                source: SCP_EVAL,
+                what: "an allow-list below FullAWSAccess still allows what it lists",
+                attach: vec![(3, GuardrailKind::Scp, allow_ec2)],
+                no_full: Some(3),
+                management: MANAGEMENT,
+                managed_key: false,
+                request: ec2(),
+                expect: Decision::Allowed,
+            },
+            Case {
+                source: SCP_EXAMPLES,
+                what: "region deny: a Region outside the list is denied",
+                attach: vec![(0, GuardrailKind::Scp, REGION_DENY)],
+                no_full: None,
+                management: MANAGEMENT,
+                managed_key: false,
+                request: kms(),
+                expect: Decision::ExplicitDeny,
+            },
+            Case {
+                source: SCP_EXAMPLES,
+                what: "region deny: NotAction exempts global services",
+                attach: vec![(0, GuardrailKind::Scp, REGION_DENY)],
+                no_full: None,
+                management: MANAGEMENT,
+                managed_key: false,
+                request: req(SESSION, "iam:CreateRole", "*", "eu-west-1"),
+                expect: Decision::Allowed,
+            },
+            Case {
+                source: SCP_EXAMPLES,
+                what: "an exception by aws:PrincipalARN exempts the named role",
+                attach: vec![(0, GuardrailKind::Scp, except_admin)],
+                no_full: None,
+                management: MANAGEMENT,
+                managed_key: false,
+                request: {
+                    let mut r = kms();
+                    r.principal = "arn:aws:sts::111122223333:assumed-role/KeyAdmin/s".into();
+                    with(r, "aws:PrincipalArn", admin)
+                },
+                expect: Decision::Allowed,
+            },
+            Case {
+                source: SCP_EXAMPLES,
+                what: "the same exception does not exempt another role",
+                attach: vec![(0, GuardrailKind::Scp, except_admin)],
+                no_full: None,
+                management: MANAGEMENT,
+                managed_key: false,
+                request: with(kms(), "aws:PrincipalArn", ROLE),
+                expect: Decision::ExplicitDeny,
+            },
+            Case {
+                source: SCP_PAGE,
+                what: "SCPs do not affect the management account's principals",
+                attach: vec![(0, GuardrailKind::Scp, deny_s3)],
+                no_full: None,
+                management: MEMBER,
+                managed_key: false,
+                request: s3(),
+                expect: Decision::Allowed,
+            },
+            Case {
+                source: SCP_PAGE,
+                what: "SCPs do not affect service-linked roles",
+                attach: vec![(0, GuardrailKind::Scp, deny_s3)],
+                no_full: None,
+                management: MANAGEMENT,
+                managed_key: false,
+                request: req(slr, "s3:PutObject", "arn:aws:s3:::b/k", "us-east-1"),
+                expect: Decision::Allowed,
+            },
+            Case {
+                source: SCP_PAGE,
+                what: "SCPs do not affect principals outside the organization",
+                attach: vec![(0, GuardrailKind::Scp, deny_s3)],
+                no_full: None,
+                management: MANAGEMENT,
+                managed_key: false,
+                request: req(AOC, "s3:PutObject", "arn:aws:s3:::b/k", "us-east-1"),
+                expect: Decision::Allowed,
+            },
+            Case {
+                source: RCP_EXAMPLES,
+                what: "identity perimeter: a principal outside the organization is denied",
+                attach: vec![(0, GuardrailKind::Rcp, PERIMETER)],
+                no_full: None,
+                management: MANAGEMENT,
+                managed_key: false,
+                request: aoc_assume(),
+                expect: Decision::ExplicitDeny,
+            },
+            Case {
+                source: RCP_EXAMPLES,
+                what: "identity perimeter: an AWS service principal is not",
+                attach: vec![(0, GuardrailKind::Rcp, PERIMETER)],
+                no_full: None,
+                management: MANAGEMENT,
+                managed_key: false,
+                request: with(aoc_assume(), "aws:PrincipalIsAWSService", "true"),
+                expect: Decision::Allowed,
+            },
+            Case {
+                source: RCP_EXAMPLES,
+                what: "secure transport: a request without TLS is denied",
+                attach: vec![(0, GuardrailKind::Rcp, tls)],
+                no_full: None,
+                management: MANAGEMENT,
+                managed_key: false,
+                request: with(s3(), "aws:SecureTransport", "false"),
+                expect: Decision::ExplicitDeny,
+            },
+            Case {
+                source: RCP_EXAMPLES,
+                what: "secure transport: a request over TLS is not",
+                attach: vec![(0, GuardrailKind::Rcp, tls)],
+                no_full: None,
+                management: MANAGEMENT,
+                managed_key: false,
+                request: with(s3(), "aws:SecureTransport", "true"),
+                expect: Decision::Allowed,
+            },
+            Case {
+                source: RCP_EXAMPLES,
+                what: "confused deputy: a service acting for another organization is denied",
+                attach: vec![(0, GuardrailKind::Rcp, deputy)],
+                no_full: None,
+                management: MANAGEMENT,
+                managed_key: false,
+                request: {
+                    let mut r = with(
+                        with(
+                            req("s3.amazonaws.com", "kms:Decrypt", KEY, "eu-west-1"),
+                            "aws:PrincipalIsAWSService",
+                            "true",
+                        ),
+                        "aws:SourceAccount",
+                        "444455556666",
+                    );
+                    r.context
+                        .set("aws:SourceOrgID", vec!["o-other00000".into()]);
+                    r
+                },
+                expect: Decision::ExplicitDeny,
+            },
+            Case {
+                source: RCP_PAGE,
+                what: "RCPs do not affect the management account's resources",
+                attach: vec![(0, GuardrailKind::Rcp, kms_all)],
+                no_full: None,
+                management: MEMBER,
+                managed_key: false,
+                request: kms(),
+                expect: Decision::Allowed,
+            },
+            Case {
+                source: KMS_RCP,
+                what: "RCPs do not apply to AWS managed keys",
+                attach: vec![(0, GuardrailKind::Rcp, kms_all)],
+                no_full: None,
+                management: MANAGEMENT,
+                managed_key: true,
+                request: kms(),
+                expect: Decision::Allowed,
+            },
+            Case {
+                source: KMS_RCP,
+                what: "kms:RetireGrant is not affected by an RCP on kms:*",
+                attach: vec![(0, GuardrailKind::Rcp, kms_all)],
+                no_full: None,
+                management: MANAGEMENT,
+                managed_key: false,
+                request: req(SESSION, "kms:RetireGrant", KEY, "eu-west-1"),
+                expect: Decision::Allowed,
+            },
+            Case {
+                source: RCP_PAGE,
+                what: "an RCP Deny applies to the account's resources whoever calls",
+                attach: vec![(2, GuardrailKind::Rcp, kms_all)],
+                no_full: None,
+                management: MANAGEMENT,
+                managed_key: false,
+                request: kms(),
+                expect: Decision::ExplicitDeny,
+            },
+        ];
+        assert!(cases.len() >= 15);
+        for c in cases {
+            let mut o = Owned::new();
+            for (level, kind, json) in &c.attach {
+                o = o.with(*level, *kind, "p-example1", json);
+            }
+            o.without_full_at = c.no_full;
+            let mut org = o.org(Some(c.management));
+            if c.managed_key {
+                org.aws_managed_resources = vec![KEY];
+            }
+            let e = evaluate_org(&org, &c.request);
+            assert!(e.is_certain(), "{} ({}): {e:?}", c.what, c.source);
+            assert_eq!(
+                e.worst, c.expect,
+                "{} ({}): {}",
+                c.what, c.source, e.worst_why
+            );
+        }
+    }
 }
