@@ -1,6 +1,8 @@
 //! The read-only IAM policy the tool itself needs in live mode, for a security team to grant:
 //! scoped to one attachment's bucket, key and role when they are given, else to any.
-//! It lists exactly the operations `gather::live` calls (a test keeps the two in step).
+//! It lists exactly the operations `gather::live` declares it calls, and `--probe` adds those
+//! `gather::probe` declares (tests keep the lists in step; the gather code can only call an
+//! operation it declared).
 
 use serde_json::{Value, json};
 
@@ -29,6 +31,21 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("iam:GetPolicy", "iam:GetPolicy"),
     ("iam:GetPolicyVersion", "iam:GetPolicyVersion"),
 ];
+
+/// The IAM actions behind the write probe's operations (`--probe`), by operation.
+pub const PROBE_OPERATIONS: &[(&str, &str)] = &[
+    ("s3:PutObject", "s3:PutObject"),
+    ("s3:GetObject", "s3:GetObject"),
+    ("s3:CreateMultipartUpload", "s3:PutObject"),
+    ("s3:UploadPart", "s3:PutObject"),
+    ("s3:ListMultipartUploads", "s3:ListBucketMultipartUploads"),
+    ("s3:AbortMultipartUpload", "s3:AbortMultipartUpload"),
+    ("s3:DeleteObject", "s3:DeleteObject"),
+];
+
+/// What S3 asks KMS for on the caller's behalf when the probe writes and reads SSE-KMS objects:
+/// the caller needs these on the key although the tool never calls KMS for them.
+const PROBE_KEY_ACTIONS: &[&str] = &["kms:GenerateDataKey", "kms:Decrypt"];
 
 /// The policy document. `values` scopes resources to one attachment where they are known;
 /// `probe` adds what `--probe` needs to write, read and delete its own objects (and nothing
@@ -143,7 +160,7 @@ pub fn policy(values: Option<&Values>, probe: bool) -> Value {
         list.push(json!({
             "Sid": "AocPreflightProbeKey",
             "Effect": "Allow",
-            "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+            "Action": PROBE_KEY_ACTIONS,
             "Resource": key_arn
         }));
     }
@@ -155,9 +172,10 @@ mod tests {
     use super::*;
     use crate::checks::test_support::attachment;
 
-    #[test]
-    fn every_operation_called_is_granted_and_nothing_else() {
-        let doc = policy(None, false);
+    use std::collections::BTreeSet;
+
+    /// Every action the policy grants, sorted, as often as it is granted.
+    fn granted(doc: &Value) -> Vec<String> {
         let mut granted: Vec<String> = Vec::new();
         for st in doc["Statement"].as_array().unwrap() {
             match &st["Action"] {
@@ -168,10 +186,40 @@ mod tests {
                 _ => panic!("bad action in {st}"),
             }
         }
-        let mut needed: Vec<String> = OPERATIONS.iter().map(|(_, a)| a.to_string()).collect();
         granted.sort();
-        needed.sort();
-        assert_eq!(granted, needed);
+        granted
+    }
+
+    fn names(list: &[(&str, &str)]) -> BTreeSet<String> {
+        list.iter().map(|(o, _)| o.to_string()).collect()
+    }
+
+    fn actions(list: &[(&str, &str)]) -> BTreeSet<String> {
+        list.iter().map(|(_, a)| a.to_string()).collect()
+    }
+
+    /// The actions of a list, sorted, as often as they appear.
+    fn all_actions(list: &[(&str, &str)]) -> Vec<String> {
+        let mut actions: Vec<String> = list.iter().map(|(_, a)| a.to_string()).collect();
+        actions.sort();
+        actions
+    }
+
+    /// A list of operation names as a set, failing on a name listed twice.
+    fn declared(list: Vec<&str>) -> BTreeSet<String> {
+        let set: BTreeSet<String> = list.iter().map(|o| o.to_string()).collect();
+        assert_eq!(
+            set.len(),
+            list.len(),
+            "an operation is declared twice: {list:?}"
+        );
+        set
+    }
+
+    #[test]
+    fn every_operation_called_is_granted_and_nothing_else() {
+        let granted = granted(&policy(None, false));
+        assert_eq!(granted, all_actions(OPERATIONS));
         // No write action ever.
         for a in &granted {
             let name = a.split(':').nth(1).unwrap();
@@ -182,14 +230,32 @@ mod tests {
                 "{a} is not a read"
             );
         }
-        // The live gather layer calls exactly these operations.
-        let live = include_str!("gather/live.rs");
-        for (operation, _) in OPERATIONS {
-            assert!(
-                live.contains(&format!("\"{operation}\"")),
-                "{operation} not called"
-            );
-        }
+        // The live gather layer can call exactly these operations: each of its calls names an
+        // operation its service module declared.
+        assert_eq!(
+            declared(crate::gather::live::operations()),
+            names(OPERATIONS),
+            "the operations live mode declares (left) are not the ones listed here (right)"
+        );
+        assert_eq!(names(OPERATIONS).len(), OPERATIONS.len());
+    }
+
+    #[test]
+    fn every_probe_operation_is_granted_with_probe_and_nothing_more() {
+        assert_eq!(
+            declared(crate::gather::probe::operations()),
+            names(PROBE_OPERATIONS),
+            "the operations the probe declares (left) are not the ones listed here (right)"
+        );
+        assert_eq!(names(PROBE_OPERATIONS).len(), PROBE_OPERATIONS.len());
+        let mut needed = actions(OPERATIONS);
+        needed.extend(actions(PROBE_OPERATIONS));
+        needed.extend(PROBE_KEY_ACTIONS.iter().map(|a| a.to_string()));
+        // Each once: several probe operations need the same action.
+        assert_eq!(
+            granted(&policy(None, true)),
+            needed.into_iter().collect::<Vec<_>>()
+        );
     }
 
     #[test]

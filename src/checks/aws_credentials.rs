@@ -4,9 +4,6 @@
 use super::{CheckDef, Finding, Input, Status};
 use crate::model::facts::Fact;
 
-/// How the gather layer starts the reason of a caller fact whose credentials do not work.
-pub const CREDENTIALS_PROBLEM: &str = "credentials rejected or missing";
-
 pub const DEF: CheckDef = CheckDef {
     id: "aws.credentials",
     reasons: &["ok", "no-credentials", "other-account"],
@@ -18,11 +15,11 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         Fact::Known(c) => c,
         // Credentials that do not work are a failure of the set-up, not an undetermined
         // check; a timeout or a refused call is `error` like anywhere else.
-        Fact::Failed(why) if why.starts_with(CREDENTIALS_PROBLEM) => {
+        Fact::Failed(failure) if failure.kind.is_credentials() => {
             return vec![
                 Finding::fail("no-credentials")
-                    .var("why", why)
-                    .evidence(why.clone()),
+                    .var("why", &failure.message)
+                    .evidence(failure.message.clone()),
             ];
         }
         other => return Finding::from_missing_fact(other).into_iter().collect(),
@@ -51,7 +48,7 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::checks::test_support::*;
-    use crate::model::facts::{CallerIdentity, Facts};
+    use crate::model::facts::{CREDENTIALS_PROBLEM, CallerIdentity, Facts, FailureKind};
 
     fn facts(caller: Fact<CallerIdentity>) -> Facts {
         Facts {
@@ -76,20 +73,37 @@ mod tests {
         };
         let f = run_check(&DEF, &attachment(), &facts(Fact::Known(other)));
         assert_eq!(status(&f), Status::Warn);
+        let no_credentials = format!("{CREDENTIALS_PROBLEM}: no credentials in chain");
         let f = run_check(
             &DEF,
             &attachment(),
-            &facts(Fact::Failed(format!(
-                "{CREDENTIALS_PROBLEM}: no credentials in chain"
-            ))),
+            &facts(Fact::failed(FailureKind::Credentials, &no_credentials)),
         );
         assert_eq!(status(&f), Status::Fail);
+        assert!(text(&f).contains("no credentials in chain"), "{}", text(&f));
         let f = run_check(
             &DEF,
             &attachment(),
-            &facts(Fact::Failed("timed out".into())),
+            &facts(Fact::failed(
+                FailureKind::ExpiredCredentials,
+                format!("{CREDENTIALS_PROBLEM}: ExpiredToken"),
+            )),
         );
-        assert_eq!(status(&f), Status::Error);
+        assert_eq!(status(&f), Status::Fail);
+        // The kind decides, not how the message reads.
+        for kind in [
+            FailureKind::Timeout,
+            FailureKind::AccessDenied,
+            FailureKind::Network,
+            FailureKind::Other,
+        ] {
+            let f = run_check(
+                &DEF,
+                &attachment(),
+                &facts(Fact::failed(kind, &no_credentials)),
+            );
+            assert_eq!(status(&f), Status::Error, "{kind:?}");
+        }
         let f = run_check(
             &DEF,
             &attachment(),

@@ -465,13 +465,14 @@ mod tests {
 
     #[test]
     fn issue11_d9_key_entered_with_a_trailing_space_is_the_aoc_key() {
+        use crate::model::facts::FailureKind::AccessDenied;
         let mut a = attachment();
         a.kms_key = format!("{KEY_ARN} ");
         let facts = Facts {
             bucket_encryption: Fact::Known(kms(Some(KEY_ARN), true)),
             // Not read (DescribeKey refused): the entered ARN alone must match.
-            key: Fact::Failed("the tool needs kms:DescribeKey".into()),
-            key_aliases: Fact::Failed("the tool needs kms:DescribeKey".into()),
+            key: Fact::failed(AccessDenied, "the tool needs kms:DescribeKey"),
+            key_aliases: Fact::failed(AccessDenied, "the tool needs kms:DescribeKey"),
             ..Facts::default()
         };
         let f = run_check(&DEF, &a, &facts);

@@ -66,7 +66,8 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
                 format!(
                     "assumed to be the role's account: {}",
                     match &input.facts.bucket_owner_account {
-                        Fact::Unavailable(why) | Fact::Failed(why) => why.as_str(),
+                        Fact::Unavailable(why) => why.as_str(),
+                        Fact::Failed(failure) => failure.message.as_str(),
                         Fact::Known(_) => "",
                     }
                 ),

@@ -1,7 +1,9 @@
 //! Gathering facts: all I/O of a check run lives here, so that the checks stay pure. Offline
-//! mode reads the documents the user gave as files; live mode ([`live`]) reads AWS.
+//! mode reads the documents the user gave as files; live mode ([`live`]) reads AWS; with
+//! `--probe`, [`probe`] also writes and deletes a probe object of its own.
 
 pub mod live;
+pub mod probe;
 
 use crate::error::{UsageError, load_policy};
 use crate::model::attachment::OfflineDocuments;

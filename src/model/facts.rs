@@ -15,8 +15,9 @@ pub enum Fact<T> {
     Known(T),
     /// Not available in this mode or not given; the text says what would provide it.
     Unavailable(String),
-    /// Asked for and not obtained (AWS refused, timed out, ...); the text says what to do.
-    Failed(String),
+    /// Asked for and not obtained (AWS refused, timed out, ...): what kind of failure, and
+    /// what to do.
+    Failed(Failure),
 }
 
 impl<T> Fact<T> {
@@ -24,6 +25,91 @@ impl<T> Fact<T> {
         match self {
             Fact::Known(v) => Some(v),
             _ => None,
+        }
+    }
+
+    pub fn failed(kind: FailureKind, message: impl Into<String>) -> Self {
+        Fact::Failed(Failure::new(kind, message))
+    }
+}
+
+/// Why a fact that was asked for is not known. The kind lets a check or the report tell a
+/// setup problem (credentials) from a refusal or the network without reading the message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "FailureForm")]
+pub struct Failure {
+    pub kind: FailureKind,
+    /// What happened and what to do, for the report.
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
+        Failure {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// How the start of a credentials failure's message reads. Bundles saved before failures had
+/// a kind held only the message: one starting with this is read back as `Credentials`.
+pub const CREDENTIALS_PROBLEM: &str = "credentials rejected or missing";
+
+/// What kind of failure kept a fact from being known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The tool's credentials: none found, or AWS rejected them (unknown key, bad signature).
+    Credentials,
+    /// The tool's credentials have expired (a session token, an SSO login).
+    ExpiredCredentials,
+    /// AWS refused the call to the tool (HTTP 403, `AccessDenied`).
+    AccessDenied,
+    /// No answer in time, or not sent because the overall time limit had passed.
+    Timeout,
+    /// The request could not be sent: DNS, connection refused, TLS, a wrong endpoint.
+    Network,
+    /// AWS answered, but the answer could not be read (malformed or truncated).
+    Unreadable,
+    /// AWS answered with another error (throttling, an internal error, ...).
+    Service,
+    /// AWS's answer was read but cannot be used (a policy that does not parse, a field
+    /// missing); also a kind this version does not know, read from a newer bundle.
+    #[serde(other)]
+    Other,
+}
+
+impl FailureKind {
+    /// The tool's own credentials are the problem, not a permission or the network.
+    pub fn is_credentials(self) -> bool {
+        matches!(
+            self,
+            FailureKind::Credentials | FailureKind::ExpiredCredentials
+        )
+    }
+}
+
+/// The forms a failure is read in: with its kind, or the bare message of older bundles.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FailureForm {
+    Typed { kind: FailureKind, message: String },
+    Message(String),
+}
+
+impl From<FailureForm> for Failure {
+    fn from(form: FailureForm) -> Self {
+        match form {
+            FailureForm::Typed { kind, message } => Failure { kind, message },
+            FailureForm::Message(message) => Failure {
+                kind: if message.starts_with(CREDENTIALS_PROBLEM) {
+                    FailureKind::Credentials
+                } else {
+                    FailureKind::Other
+                },
+                message,
+            },
         }
     }
 }
@@ -258,4 +344,42 @@ pub struct CallRecord {
     /// The call's place in its chain of calls that wait on each other (1: waits on none).
     pub depth: u32,
     pub millis: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_keeps_its_kind_through_json_and_old_bare_messages_are_read() {
+        let fact: Fact<String> = Fact::failed(FailureKind::AccessDenied, "the tool needs x");
+        let json = serde_json::to_value(&fact).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "state": "failed",
+                "value": {"kind": "access_denied", "message": "the tool needs x"}
+            })
+        );
+        assert_eq!(serde_json::from_value::<Fact<String>>(json).unwrap(), fact);
+        // Bundles saved before failures had a kind.
+        let old = |text: &str| {
+            serde_json::from_value::<Fact<String>>(
+                serde_json::json!({"state": "failed", "value": text}),
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            old("timed out"),
+            Fact::failed(FailureKind::Other, "timed out")
+        );
+        let creds = format!("{CREDENTIALS_PROBLEM}: no credentials in chain");
+        assert_eq!(old(&creds), Fact::failed(FailureKind::Credentials, creds));
+        // A kind from a newer version.
+        let newer: Fact<String> = serde_json::from_value(serde_json::json!(
+            {"state": "failed", "value": {"kind": "quota", "message": "m"}}
+        ))
+        .unwrap();
+        assert_eq!(newer, Fact::failed(FailureKind::Other, "m"));
+    }
 }

@@ -199,8 +199,8 @@ impl Finding {
             Fact::Unavailable(why) => {
                 Some(Finding::new(Status::Skip, "fact-unavailable").var("why", why.clone()))
             }
-            Fact::Failed(why) => {
-                Some(Finding::new(Status::Error, "fact-failed").var("why", why.clone()))
+            Fact::Failed(failure) => {
+                Some(Finding::new(Status::Error, "fact-failed").var("why", failure.message.clone()))
             }
         }
     }

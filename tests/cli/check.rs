@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::bin;
+use crate::support::{assert_line_endings_as_snapshotted, bin};
 use serde_json::Value;
 
 fn root() -> PathBuf {
@@ -65,6 +65,12 @@ fn seed_example_passes_offline_with_every_check_reported() {
     assert_eq!(report["tool"]["name"], "aoc-preflight");
     let checks = report["checks"].as_array().unwrap();
     assert_eq!(checks.len(), 16);
+    let ids: Vec<&str> = checks.iter().filter_map(|c| c["id"].as_str()).collect();
+    assert_eq!(
+        ids,
+        crate::support::all_checks(),
+        "every check, in report order"
+    );
     for c in checks {
         for field in [
             "id",
@@ -223,6 +229,15 @@ fn only_and_skip_select_checks() {
     ]);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["summary"]["total"], 13);
+    let reported: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    for skipped in ["role.trust", "role.s3-access", "role.kms-access"] {
+        assert!(!reported.contains(&skipped), "{skipped} was reported");
+    }
 }
 
 #[test]
@@ -419,8 +434,9 @@ fn on_github_actions_the_markdown_summary_is_appended_redacted_when_asked() {
     assert!(!other.exists());
 }
 
-/// The text report of the broken example, as a person reads it: a snapshot, so any change to
-/// what an admin sees is reviewed. `UPDATE_SNAPSHOTS=1` rewrites it.
+/// The text report of the broken example, as a person reads it: a snapshot
+/// (`snapshots/cli__check__broken_text_report.snap`), so any change to what an admin sees is
+/// reviewed (how to accept one: the crate doc in `main.rs`).
 #[test]
 fn text_report_of_the_broken_example_matches_its_snapshot() {
     let out = bin()
@@ -434,15 +450,8 @@ fn text_report_of_the_broken_example_matches_its_snapshot() {
         .unwrap()
         .replace(&format!("{}/", root().display()), "")
         .replace(env!("CARGO_PKG_VERSION"), "VERSION");
-    let snapshot = fixture("../text/broken.txt");
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&snapshot, &text).unwrap();
-    }
-    let expected = std::fs::read_to_string(&snapshot).unwrap_or_default();
-    assert_eq!(
-        text, expected,
-        "the text report changed; review it and run with UPDATE_SNAPSHOTS=1"
-    );
+    assert_line_endings_as_snapshotted(&text);
+    insta::assert_snapshot!("broken_text_report", text);
 }
 
 /// The seed attachment with its key in another account than the bucket and the role (a

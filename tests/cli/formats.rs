@@ -14,6 +14,8 @@ use std::sync::OnceLock;
 use assert_cmd::Command;
 use serde_json::Value;
 
+use crate::support::assert_line_endings_as_snapshotted;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -372,28 +374,14 @@ fn broken_markdown() -> String {
     )
 }
 
-/// Compares the broken example's Markdown with `tests/fixtures/formats/broken.md`. When the
-/// wording of a check changes on purpose, regenerate it with
-/// `UPDATE_SNAPSHOTS=1 cargo test --test cli formats::` and review the diff.
+/// Compares the broken example's Markdown with its snapshot
+/// (`snapshots/cli__formats__broken_markdown_report.snap`). When the wording of a check
+/// changes on purpose, accept the new text as the crate doc in `main.rs` says.
 #[test]
 fn markdown_snapshot_of_the_broken_example() {
     let md = broken_markdown();
-    let path = fixture("broken.md");
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, &md).expect("write snapshot");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    if md != expected {
-        let diff = similar::TextDiff::from_lines(&expected, &md)
-            .unified_diff()
-            .header("expected (tests/fixtures/formats/broken.md)", "actual")
-            .to_string();
-        panic!(
-            "the Markdown of examples/broken differs from the snapshot; if the change is \
-             intended, run with UPDATE_SNAPSHOTS=1:\n{diff}"
-        );
-    }
+    assert_line_endings_as_snapshotted(&md);
+    insta::assert_snapshot!("broken_markdown_report", md);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use assert_cmd::Command;
 
+pub mod guarded;
 pub mod moto;
 pub mod proxy;
 pub mod stub_aws;
@@ -42,4 +43,23 @@ pub fn inherited_settings() -> Vec<std::ffi::OsString> {
 /// pins it to docs/contract.md, "Check catalog").
 pub fn all_checks() -> Vec<&'static str> {
     aoc_preflight::checks::ALL.iter().map(|c| c.id).collect()
+}
+
+/// What insta's snapshot comparison leaves out, checked here so that a snapshot test still
+/// compares every byte: insta ignores trailing whitespace, leading blank lines and `\r\n`
+/// against `\n`, and every snapshotted report starts with text, ends with one newline and
+/// uses `\n` alone.
+pub fn assert_line_endings_as_snapshotted(text: &str) {
+    assert!(
+        !text.starts_with('\n'),
+        "the report starts with a blank line"
+    );
+    assert!(!text.contains('\r'), "the report has a carriage return");
+    let body = text
+        .strip_suffix('\n')
+        .unwrap_or_else(|| panic!("the report does not end with a newline: {text:?}"));
+    assert!(
+        !body.ends_with(char::is_whitespace),
+        "the report ends with more than one newline or with trailing spaces"
+    );
 }

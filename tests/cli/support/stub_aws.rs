@@ -61,7 +61,7 @@ pub enum Service {
     Sts,
 }
 
-/// Every operation live mode calls (the list in `src/gather/live.rs`).
+/// Every operation live mode calls (the list in `src/gather/live/`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Op {
     GetCallerIdentity,
