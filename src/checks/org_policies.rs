@@ -61,10 +61,15 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     let org = match &input.facts.organization {
         Fact::Known(Some(org)) => org,
         Fact::Known(None) => return vec![Finding::new(Status::Skip, "not-in-organization")],
-        Fact::Unavailable(why) | Fact::Failed(why) => {
-            // Only the management account or a delegated administrator may read them: not
-            // being able to is the usual case for a member account, not an error.
+        // Only the management account or a delegated administrator may read them: not being
+        // able to is the usual case for a member account, not an error.
+        Fact::Unavailable(why) => {
             return vec![Finding::new(Status::Skip, "not-read").var("why", why.clone())];
+        }
+        Fact::Failed(failure) => {
+            return vec![
+                Finding::new(Status::Skip, "not-read").var("why", failure.message.clone()),
+            ];
         }
     };
     let Some(role) = values.role.as_ref() else {
@@ -740,7 +745,10 @@ mod tests {
         let f = run_check(
             &DEF,
             &attachment(),
-            &facts(Fact::Failed("AccessDeniedException".into())),
+            &facts(Fact::Failed(crate::model::facts::Failure::new(
+                crate::model::facts::FailureKind::AccessDenied,
+                "AccessDeniedException",
+            ))),
         );
         assert_eq!((status(&f), f[0].reason), (Status::Skip, "not-read"));
         let f = run_check(&DEF, &attachment(), &facts(Fact::Known(None)));
