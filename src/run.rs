@@ -94,7 +94,7 @@ pub fn check(args: &CheckArgs, progress: bool) -> Result<CheckRun, UsageError> {
     let facts = if args.offline {
         inputs
             .iter()
-            .map(|i| gather::offline(&i.documents))
+            .map(|i| gather::offline(&i.documents, crate::arn::account_in(&i.attachment.role_arn)))
             .collect::<Result<Vec<_>, _>>()?
     } else {
         if let Some(flag) = offline_only_flag(args, &inputs) {

@@ -233,6 +233,7 @@ fn build(
             }
             None => None,
         },
+        ..OfflineDocuments::default()
     };
 
     let access = Access {

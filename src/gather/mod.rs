@@ -7,12 +7,13 @@ pub mod probe;
 
 use crate::error::{UsageError, load_policy};
 use crate::model::attachment::OfflineDocuments;
-use crate::model::facts::{Fact, Facts, Mode};
+use crate::model::facts::{Fact, Facts, Mode, OrgPolicies};
+use crate::model::org_input;
 
 /// Facts from policy files. A document that was not given makes the facts it would provide
 /// `Unavailable`, naming the flag that provides it; a file that cannot be read or parsed is a
-/// usage error.
-pub fn offline(docs: &OfflineDocuments) -> Result<Facts, UsageError> {
+/// usage error. `role_account` is the account the organization's levels lead to.
+pub fn offline(docs: &OfflineDocuments, role_account: Option<&str>) -> Result<Facts, UsageError> {
     let identity_policies = if docs.identity_policies.is_empty() {
         Fact::Unavailable(
             "no identity policy given (offline: pass the role's policies with --identity-policy FILE)"
@@ -79,8 +80,36 @@ pub fn offline(docs: &OfflineDocuments) -> Result<Facts, UsageError> {
         key: Fact::Unavailable(LIVE_ONLY.into()),
         key_aliases: Fact::Unavailable(LIVE_ONLY.into()),
         role: Fact::Unavailable(LIVE_ONLY.into()),
-        organization: Fact::Unavailable("the organization's SCPs and RCPs were not given".into()),
+        organization: offline_organization(docs, role_account)?,
         probe: Fact::Unavailable("the write probe runs in live mode with --probe only".into()),
         calls: Vec::new(),
     })
 }
+
+/// The organization from the SCP and RCP files given, at their levels.
+fn offline_organization(
+    docs: &OfflineDocuments,
+    role_account: Option<&str>,
+) -> Result<Fact<Option<OrgPolicies>>, UsageError> {
+    if docs.scps.is_empty() && docs.rcps.is_empty() {
+        return Ok(Fact::Unavailable(format!(
+            "offline, give them with --scp {SYNTAX_SHORT} and --rcp {SYNTAX_SHORT} (LEVEL: root, the default; ou:PATH, e.g. ou:Sales/Prod; or account), and --org-management-account ID"
+        )));
+    }
+    let Some(account) = role_account else {
+        return Ok(Fact::Unavailable(
+            "the role ARN is malformed, so the account the organization's levels lead to is not known".into(),
+        ));
+    };
+    let org = org_input::organization(
+        account,
+        docs.org_management_account.as_deref(),
+        &docs.scps,
+        &docs.rcps,
+        load_policy,
+        UsageError::new,
+    )?;
+    Ok(Fact::Known(org))
+}
+
+const SYNTAX_SHORT: &str = "[LEVEL=]FILE";
