@@ -339,7 +339,7 @@ fn organization_id(org: &OrgPolicies) -> (Option<String>, Option<String>) {
 }
 
 /// The engine's view of the gathered organization.
-fn organization<'a>(
+pub fn organization<'a>(
     org: &'a OrgPolicies,
     id: Option<&'a str>,
     managed_key: Option<&'a str>,

@@ -464,15 +464,38 @@ fn evaluate_cases(
 /// Evaluates a request against a set of policies and the organization's SCPs and RCPs, in
 /// one decision: an explicit deny anywhere wins, then an SCP that does not allow at some level
 /// refuses, then the policies decide as [`evaluate`] does (SCPs and RCPs grant nothing).
+/// Several organizations may be given when the principal's and the resource's accounts are
+/// described apart (`simulate`: the SCPs lead to the one, the RCPs to the other).
 pub fn evaluate_in_organization(
     set: &PolicySet<'_>,
-    org: &super::org::Organization<'_>,
+    orgs: &[&super::org::Organization<'_>],
     request: &Request,
 ) -> Evaluation {
     let (own, cases) = evaluate_cases(set, request);
-    let (own_best_why, own_worst_why) =
+    fold_organizations(own, cases, orgs, request)
+}
+
+/// Adds the organizations' SCPs and RCPs to an evaluation already made (`simulate`, which
+/// adjusts the policies' answer first). Its explanation stands for both cases, which is exact
+/// for a certain evaluation.
+pub fn add_organizations(
+    own: Evaluation,
+    orgs: &[&super::org::Organization<'_>],
+    request: &Request,
+) -> Evaluation {
+    fold_organizations(own, None, orgs, request)
+}
+
+fn fold_organizations(
+    own: Evaluation,
+    cases: Option<(String, String)>,
+    orgs: &[&super::org::Organization<'_>],
+    request: &Request,
+) -> Evaluation {
+    let (mut best_why, mut worst_why) =
         cases.unwrap_or_else(|| (own.explanation.clone(), own.explanation.clone()));
-    let guardrails = super::org::evaluate_org(org, request);
+    let (mut best, mut worst) = (own.best, own.worst);
+    let mut matched = own.matched;
     let case = |own_decision: Decision, own_why: &str, org_decision: Decision, org_why: &str| {
         let decision = own_decision.max(org_decision);
         let why = if org_decision > own_decision {
@@ -484,20 +507,12 @@ pub fn evaluate_in_organization(
         };
         (decision, why)
     };
-    let (best, best_why) = case(
-        own.best,
-        &own_best_why,
-        guardrails.best,
-        &guardrails.best_why,
-    );
-    let (worst, worst_why) = case(
-        own.worst,
-        &own_worst_why,
-        guardrails.worst,
-        &guardrails.worst_why,
-    );
-    let mut matched = own.matched;
-    matched.extend(guardrails.to_evaluation().matched);
+    for org in orgs {
+        let guardrails = super::org::evaluate_org(org, request);
+        (best, best_why) = case(best, &best_why, guardrails.best, &guardrails.best_why);
+        (worst, worst_why) = case(worst, &worst_why, guardrails.worst, &guardrails.worst_why);
+        matched.extend(guardrails.to_evaluation().matched);
+    }
     Evaluation {
         best,
         worst,

@@ -844,7 +844,7 @@ mod tests {
         let org = o.org(Some(MANAGEMENT));
         let mut r = req(SESSION, "kms:Decrypt", KEY, "eu-west-1");
         r.context = Context::strict();
-        let e = evaluate_in_organization(&set, &org, &r);
+        let e = evaluate_in_organization(&set, &[&org], &r);
         assert_eq!(e.decision(), Decision::ExplicitDeny);
         assert!(
             e.explanation.contains("service control policy"),
@@ -853,7 +853,7 @@ mod tests {
         );
         r.action = "s3:GetObject".into();
         r.resource = "arn:aws:s3:::b/k".into();
-        let e = evaluate_in_organization(&set, &org, &r);
+        let e = evaluate_in_organization(&set, &[&org], &r);
         assert_eq!(e.decision(), Decision::Allowed);
         assert!(
             e.explanation.contains("allowed by identity policy"),
@@ -862,7 +862,7 @@ mod tests {
         );
         // The organization allowing grants nothing the policies do not.
         let none = PolicySet::default();
-        let e = evaluate_in_organization(&none, &org, &r);
+        let e = evaluate_in_organization(&none, &[&org], &r);
         assert_eq!(e.decision(), Decision::ImplicitDeny);
     }
 
