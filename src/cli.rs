@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 
+use crate::model::org_input::OrgPolicyFile;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Verify that an S3 bucket encrypted with a KMS key is set up correctly to be attached as
@@ -146,6 +147,20 @@ pub struct DocumentArgs {
     /// establishes it with S3 (`ExpectedBucketOwner`).
     #[arg(long, value_name = "ACCOUNT_ID")]
     pub bucket_account: Option<String>,
+    /// A service control policy of the role's organization, at its level: LEVEL is `root`
+    /// (the default), `ou:PATH` (OU names from the root, e.g. `ou:Sales/Prod`) or `account`.
+    /// Every level keeps FullAWSAccess unless an SCP given there has an Allow (an allow-list);
+    /// `FullAWSAccess` as FILE stands for AWS's policy. Repeatable.
+    #[arg(long = "scp", value_name = "[LEVEL=]FILE", value_parser = OrgPolicyFile::parse)]
+    pub scps: Vec<OrgPolicyFile>,
+    /// A resource control policy of the organization, at its level (as for --scp).
+    /// Repeatable; RCPFullAWSAccess is at every level.
+    #[arg(long = "rcp", value_name = "[LEVEL=]FILE", value_parser = OrgPolicyFile::parse)]
+    pub rcps: Vec<OrgPolicyFile>,
+    /// The organization's management account, which SCPs and RCPs do not limit (default: the
+    /// role's account is taken to be a member).
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    pub org_management_account: Option<String>,
 }
 
 /// What `check` judges and where it reads it: the attachments (a config file, flags), the
