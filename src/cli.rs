@@ -264,7 +264,7 @@ pub struct SimulateArgs {
     #[arg(
         long = "policy",
         value_name = "FILE",
-        required_unless_present_any = ["resource_policy", "permissions_boundary"]
+        required_unless_present_any = ["resource_policy", "permissions_boundary", "scps", "rcps"]
     )]
     pub policies: Vec<PathBuf>,
     /// Permissions boundary policy file.
@@ -273,6 +273,19 @@ pub struct SimulateArgs {
     /// Resource policy file (bucket policy, key policy, trust policy).
     #[arg(long, value_name = "FILE")]
     pub resource_policy: Option<PathBuf>,
+    /// A service control policy of the principal's organization, at its level: LEVEL is
+    /// `root` (the default), `ou:PATH` (OU names from the root) or `account`; the levels lead
+    /// to the principal's account. Every level keeps FullAWSAccess unless an SCP given there
+    /// has an Allow. Repeatable.
+    #[arg(long = "scp", value_name = "[LEVEL=]FILE", value_parser = OrgPolicyFile::parse)]
+    pub scps: Vec<OrgPolicyFile>,
+    /// A resource control policy, at its level (as for --scp); the levels lead to the
+    /// resource's account. Repeatable.
+    #[arg(long = "rcp", value_name = "[LEVEL=]FILE", value_parser = OrgPolicyFile::parse)]
+    pub rcps: Vec<OrgPolicyFile>,
+    /// The organization's management account, which SCPs and RCPs do not limit.
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    pub org_management_account: Option<String>,
     /// The calling principal's ARN.
     #[arg(long, value_name = "ARN", required_unless_present = "requests")]
     pub principal: Option<String>,

@@ -536,11 +536,26 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> Result<(), UsageError> {
         .as_deref()
         .map(load_policy)
         .transpose()?;
+    if let Some(account) = args
+        .org_management_account
+        .as_deref()
+        .filter(|a| !crate::arn::is_account_id(a))
+    {
+        return Err(UsageError::new(format!(
+            "--org-management-account: `{account}` is not a 12-digit AWS account ID"
+        )));
+    }
+    let org = OrgFiles::load(
+        &args.scps,
+        &args.rcps,
+        args.org_management_account.as_deref(),
+    )?;
     if let Some(requests) = requests {
         return written(write_batch(
             &identity,
             boundary.as_ref(),
             resource.as_ref(),
+            org.as_ref(),
             &requests,
             args.format,
             out,
@@ -549,7 +564,13 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> Result<(), UsageError> {
     let Some(request) = request else {
         return Ok(());
     };
-    let (_, report) = simulate(&identity, boundary.as_ref(), resource.as_ref(), &request);
+    let (_, report) = simulate_in_organization(
+        &identity,
+        boundary.as_ref(),
+        resource.as_ref(),
+        org.as_ref(),
+        &request,
+    );
     match args.format {
         SimulateFormat::Json => {
             let text = serde_json::to_string_pretty(&report)
@@ -566,6 +587,7 @@ fn write_batch(
     identity: &[NamedPolicy],
     boundary: Option<&NamedPolicy>,
     resource: Option<&NamedPolicy>,
+    org: Option<&OrgFiles>,
     requests: &[Request],
     format: SimulateFormat,
     out: &mut dyn Write,
@@ -575,7 +597,7 @@ fn write_batch(
         writeln!(out, "decision\tprincipal\taction\tresource\twhy")?;
     }
     for request in requests {
-        let (_, report) = simulate(identity, boundary, resource, request);
+        let (_, report) = simulate_in_organization(identity, boundary, resource, org, request);
         match format {
             SimulateFormat::Json => {
                 serde_json::to_writer(&mut out, &report)?;
@@ -647,6 +669,9 @@ mod tests {
             policies: vec![dir.join("id.json")],
             permissions_boundary: None,
             resource_policy: None,
+            scps: vec![],
+            rcps: vec![],
+            org_management_account: None,
             principal: Some("arn:aws:iam::111122223333:role/app".into()),
             action: Some("s3:GetObject".into()),
             resource: Some("arn:aws:s3:::b/k".into()),
