@@ -416,6 +416,12 @@ pub struct GenerateArgs {
     /// Also write each document to DIR/<name>.json (created if needed), for `file://`.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+
+    /// Instead of the documents: the condition an identity-perimeter RCP (aws:PrincipalOrgID /
+    /// aws:PrincipalAccount) needs to except AoC's account, as a document to merge into its
+    /// Deny statement (needs AoC's principal: --aoc-principal or --trust-policy).
+    #[arg(long, conflicts_with_all = ["terraform", "output_dir"])]
+    pub rcp_exception: bool,
 }
 
 /// How AoC reaches the bucket (docs/aws-facts.md, "S3 Block Public Access").

@@ -401,3 +401,60 @@ fn simulate_with_an_rcp_perimeter_on_assume_role() {
     let (_, answer) = simulate(&with);
     assert_eq!(answer["decision"], "allowed", "{answer:#}");
 }
+
+#[test]
+fn generate_prints_the_rcp_exception_and_merged_it_passes() {
+    let out = bin()
+        .args([
+            "generate",
+            "--format",
+            "json",
+            "--rcp-exception",
+            "--config",
+            &seed(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let condition = &answer["document"]["Condition"]["StringNotEquals"];
+    assert_eq!(
+        condition["aws:PrincipalAccount"],
+        serde_json::json!(["860559707280"])
+    );
+    // Merged into the perimeter's Deny statement, AoC passes and the Deny is still there.
+    let mut policy: Value =
+        serde_json::from_str(&std::fs::read_to_string(org("p-perim1234.json")).unwrap()).unwrap();
+    policy["Statement"][0]["Condition"]["StringNotEquals"] = condition.clone();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("p-perim1234.json");
+    std::fs::write(&path, policy.to_string()).unwrap();
+    let (code, check) = org_check(&["--rcp", &path.display().to_string()]);
+    assert_eq!(
+        (code, check["status"].as_str()),
+        (0, Some("pass")),
+        "{}",
+        text(&check)
+    );
+
+    // Without AoC's principal there is no account to except.
+    let out = bin()
+        .args([
+            "generate",
+            "--rcp-exception",
+            "--region",
+            "us-east-1",
+            "--bucket",
+            "b",
+        ])
+        .args(["--kms-key", KEY, "--role-arn", ROLE])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--aoc-principal"));
+}
