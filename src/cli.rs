@@ -226,6 +226,10 @@ pub struct CheckArgs {
     /// Skip these checks (comma-separated IDs).
     #[arg(long, value_delimiter = ',', value_name = "ID,...")]
     pub skip: Vec<String>,
+    /// Require these checks (comma-separated IDs): one that cannot run (`skip`) fails the run
+    /// (exit 1) with what it needs, instead of being skipped.
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    pub require: Vec<String>,
     /// Save everything gathered to FILE (a support bundle), to replay with --facts.
     #[arg(long, value_name = "FILE")]
     pub save_facts: Option<PathBuf>,

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use crate::cli::{AttachmentArgs, DocumentArgs, InputArgs};
 use crate::error::{UsageError, load_policy, read_input};
 use crate::model::attachment::{Access, AocTrust, Attachment, AttachmentInput, OfflineDocuments};
+use crate::model::gate::Suppression;
 use crate::model::org_input::OrgPolicyFile;
 
 /// The config file: several `[[attachment]]` tables, and `[defaults]` for keys they share
@@ -27,6 +28,20 @@ struct ConfigFile {
     defaults: ConfigAttachment,
     #[serde(default)]
     attachment: Vec<ConfigAttachment>,
+    /// Accepted findings (`[[suppress]]`), for the whole file.
+    #[serde(default)]
+    suppress: Vec<ConfigSuppression>,
+}
+
+/// A `[[suppress]]` table as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigSuppression {
+    check: String,
+    attachment: Option<String>,
+    finding: Option<String>,
+    reason: String,
+    expires: Option<toml::value::Datetime>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -61,6 +76,9 @@ struct ConfigAttachment {
     /// Live mode: a role to assume (a central audit role) to read this attachment's account.
     assume_role_arn: Option<String>,
     assume_role_external_id: Option<String>,
+    /// Checks that must run for this attachment (with `[defaults]`'s: both apply).
+    #[serde(default)]
+    require: Vec<String>,
 }
 
 impl ConfigAttachment {
@@ -101,6 +119,17 @@ impl ConfigAttachment {
             profile: self.profile.or(d.profile),
             assume_role_arn: self.assume_role_arn.or(d.assume_role_arn),
             assume_role_external_id: self.assume_role_external_id.or(d.assume_role_external_id),
+            // An attachment adds to what every attachment requires; it cannot drop it.
+            require: d
+                .require
+                .into_iter()
+                .chain(self.require)
+                .fold(Vec::new(), |mut all, id| {
+                    if !all.contains(&id) {
+                        all.push(id);
+                    }
+                    all
+                }),
         }
     }
 }
@@ -165,6 +194,57 @@ pub fn resolve(sources: Sources<'_>) -> Result<Vec<AttachmentInput>, UsageError>
         .into_iter()
         .enumerate()
         .map(|(i, entry)| build(entry, sources, several.then_some(i)))
+        .collect()
+}
+
+/// The config file's `[[suppress]]` tables, checked: a check ID or finding key that does not
+/// exist is a usage error (with the nearest one), so a typo cannot silently suppress nothing;
+/// `reason` must say something; `expires` is a date (`2027-01-31`), not a date-time.
+pub fn suppressions(config: Option<&Path>) -> Result<Vec<Suppression>, UsageError> {
+    let Some(path) = config else {
+        return Ok(Vec::new());
+    };
+    let file = load_config(path)?;
+    file.suppress
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let at = format!("{}: [[suppress]] #{}", path.display(), i + 1);
+            if let Some(problem) = crate::checks::gate::unknown_check(&s.check) {
+                return Err(UsageError(format!("{at}: check: {problem}")));
+            }
+            if let Some(key) = &s.finding
+                && let Some(problem) = crate::checks::gate::unknown_finding(&s.check, key)
+            {
+                return Err(UsageError(format!("{at}: finding: {problem}")));
+            }
+            if s.reason.trim().is_empty() {
+                return Err(UsageError(format!(
+                    "{at}: `reason` is empty: say why the finding is accepted"
+                )));
+            }
+            let expires = match s.expires {
+                None => None,
+                Some(d) => match (d.date, d.time, d.offset) {
+                    (Some(date), None, None) => Some(
+                        jiff::civil::Date::new(date.year as i16, date.month as i8, date.day as i8)
+                            .map_err(|e| UsageError(format!("{at}: expires: {e}")))?,
+                    ),
+                    _ => {
+                        return Err(UsageError(format!(
+                            "{at}: expires = {d} is not a date: write it as 2027-01-31"
+                        )));
+                    }
+                },
+            };
+            Ok(Suppression {
+                check: s.check,
+                attachment: s.attachment,
+                finding: s.finding,
+                reason: s.reason.trim().to_string(),
+                expires,
+            })
+        })
         .collect()
 }
 
@@ -327,7 +407,13 @@ fn build(
         assume_role_arn: file.assume_role_arn,
         assume_role_external_id: file.assume_role_external_id,
     };
+    for id in &file.require {
+        if let Some(problem) = crate::checks::gate::unknown_check(id) {
+            return Err(UsageError(format!("{label}require: {problem}")));
+        }
+    }
     Ok(AttachmentInput {
+        required: file.require,
         access,
         attachment: Attachment {
             name: file.name,

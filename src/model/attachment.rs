@@ -72,6 +72,9 @@ pub struct AttachmentInput {
     pub attachment: Attachment,
     pub documents: OfflineDocuments,
     pub access: Access,
+    /// Check IDs the config file requires for this attachment (`require`, its own and
+    /// `[defaults]`'s).
+    pub required: Vec<String>,
 }
 
 /// Whose credentials read an attachment's account: the default chain or a named profile,
