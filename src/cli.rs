@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 
+use crate::model::org_input::OrgPolicyFile;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Verify that an S3 bucket encrypted with a KMS key is set up correctly to be attached as
@@ -151,6 +152,20 @@ pub struct DocumentArgs {
     /// establishes it with S3 (`ExpectedBucketOwner`).
     #[arg(long, value_name = "ACCOUNT_ID")]
     pub bucket_account: Option<String>,
+    /// A service control policy of the role's organization, at its level: LEVEL is `root`
+    /// (the default), `ou:PATH` (OU names from the root, e.g. `ou:Sales/Prod`) or `account`.
+    /// Every level keeps FullAWSAccess unless an SCP given there has an Allow (an allow-list);
+    /// `FullAWSAccess` as FILE stands for AWS's policy. Repeatable.
+    #[arg(long = "scp", value_name = "[LEVEL=]FILE", value_parser = OrgPolicyFile::parse)]
+    pub scps: Vec<OrgPolicyFile>,
+    /// A resource control policy of the organization, at its level (as for --scp).
+    /// Repeatable; RCPFullAWSAccess is at every level.
+    #[arg(long = "rcp", value_name = "[LEVEL=]FILE", value_parser = OrgPolicyFile::parse)]
+    pub rcps: Vec<OrgPolicyFile>,
+    /// The organization's management account, which SCPs and RCPs do not limit (default: the
+    /// role's account is taken to be a member).
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    pub org_management_account: Option<String>,
 }
 
 /// What `check` judges and where it reads it: the attachments (a config file, flags), the
@@ -258,7 +273,7 @@ pub struct SimulateArgs {
     #[arg(
         long = "policy",
         value_name = "FILE",
-        required_unless_present_any = ["resource_policy", "permissions_boundary"]
+        required_unless_present_any = ["resource_policy", "permissions_boundary", "scps", "rcps"]
     )]
     pub policies: Vec<PathBuf>,
     /// Permissions boundary policy file.
@@ -267,6 +282,19 @@ pub struct SimulateArgs {
     /// Resource policy file (bucket policy, key policy, trust policy).
     #[arg(long, value_name = "FILE")]
     pub resource_policy: Option<PathBuf>,
+    /// A service control policy of the principal's organization, at its level: LEVEL is
+    /// `root` (the default), `ou:PATH` (OU names from the root) or `account`; the levels lead
+    /// to the principal's account. Every level keeps FullAWSAccess unless an SCP given there
+    /// has an Allow. Repeatable.
+    #[arg(long = "scp", value_name = "[LEVEL=]FILE", value_parser = OrgPolicyFile::parse)]
+    pub scps: Vec<OrgPolicyFile>,
+    /// A resource control policy, at its level (as for --scp); the levels lead to the
+    /// resource's account. Repeatable.
+    #[arg(long = "rcp", value_name = "[LEVEL=]FILE", value_parser = OrgPolicyFile::parse)]
+    pub rcps: Vec<OrgPolicyFile>,
+    /// The organization's management account, which SCPs and RCPs do not limit.
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    pub org_management_account: Option<String>,
     /// The calling principal's ARN.
     #[arg(long, value_name = "ARN", required_unless_present = "requests")]
     pub principal: Option<String>,
@@ -397,6 +425,12 @@ pub struct GenerateArgs {
     /// Also write each document to DIR/<name>.json (created if needed), for `file://`.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+
+    /// Instead of the documents: the condition an identity-perimeter RCP (aws:PrincipalOrgID /
+    /// aws:PrincipalAccount) needs to except AoC's account, as a document to merge into its
+    /// Deny statement (needs AoC's principal: --aoc-principal or --trust-policy).
+    #[arg(long, conflicts_with_all = ["terraform", "output_dir"])]
+    pub rcp_exception: bool,
 }
 
 /// How AoC reaches the bucket (docs/aws-facts.md, "S3 Block Public Access").

@@ -378,6 +378,13 @@ fn offline_only_flag(args: &CheckArgs, inputs: &[AttachmentInput]) -> Option<&'s
     if given(|d| d.bucket_account.is_some()) {
         return Some("--bucket-account (bucket_account)");
     }
+    // Live mode reads the organization's policies from AWS Organizations.
+    if given(|d| !d.scps.is_empty() || !d.rcps.is_empty()) {
+        return Some("--scp/--rcp (scps/rcps)");
+    }
+    if given(|d| d.org_management_account.is_some()) {
+        return Some("--org-management-account (org_management_account)");
+    }
     None
 }
 

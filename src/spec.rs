@@ -16,6 +16,7 @@ use crate::cli::{AttachmentArgs, DocumentArgs, InputArgs};
 use crate::error::{UsageError, load_policy, read_input};
 use crate::model::attachment::{Access, AocTrust, Attachment, AttachmentInput, OfflineDocuments};
 use crate::model::gate::Suppression;
+use crate::model::org_input::OrgPolicyFile;
 
 /// The config file: several `[[attachment]]` tables, and `[defaults]` for keys they share
 /// (an audit role, a profile, a region). Unknown keys are an error so that a typo
@@ -65,6 +66,13 @@ struct ConfigAttachment {
     terraform_plan: Option<PathBuf>,
     /// Offline: the account that owns the bucket (default: the role's).
     bucket_account: Option<String>,
+    /// Offline: the organization's SCPs and RCPs, `[LEVEL=]FILE` each.
+    #[serde(default, deserialize_with = "org_policy_files")]
+    scps: Vec<OrgPolicyFile>,
+    #[serde(default, deserialize_with = "org_policy_files")]
+    rcps: Vec<OrgPolicyFile>,
+    /// Offline: the organization's management account.
+    org_management_account: Option<String>,
     /// Live mode: the AWS profile that reads this attachment's account.
     profile: Option<String>,
     /// Live mode: a role to assume (a central audit role) to read this attachment's account.
@@ -100,6 +108,17 @@ impl ConfigAttachment {
             role_trust_policy: self.role_trust_policy.or(d.role_trust_policy),
             terraform_plan: self.terraform_plan.or(d.terraform_plan),
             bucket_account: self.bucket_account.or(d.bucket_account),
+            scps: if self.scps.is_empty() {
+                d.scps
+            } else {
+                self.scps
+            },
+            rcps: if self.rcps.is_empty() {
+                d.rcps
+            } else {
+                self.rcps
+            },
+            org_management_account: self.org_management_account.or(d.org_management_account),
             profile: self.profile.or(d.profile),
             assume_role_arn: self.assume_role_arn.or(d.assume_role_arn),
             assume_role_external_id: self.assume_role_external_id.or(d.assume_role_external_id),
@@ -271,7 +290,24 @@ fn relative_to(mut a: ConfigAttachment, base: &Path) -> ConfigAttachment {
     a.key_policy.as_mut().map(fix);
     a.role_trust_policy.as_mut().map(fix);
     a.terraform_plan.as_mut().map(fix);
+    a.scps
+        .iter_mut()
+        .chain(a.rcps.iter_mut())
+        .filter(|f| !f.is_full_aws_access())
+        .for_each(|f| fix(&mut f.path));
     a
+}
+
+/// `scps` / `rcps`: a list of `[LEVEL=]FILE` strings.
+fn org_policy_files<'de, D>(deserializer: D) -> Result<Vec<OrgPolicyFile>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let values = Vec::<String>::deserialize(deserializer)?;
+    values
+        .iter()
+        .map(|v| OrgPolicyFile::parse(v).map_err(serde::de::Error::custom))
+        .collect()
 }
 
 fn build(
@@ -345,6 +381,26 @@ fn build(
             Some(a) => {
                 return Err(UsageError(format!(
                     "{label}bucket account `{a}` is not a 12-digit AWS account ID (--bucket-account, `bucket_account`)"
+                )));
+            }
+            None => None,
+        },
+        scps: match document_flags.map(|d| d.scps.clone()) {
+            Some(flags) if !flags.is_empty() => flags,
+            _ => file.scps,
+        },
+        rcps: match document_flags.map(|d| d.rcps.clone()) {
+            Some(flags) if !flags.is_empty() => flags,
+            _ => file.rcps,
+        },
+        org_management_account: match document_flags
+            .and_then(|d| d.org_management_account.clone())
+            .or(file.org_management_account)
+        {
+            Some(a) if crate::arn::is_account_id(&a) => Some(a),
+            Some(a) => {
+                return Err(UsageError(format!(
+                    "{label}management account `{a}` is not a 12-digit AWS account ID (--org-management-account, `org_management_account`)"
                 )));
             }
             None => None,

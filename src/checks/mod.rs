@@ -14,6 +14,7 @@ pub mod input_values;
 pub mod kms_alias;
 pub mod kms_key;
 pub mod kms_key_policy;
+pub mod org_policies;
 pub mod policy_help;
 pub mod probe_write;
 pub mod results;
@@ -66,6 +67,7 @@ pub const ALL: &[CheckDef] = &[
     role_s3_access::DEF,
     role_kms_access::DEF,
     role_trust::DEF,
+    org_policies::DEF,
     probe_write::DEF,
 ];
 

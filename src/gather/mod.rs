@@ -9,7 +9,8 @@ pub mod terraform_plan;
 
 use crate::error::{UsageError, load_policy, read_input};
 use crate::model::attachment::{Attachment, OfflineDocuments};
-use crate::model::facts::{Fact, Facts, Mode};
+use crate::model::facts::{Fact, Facts, Mode, OrgPolicies};
+use crate::model::org_input;
 
 /// Facts from policy files and a Terraform plan. A document given as a file wins over the
 /// plan's: the file is what the user pointed at, to judge a change before it reaches
@@ -17,7 +18,7 @@ use crate::model::facts::{Fact, Facts, Mode};
 /// naming the flag that provides it; a file or plan that cannot be read or parsed is a usage
 /// error.
 pub fn offline(docs: &OfflineDocuments, attachment: &Attachment) -> Result<Facts, UsageError> {
-    let from_files = offline_files(docs)?;
+    let from_files = offline_files(docs, crate::arn::account_in(&attachment.role_arn))?;
     let Some(plan_path) = &docs.terraform_plan else {
         return Ok(from_files);
     };
@@ -61,8 +62,9 @@ fn file_or_plan<T>(given_as_file: bool, file: Fact<T>, plan: Fact<T>) -> Fact<T>
     if given_as_file { file } else { plan }
 }
 
-/// Facts from the policy files alone.
-fn offline_files(docs: &OfflineDocuments) -> Result<Facts, UsageError> {
+/// Facts from the policy files alone. `role_account` is the account the organization's levels
+/// lead to.
+fn offline_files(docs: &OfflineDocuments, role_account: Option<&str>) -> Result<Facts, UsageError> {
     let identity_policies = if docs.identity_policies.is_empty() {
         Fact::Unavailable(
             "no identity policy given (offline: pass the role's policies with --identity-policy FILE)"
@@ -129,8 +131,36 @@ fn offline_files(docs: &OfflineDocuments) -> Result<Facts, UsageError> {
         key: Fact::Unavailable(LIVE_ONLY.into()),
         key_aliases: Fact::Unavailable(LIVE_ONLY.into()),
         role: Fact::Unavailable(LIVE_ONLY.into()),
-        organization: Fact::Unavailable("the organization's SCPs and RCPs were not given".into()),
+        organization: offline_organization(docs, role_account)?,
         probe: Fact::Unavailable("the write probe runs in live mode with --probe only".into()),
         calls: Vec::new(),
     })
 }
+
+/// The organization from the SCP and RCP files given, at their levels.
+fn offline_organization(
+    docs: &OfflineDocuments,
+    role_account: Option<&str>,
+) -> Result<Fact<Option<OrgPolicies>>, UsageError> {
+    if docs.scps.is_empty() && docs.rcps.is_empty() {
+        return Ok(Fact::Unavailable(format!(
+            "offline, give them with --scp {SYNTAX_SHORT} and --rcp {SYNTAX_SHORT} (LEVEL: root, the default; ou:PATH, e.g. ou:Sales/Prod; or account), and --org-management-account ID"
+        )));
+    }
+    let Some(account) = role_account else {
+        return Ok(Fact::Unavailable(
+            "the role ARN is malformed, so the account the organization's levels lead to is not known".into(),
+        ));
+    };
+    let org = org_input::organization(
+        account,
+        docs.org_management_account.as_deref(),
+        &docs.scps,
+        &docs.rcps,
+        load_policy,
+        UsageError::new,
+    )?;
+    Ok(Fact::Known(org))
+}
+
+const SYNTAX_SHORT: &str = "[LEVEL=]FILE";

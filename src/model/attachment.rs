@@ -59,6 +59,13 @@ pub struct OfflineDocuments {
     /// The account that owns the bucket, when the user gave it (`--bucket-account`,
     /// `bucket_account`); offline, S3 cannot be asked.
     pub bucket_account: Option<String>,
+    /// The organization's SCPs and RCPs, each at its level (`--scp`/`--rcp [LEVEL=]FILE`,
+    /// `scps`/`rcps`; see [`super::org_input`]).
+    pub scps: Vec<super::org_input::OrgPolicyFile>,
+    pub rcps: Vec<super::org_input::OrgPolicyFile>,
+    /// The organization's management account (`--org-management-account`,
+    /// `org_management_account`): SCPs and RCPs do not apply to it.
+    pub org_management_account: Option<String>,
 }
 
 /// An attachment together with the offline documents that belong to it and the credentials

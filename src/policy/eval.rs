@@ -412,6 +412,14 @@ fn boundary_exempt(caller: &str) -> bool {
 
 /// Evaluates a request against a set of policies.
 pub fn evaluate(set: &PolicySet<'_>, request: &Request) -> Evaluation {
+    evaluate_cases(set, request).0
+}
+
+/// [`evaluate`], with the sentences for the best and the worst case when uncertain.
+fn evaluate_cases(
+    set: &PolicySet<'_>,
+    request: &Request,
+) -> (Evaluation, Option<(String, String)>) {
     let ctx = effective_context(request);
     let identity: Vec<Hit> = set
         .identity
@@ -450,7 +458,67 @@ pub fn evaluate(set: &PolicySet<'_>, request: &Request) -> Evaluation {
         .iter()
         .chain(boundary.iter().flatten())
         .chain(resource.iter().flatten());
-    both_cases(all, matched, |best| input.decide(best))
+    both_cases_with_reasons(all, matched, |best| input.decide(best))
+}
+
+/// Evaluates a request against a set of policies and the organization's SCPs and RCPs, in
+/// one decision: an explicit deny anywhere wins, then an SCP that does not allow at some level
+/// refuses, then the policies decide as [`evaluate`] does (SCPs and RCPs grant nothing).
+/// Several organizations may be given when the principal's and the resource's accounts are
+/// described apart (`simulate`: the SCPs lead to the one, the RCPs to the other).
+pub fn evaluate_in_organization(
+    set: &PolicySet<'_>,
+    orgs: &[&super::org::Organization<'_>],
+    request: &Request,
+) -> Evaluation {
+    let (own, cases) = evaluate_cases(set, request);
+    fold_organizations(own, cases, orgs, request)
+}
+
+/// Adds the organizations' SCPs and RCPs to an evaluation already made (`simulate`, which
+/// adjusts the policies' answer first). Its explanation stands for both cases, which is exact
+/// for a certain evaluation.
+pub fn add_organizations(
+    own: Evaluation,
+    orgs: &[&super::org::Organization<'_>],
+    request: &Request,
+) -> Evaluation {
+    fold_organizations(own, None, orgs, request)
+}
+
+fn fold_organizations(
+    own: Evaluation,
+    cases: Option<(String, String)>,
+    orgs: &[&super::org::Organization<'_>],
+    request: &Request,
+) -> Evaluation {
+    let (mut best_why, mut worst_why) =
+        cases.unwrap_or_else(|| (own.explanation.clone(), own.explanation.clone()));
+    let (mut best, mut worst) = (own.best, own.worst);
+    let mut matched = own.matched;
+    let case = |own_decision: Decision, own_why: &str, org_decision: Decision, org_why: &str| {
+        let decision = own_decision.max(org_decision);
+        let why = if org_decision > own_decision {
+            org_why.to_string()
+        } else if own_decision > org_decision || decision == Decision::Allowed {
+            own_why.to_string()
+        } else {
+            format!("{own_why}; also {org_why}")
+        };
+        (decision, why)
+    };
+    for org in orgs {
+        let guardrails = super::org::evaluate_org(org, request);
+        (best, best_why) = case(best, &best_why, guardrails.best, &guardrails.best_why);
+        (worst, worst_why) = case(worst, &worst_why, guardrails.worst, &guardrails.worst_why);
+        matched.extend(guardrails.to_evaluation().matched);
+    }
+    Evaluation {
+        best,
+        worst,
+        matched,
+        explanation: explain_cases(best, &best_why, worst, &worst_why),
+    }
 }
 
 /// The evaluation from the decisions in the best and the worst case. The two differ only
@@ -461,25 +529,38 @@ fn both_cases<'h, 'p: 'h>(
     matched: Vec<MatchedStatement>,
     decide: impl Fn(bool) -> (Decision, String),
 ) -> Evaluation {
+    both_cases_with_reasons(hits, matched, decide).0
+}
+
+/// [`both_cases`], with the sentences for the best and the worst case when they differ from
+/// the explanation (`None`: the evaluation is certain and its explanation is both).
+fn both_cases_with_reasons<'h, 'p: 'h>(
+    hits: impl IntoIterator<Item = &'h Hit<'p>>,
+    matched: Vec<MatchedStatement>,
+    decide: impl Fn(bool) -> (Decision, String),
+) -> (Evaluation, Option<(String, String)>) {
     let (worst, worst_why) = decide(false);
     if !hits.into_iter().any(|h| h.outcome.applies == Tri::Unknown) {
-        return Evaluation {
+        let evaluation = Evaluation {
             best: worst,
             worst,
             matched,
             explanation: worst_why,
         };
+        return (evaluation, None);
     }
     let (best, best_why) = decide(true);
-    Evaluation {
+    let evaluation = Evaluation {
         best,
         worst,
         matched,
-        explanation: explain(best, &best_why, worst, &worst_why),
-    }
+        explanation: explain_cases(best, &best_why, worst, &worst_why),
+    };
+    (evaluation, Some((best_why, worst_why)))
 }
 
-fn explain(best: Decision, best_why: &str, worst: Decision, worst_why: &str) -> String {
+/// One sentence for a decision computed for the best and the worst case.
+pub fn explain_cases(best: Decision, best_why: &str, worst: Decision, worst_why: &str) -> String {
     if best == worst {
         worst_why.to_string()
     } else {

@@ -18,13 +18,14 @@ pub mod condition;
 pub mod eval;
 pub mod keys;
 pub mod matching;
+pub mod org;
 pub mod parse;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use eval::{PolicySet, evaluate, evaluate_policy};
+pub use eval::{PolicySet, evaluate, evaluate_in_organization, evaluate_policy};
 pub use parse::{PolicyParseError, parse_policy};
 
 /// A parsed policy document. Statements keep their position in the document so evidence can
@@ -216,6 +217,16 @@ impl Context {
         let k = self.forget(key);
         self.absent.insert(k);
         self
+    }
+
+    /// Whether the context says anything of the key (a value, alternatives, a prefix, or
+    /// that it is absent), as opposed to leaving it to [`Context::missing`].
+    pub fn says(&self, key: &str) -> bool {
+        let k = key.to_ascii_lowercase();
+        self.values.contains_key(&k)
+            || self.absent.contains(&k)
+            || self.one_of.contains_key(&k)
+            || self.prefixed.contains_key(&k)
     }
 
     /// The state of a key, case-insensitively.

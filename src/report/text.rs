@@ -51,6 +51,7 @@ fn area(id: &str) -> &'static str {
         Some("bucket") => "Bucket",
         Some("kms") => "KMS key",
         Some("role") => "IAM role",
+        Some("org") => "Organization",
         Some("probe") => "Probe",
         _ => "Other",
     }

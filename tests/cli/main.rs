@@ -27,6 +27,7 @@ mod generate;
 mod hostile_files;
 mod hostile_values;
 mod live;
+mod org;
 mod printed_permissions;
 mod probe;
 mod properties;
