@@ -242,6 +242,7 @@ fn build(
     };
     Ok(AttachmentInput {
         access,
+        org_access: None,
         attachment: Attachment {
             name: file.name,
             region,

@@ -65,6 +65,10 @@ pub struct AttachmentInput {
     pub attachment: Attachment,
     pub documents: OfflineDocuments,
     pub access: Access,
+    /// The credentials that read the organization's SCPs and RCPs (`org_profile`,
+    /// `org_assume_role_arn`): the management account's or a delegated administrator's.
+    /// `None`: the attachment's own, which can read them only from such an account.
+    pub org_access: Option<Access>,
 }
 
 /// Whose credentials read an attachment's account: the default chain or a named profile,
