@@ -160,7 +160,8 @@ impl LiveSession {
                 (access.clone(), role_key),
                 role_facts(&caller, &config, values)
             ),
-            self.organization(&caller, values, access, org_access, &region, identity()),
+            // Boxed: its reads nest deeply, and the whole gather runs on the caller's stack.
+            Box::pin(self.organization(&caller, values, access, org_access, &region, identity())),
         );
 
         let mut facts = Facts {

@@ -56,7 +56,6 @@ enum Organization {
 
 #[derive(Debug, Clone)]
 struct Root {
-    organization_id: String,
     management_account: Option<String>,
     id: String,
     name: String,
@@ -191,7 +190,7 @@ fn unreadable(reader: &OrgReader<'_>, account: &str, e: &ReadError) -> String {
         "the organization policies that apply to account {account} could not be read with {who}: \
          {}{target} answered {}; {WAY_OUT}",
         e.permission,
-        e.error.brief()
+        e.error.brief().trim_end_matches('.')
     )
 }
 
@@ -244,7 +243,8 @@ impl Reads<'_> {
                 .map(|u| (OrgLevelKind::OrganizationalUnit, u.clone())),
         );
         targets.push((OrgLevelKind::Account, account.to_string()));
-        let base_depth = 3 + units.len() as u32;
+        // The path took one ListParents per OU and one for the root, from depth 3.
+        let base_depth = 4 + units.len() as u32;
         let levels = join_all(
             targets
                 .into_iter()
@@ -312,7 +312,6 @@ impl Reads<'_> {
                 .is_none_or(|f| f.as_str() == "ALL");
             let id = root.id().unwrap_or_default().to_string();
             Ok(Organization::In(Root {
-                organization_id: organization.id().unwrap_or_default().to_string(),
                 management_account: organization.master_account_id().map(str::to_string),
                 name: root.name().map_or_else(|| id.clone(), str::to_string),
                 id,
@@ -412,16 +411,14 @@ impl Reads<'_> {
         };
         let scps = async {
             if root.scps_enabled {
-                self.policies(&root.organization_id, &id, Kind::Scp, depth)
-                    .await
+                self.policies(&id, Kind::Scp, depth).await
             } else {
                 Ok(Vec::new())
             }
         };
         let rcps = async {
             if root.rcps_enabled {
-                self.policies(&root.organization_id, &id, Kind::Rcp, depth)
-                    .await
+                self.policies(&id, Kind::Rcp, depth).await
             } else {
                 Ok(Vec::new())
             }
@@ -466,20 +463,9 @@ impl Reads<'_> {
     }
 
     /// The policies of one type attached to `target`, each with its content.
-    async fn policies(
-        &self,
-        organization: &str,
-        target: &str,
-        kind: Kind,
-        depth: u32,
-    ) -> Read<Vec<OrgPolicy>> {
+    async fn policies(&self, target: &str, kind: Kind, depth: u32) -> Read<Vec<OrgPolicy>> {
         let attached = self.attached(target, kind, depth).await?;
-        let contents = join_all(
-            attached
-                .iter()
-                .map(|a| self.content(organization, a, kind, depth + 2)),
-        )
-        .await;
+        let contents = join_all(attached.iter().map(|a| self.content(a, kind, depth + 1))).await;
         let mut policies = Vec::new();
         for content in contents {
             match content? {
@@ -554,13 +540,7 @@ impl Reads<'_> {
     }
 
     /// A policy's document, read once per reader however many levels it is attached to.
-    async fn content(
-        &self,
-        organization: &str,
-        attached: &Attached,
-        kind: Kind,
-        depth: u32,
-    ) -> Read<Fact<OrgPolicy>> {
+    async fn content(&self, attached: &Attached, kind: Kind, depth: u32) -> Read<Fact<OrgPolicy>> {
         once(
             &self.cells.contents,
             (self.access.clone(), attached.id.clone()),
@@ -579,17 +559,7 @@ impl Reads<'_> {
                         permission: "organizations:DescribePolicy",
                         target: attached.id.clone(),
                     })?;
-                let label = format!(
-                    "{} {} ({}{})",
-                    kind.label(),
-                    attached.name,
-                    attached.id,
-                    if organization.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", {organization}")
-                    }
-                );
+                let label = format!("{} {} ({})", kind.label(), attached.name, attached.id);
                 let text = out.policy().and_then(|p| p.content()).unwrap_or_default();
                 Ok(match policy_fact(text, label) {
                     Fact::Known(policy) => Fact::Known(OrgPolicy {
