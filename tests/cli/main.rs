@@ -23,6 +23,7 @@ mod generate;
 mod hostile_files;
 mod hostile_values;
 mod live;
+mod org_live;
 mod printed_permissions;
 mod probe;
 mod properties;
