@@ -140,9 +140,11 @@ fn a_correct_world_is_read_with_declared_reads_only() {
     assert!(run.with_status("error").is_empty(), "{}", run.pretty());
     let seen = assert_read_only(&requests, &run.pretty());
     // What a correct world takes to read: every service, every fact (the bucket's region
-    // comes with HeadBucket, so GetBucketLocation is not needed).
+    // comes with HeadBucket, so GetBucketLocation is not needed; the account is in no
+    // organization, so DescribeOrganization is the only Organizations read).
     let expected = set(&[
         "sts:GetCallerIdentity",
+        "organizations:DescribeOrganization",
         "s3:HeadBucket",
         "s3:GetBucketEncryption",
         "s3:GetBucketPolicy",
