@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 
 # The live-mode tests run against moto, the AWS emulator, installed into .venv (pinned).
 ./scripts/setup-moto.sh
+# The diagram tests validate Mermaid with Mermaid's own parser, installed into .node/ (pinned).
+./scripts/setup-node-tools.sh
+# They render DOT with Graphviz and drive the text report in tmux: Debian packages, installed
+# here when missing and apt-get can (as root); otherwise the tests say how to install them.
+./scripts/setup-system-tools.sh
 
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings

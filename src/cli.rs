@@ -66,6 +66,8 @@ pub enum ReportFormat {
     Sarif,
     /// Markdown, for a pull request or a CI step summary.
     Markdown,
+    /// The access path (AoC → role → bucket and key) as a Graphviz graph: `dot -Tsvg`.
+    Dot,
 }
 
 impl From<ReportFormat> for crate::report::Format {
@@ -77,6 +79,7 @@ impl From<ReportFormat> for crate::report::Format {
             ReportFormat::Junit => F::Junit,
             ReportFormat::Sarif => F::Sarif,
             ReportFormat::Markdown => F::Markdown,
+            ReportFormat::Dot => F::Dot,
         }
     }
 }
@@ -199,6 +202,10 @@ pub struct CheckArgs {
     /// each other, and how long it took.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Text and Markdown: leave out the checks that passed (the access path, "What to fix" and
+    /// every other check stay).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
     /// Also run the end-to-end write probe (writes and deletes a test object).
     #[arg(long)]
     pub probe: bool,

@@ -71,10 +71,8 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<Exit, Comma
                 && std::env::var_os("CI").is_none();
             let run = run::check(&args, progress)?;
             let fleet = FleetReport::new(run.reports);
-            let code = report::exit_code(
-                &fleet.summary,
-                args.fail_on == aoc_preflight::cli::FailOn::Warn,
-            );
+            let code =
+                report::run_exit_code(&fleet, args.fail_on == aoc_preflight::cli::FailOn::Warn);
             // One redaction map for every output of the run, so placeholders agree.
             let mut redactor = args.redact.then(|| {
                 let mut r = aoc_preflight::redact::Redactor::new();
@@ -96,9 +94,13 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<Exit, Comma
                     ))
                 })?;
             }
+            let render_options = report::Options {
+                unicode: utf8_locale(),
+                quiet: args.quiet,
+            };
             for (format, path) in output_targets(&args.format, &args.output, positions)? {
                 let mut rendered = Vec::new();
-                report::render(format.into(), &fleet, &mut rendered)?;
+                report::render(format.into(), &fleet, &render_options, &mut rendered)?;
                 let text = redacted(String::from_utf8_lossy(&rendered).into_owned());
                 let mut out = open_output(path)?;
                 out.write_all(text.as_bytes())?;
@@ -110,7 +112,7 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<Exit, Comma
             }
             // On GitHub Actions the Markdown report also goes to the step summary.
             if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
-                let markdown = redacted(report::markdown::render(&fleet));
+                let markdown = redacted(report::markdown::render(&fleet, &render_options));
                 if let Err(e) = aoc_preflight::step_summary::append(&markdown) {
                     let _ = writeln!(
                         io::stderr(),
@@ -173,6 +175,23 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<Exit, Comma
             Ok(Exit::Success)
         }
     }
+}
+
+/// Whether the terminal takes UTF-8, as the C library decides it: the first of `LC_ALL`,
+/// `LC_CTYPE` and `LANG` that is set and not empty names the character set; none (the C
+/// locale) means ASCII. Windows consoles take Unicode.
+fn utf8_locale() -> bool {
+    if cfg!(windows) {
+        return true;
+    }
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|value| !value.is_empty())
+        .is_some_and(|value| {
+            let v = value.to_ascii_lowercase();
+            v.contains("utf-8") || v.contains("utf8")
+        })
 }
 
 /// Command-line positions of the `--format` and `--output` values of `check`.

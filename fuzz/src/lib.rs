@@ -456,9 +456,14 @@ fn render_all(fleet: &FleetReport) {
         ReportFormat::Junit,
         ReportFormat::Sarif,
         ReportFormat::Markdown,
+        ReportFormat::Dot,
     ] {
         let mut out = Vec::new();
-        aoc_preflight::report::render(format.into(), fleet, &mut out)
+        let options = aoc_preflight::report::Options {
+            unicode: format == ReportFormat::Text,
+            quiet: format == ReportFormat::Markdown,
+        };
+        aoc_preflight::report::render(format.into(), fleet, &options, &mut out)
             .expect("rendering into memory succeeds");
         let text = String::from_utf8(out).expect("reports are UTF-8");
         if format == ReportFormat::Json {

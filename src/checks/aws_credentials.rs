@@ -19,7 +19,8 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
             return vec![
                 Finding::fail("no-credentials")
                     .var("why", &failure.message)
-                    .evidence(failure.message.clone()),
+                    .evidence(failure.message.clone())
+                    .failure(failure.kind),
             ];
         }
         other => return Finding::from_missing_fact(other).into_iter().collect(),

@@ -66,6 +66,7 @@ pub fn check_result(catalog: &Catalog, def: &CheckDef, findings: &[Finding]) -> 
                 .iter()
                 .find(|(name, _)| *name == "action")
                 .map(|(_, v)| v.clone()),
+            failure: f.failure,
         });
     }
     CheckResult {

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::attachment::Attachment;
-use super::facts::CallRecord;
+use super::facts::{CallRecord, FailureKind};
 use super::verdict::{FixDocument, FixStep, Status};
 
 /// Bumped when a field changes meaning or disappears; adding fields does not bump it.
@@ -73,6 +73,25 @@ pub struct FleetReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aws_requests: Option<usize>,
     pub reports: Vec<Report>,
+    /// The roll-up: each attachment, in the order of `reports`, with its status and the checks
+    /// that need attention.
+    pub attachments: Vec<AttachmentOutcome>,
+}
+
+/// One attachment of a fleet at a glance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AttachmentOutcome {
+    /// The attachment's name; its bucket, or `attachment-N`, when it has none.
+    pub name: String,
+    pub status: Status,
+    /// The checks that failed, could not be determined or warned, in report order.
+    pub checks: Vec<CheckOutcome>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckOutcome {
+    pub id: String,
+    pub status: Status,
 }
 
 /// Counts of check statuses.
@@ -143,6 +162,11 @@ pub struct FindingResult {
     /// or `explain --run`, can tell which permission is missing without reading the text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// When the finding reports a fact the tool could not obtain: why (`network`,
+    /// `credentials`, `expired_credentials`, `access_denied`, `timeout`, `unreadable`,
+    /// `service`, `other`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureKind>,
 }
 
 /// The most serious of some statuses; `pass` for none (a report of no check has nothing that
@@ -152,6 +176,17 @@ pub fn overall<'a>(statuses: impl IntoIterator<Item = &'a Status>) -> Status {
 }
 
 impl Report {
+    /// What to call the attachment in a fleet: its name, else its bucket, else its place
+    /// (`index` from 0).
+    pub fn label(&self, index: usize) -> String {
+        let a = &self.attachment;
+        match (&a.name, a.bucket.trim()) {
+            (Some(name), _) if !name.trim().is_empty() => name.clone(),
+            (_, bucket) if !bucket.is_empty() => bucket.to_string(),
+            _ => format!("attachment-{}", index + 1),
+        }
+    }
+
     pub fn new(mode: &'static str, mut attachment: Attachment, checks: Vec<CheckResult>) -> Self {
         // A value megabytes long (pasted by mistake) is shown cut, not echoed whole.
         for v in [
@@ -186,9 +221,27 @@ impl FleetReport {
         for r in &reports {
             summary.merge(&r.summary);
         }
+        let attachments = reports
+            .iter()
+            .enumerate()
+            .map(|(i, r)| AttachmentOutcome {
+                name: r.label(i),
+                status: r.status,
+                checks: r
+                    .checks
+                    .iter()
+                    .filter(|c| matches!(c.status, Status::Fail | Status::Error | Status::Warn))
+                    .map(|c| CheckOutcome {
+                        id: c.id.clone(),
+                        status: c.status,
+                    })
+                    .collect(),
+            })
+            .collect();
         FleetReport {
             schema_version: SCHEMA_VERSION,
             tool: TOOL,
+            attachments,
             status: overall(reports.iter().map(|r| &r.status)),
             summary,
             aws_requests: reports

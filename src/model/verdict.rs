@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::facts::Fact;
+use super::facts::{Fact, FailureKind};
 
 /// A check's status (docs/contract.md, "Statuses and exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -57,6 +57,10 @@ pub struct Finding {
     pub vars: Vec<(&'static str, String)>,
     pub evidence: Vec<String>,
     pub fix: Vec<FixStep>,
+    /// Why a fact this finding needed was not obtained, when that is what it reports: the
+    /// report collapses failures of the tool's own access (network, credentials, its read
+    /// permissions) into one cause.
+    pub failure: Option<FailureKind>,
 }
 
 /// A policy document a fix proposes, and where it goes.
@@ -130,7 +134,14 @@ impl Finding {
             vars: Vec::new(),
             evidence: Vec::new(),
             fix: Vec::new(),
+            failure: None,
         }
+    }
+
+    /// The kind of failure that kept a fact from being known.
+    pub fn failure(mut self, kind: FailureKind) -> Self {
+        self.failure = Some(kind);
+        self
     }
 
     pub fn pass(reason: &'static str) -> Self {
@@ -190,9 +201,11 @@ impl Finding {
             Fact::Unavailable(why) => {
                 Some(Finding::new(Status::Skip, "fact-unavailable").var("why", why.clone()))
             }
-            Fact::Failed(failure) => {
-                Some(Finding::new(Status::Error, "fact-failed").var("why", failure.message.clone()))
-            }
+            Fact::Failed(failure) => Some(
+                Finding::new(Status::Error, "fact-failed")
+                    .var("why", failure.message.clone())
+                    .failure(failure.kind),
+            ),
         }
     }
 }

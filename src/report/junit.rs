@@ -33,12 +33,7 @@ pub fn write_fleet(out: &mut dyn Write, fleet: &FleetReport) -> io::Result<()> {
 /// The name a CI system shows for an attachment: its name from the config file, else its
 /// bucket, else its place in the run (a malformed attachment may have neither).
 pub(crate) fn attachment_label(report: &Report, index: usize) -> String {
-    let a = &report.attachment;
-    match (&a.name, a.bucket.trim()) {
-        (Some(name), _) if !name.trim().is_empty() => name.clone(),
-        (_, bucket) if !bucket.is_empty() => bucket.to_string(),
-        _ => format!("attachment-{}", index + 1),
-    }
+    report.label(index)
 }
 
 fn suite(report: &Report, index: usize) -> TestSuite {
@@ -145,6 +140,7 @@ mod tests {
                 summary: String::new(),
                 evidence: Vec::new(),
                 action: None,
+                failure: None,
             }],
         }
     }

@@ -9,17 +9,19 @@
 
 use std::io::{self, Write};
 
+use super::Options;
+use super::causes::{self, Cause};
 use super::junit::attachment_label;
 use crate::model::report::{CheckResult, FleetReport, Report, Summary};
 use crate::model::verdict::Status;
 
 /// One attachment alone, or an overall table and one section per attachment.
-pub fn write_fleet(out: &mut dyn Write, fleet: &FleetReport) -> io::Result<()> {
-    out.write_all(render(fleet).as_bytes())
+pub fn write_fleet(out: &mut dyn Write, fleet: &FleetReport, options: &Options) -> io::Result<()> {
+    out.write_all(render(fleet, options).as_bytes())
 }
 
 /// The Markdown of the run as a string (the step summary needs its length before writing).
-pub fn render(fleet: &FleetReport) -> String {
+pub fn render(fleet: &FleetReport, options: &Options) -> String {
     let mut md = String::new();
     match fleet.reports.as_slice() {
         [one] => {
@@ -30,7 +32,7 @@ pub fn render(fleet: &FleetReport) -> String {
                 one.tool.version,
                 code_text(&attachment_label(one, 0)),
             ));
-            report_body(&mut md, one);
+            report_body(&mut md, one, options);
         }
         reports => {
             md.push_str(&format!(
@@ -64,15 +66,40 @@ pub fn render(fleet: &FleetReport) -> String {
                     icon(r.status),
                     code_text(&attachment_label(r, i))
                 ));
-                report_body(&mut md, r);
+                report_body(&mut md, r, options);
             }
+            rollup(&mut md, fleet);
         }
     }
     md
 }
 
-/// What was checked, the counts, the table, then the details.
-fn report_body(md: &mut String, report: &Report) {
+/// The fleet's end: each attachment, its status and the checks that need attention.
+fn rollup(md: &mut String, fleet: &FleetReport) {
+    md.push_str(
+        "\n### All attachments\n\n| Attachment | Status | Needs attention |\n|---|---|---|\n",
+    );
+    for a in &fleet.attachments {
+        let checks: Vec<String> = a
+            .checks
+            .iter()
+            .map(|c| format!("{} `{}`", icon(c.status), cell_code(&c.id)))
+            .collect();
+        md.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            cell_code(&a.name),
+            badge(a.status),
+            if checks.is_empty() {
+                "none".to_string()
+            } else {
+                checks.join(", ")
+            }
+        ));
+    }
+}
+
+/// What was checked, the counts, the access path, what to fix, the table, then the details.
+fn report_body(md: &mut String, report: &Report, options: &Options) {
     let a = &report.attachment;
     md.push_str(&format!(
         "{} check of bucket {} (path {}, region {}), key {}, role {}.  \n{}\n\n",
@@ -84,8 +111,19 @@ fn report_body(md: &mut String, report: &Report) {
         value(&a.role_arn),
         summary_line(&report.summary),
     ));
+    md.push_str("```mermaid\n");
+    md.push_str(&super::mermaid::flowchart(&super::path::access_path(
+        report,
+    )));
+    md.push_str("```\n\n");
+    let causes = causes::causes(report);
+    what_to_fix(md, &causes);
     md.push_str("| Check | Status | Summary |\n|---|---|---|\n");
-    for c in &report.checks {
+    for c in report
+        .checks
+        .iter()
+        .filter(|c| !(options.quiet && c.status == Status::Pass))
+    {
         md.push_str(&format!(
             "| `{}` | {} | {} |\n",
             cell_code(&c.id),
@@ -95,7 +133,66 @@ fn report_body(md: &mut String, report: &Report) {
     }
     for c in report.checks.iter().filter(|c| wants_details(c)) {
         md.push('\n');
-        details(md, c);
+        details(md, c, causes::entry_of(&causes, &c.id));
+    }
+}
+
+/// "What to fix": one numbered entry per root cause, each with its fix. Bold paragraphs, not
+/// headings: the report sits under a heading of its own in a fleet.
+fn what_to_fix(md: &mut String, causes: &[Cause<'_>]) {
+    if causes.is_empty() {
+        md.push_str("**What to fix:** nothing, every check that ran passed.\n\n");
+        return;
+    }
+    md.push_str("**What to fix**\n\n");
+    for (i, cause) in causes.iter().enumerate() {
+        match cause {
+            Cause::Access {
+                problem,
+                messages,
+                stopped,
+            } => {
+                md.push_str(&format!(
+                    "**{}. {} {}**\n\nWhat AWS or the network said:\n\n",
+                    i + 1,
+                    icon(cause.status()),
+                    inline(problem.headline())
+                ));
+                for m in messages {
+                    md.push_str(&format!("- {}\n", inline(m).replace('\n', " ")));
+                }
+                md.push_str(&format!("\n{}\n\n", inline(problem.advice())));
+                let ids: Vec<String> = stopped
+                    .iter()
+                    .map(|c| format!("`{}`", code_text(&c.id)))
+                    .collect();
+                md.push_str(&format!(
+                    "Checks it stopped ({}): {}\n\n",
+                    ids.len(),
+                    ids.join(", ")
+                ));
+            }
+            Cause::Check(c) => {
+                md.push_str(&format!(
+                    "**{}. {} `{}`**: {}\n\n",
+                    i + 1,
+                    icon(c.status),
+                    code_text(&c.id),
+                    inline(&c.summary).replace('\n', " ")
+                ));
+                write_fix(md, c);
+            }
+        }
+    }
+}
+
+fn write_fix(md: &mut String, c: &CheckResult) {
+    if !c.steps.is_empty() {
+        fix_steps(md, &c.steps);
+        blank_line(md);
+    } else if let Some(fix) = &c.remediation {
+        remediation(md, fix);
+        blank_line(md);
     }
 }
 
@@ -109,7 +206,8 @@ fn wants_details(c: &CheckResult) -> bool {
     }
 }
 
-fn details(md: &mut String, c: &CheckResult) {
+/// A check's details; its fix is given in "What to fix" entry `cause` when it has one.
+fn details(md: &mut String, c: &CheckResult, cause: Option<usize>) {
     // The blank line after `<summary>` makes GitHub render the Markdown inside the block.
     md.push_str(&format!(
         "<details><summary>{} <code>{}</code>: {}</summary>\n\n",
@@ -125,14 +223,14 @@ fn details(md: &mut String, c: &CheckResult) {
         }
         md.push('\n');
     }
-    if !c.steps.is_empty() {
-        md.push_str("Fix:\n\n");
-        fix_steps(md, &c.steps);
-        blank_line(md);
-    } else if let Some(fix) = &c.remediation {
-        md.push_str("Fix:\n\n");
-        remediation(md, fix);
-        blank_line(md);
+    let has_fix = !c.steps.is_empty() || c.remediation.is_some();
+    match cause {
+        Some(n) if has_fix => md.push_str(&format!("Fix: see What to fix, {n}.\n\n")),
+        _ if has_fix => {
+            md.push_str("Fix:\n\n");
+            write_fix(md, c);
+        }
+        _ => {}
     }
     if !c.docs.is_empty() {
         let links: Vec<String> = c.docs.iter().map(|d| format!("<{d}>")).collect();
@@ -511,6 +609,7 @@ mod tests {
                 summary: summary.to_string(),
                 evidence: Vec::new(),
                 action: None,
+                failure: None,
             }],
         }
     }
@@ -550,7 +649,7 @@ mod tests {
 
     #[test]
     fn table_cells_escape_pipes_and_line_breaks() {
-        let md = render(&sample());
+        let md = render(&sample(), &Options::default());
         assert!(
             md.contains("| `a.pass` | ✅ pass | fine \\| really |"),
             "{md}"
@@ -568,7 +667,7 @@ mod tests {
 
     #[test]
     fn details_for_checks_needing_attention_with_fenced_fixes() {
-        let md = render(&sample());
+        let md = render(&sample(), &Options::default());
         assert_eq!(md.matches("<details>").count(), 1, "{md}");
         assert!(md.contains(
             "<details><summary>❌ <code>a.fail</code>: <code>s3:Get*</code> is | missing second line</summary>"
@@ -597,7 +696,7 @@ mod tests {
             report("one", vec![check("a.fail", Status::Fail, "bad")]),
             report("two", vec![check("a.pass", Status::Pass, "good")]),
         ]);
-        let md = render(&fleet);
+        let md = render(&fleet, &Options::default());
         assert!(md.contains(": 2 attachments"), "{md}");
         assert!(
             md.contains("| `one` | ❌ fail | 1 | 0 | 0 | 0 | 0 |"),
@@ -617,7 +716,7 @@ mod tests {
             .map(|i| check(&format!("c.{i}"), Status::Fail, "bad"))
             .collect();
         let fleet = FleetReport::new(vec![report("big", checks)]);
-        let full = render(&fleet);
+        let full = render(&fleet, &Options::default());
         let cap = 20_000;
         assert!(full.len() > cap);
         let text = capped(&full, cap);
@@ -633,7 +732,7 @@ mod tests {
 
     #[test]
     fn capping_closes_an_open_fence_at_any_cut() {
-        let md = render(&sample());
+        let md = render(&sample(), &Options::default());
         // Below about 400 bytes only the note would fit.
         for cap in (400..md.len()).step_by(7) {
             let cut = capped(&md, cap);

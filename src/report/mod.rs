@@ -1,9 +1,14 @@
 //! The sinks that render the report model ([`crate::model::report`]) in each format. Sinks
 //! write to any `io::Write`, so tests render into a `Vec<u8>`.
 
+pub mod causes;
+pub mod diagram;
+pub mod dot;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod mermaid;
+pub mod path;
 pub mod sarif;
 pub mod text;
 
@@ -17,24 +22,62 @@ pub enum Format {
     Junit,
     Sarif,
     Markdown,
+    /// The access path as a Graphviz graph.
+    Dot,
+}
+
+/// How the sinks for people render: decided by the command from the terminal and the flags,
+/// never read from the environment by a sink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// The terminal shows UTF-8: draw with box-drawing characters, else plain ASCII.
+    pub unicode: bool,
+    /// Leave out the checks that passed (text and Markdown).
+    pub quiet: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            unicode: true,
+            quiet: false,
+        }
+    }
 }
 
 /// Renders the run in one format: one attachment's report alone, or the fleet.
 pub fn render(
     format: Format,
     fleet: &FleetReport,
+    options: &Options,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     use Format as F;
     match (format, fleet.reports.as_slice()) {
         (F::Json, [one]) => json::write_report(out, one),
         (F::Json, _) => json::write_fleet(out, fleet),
-        (F::Text, [one]) => text::write_report(out, one),
-        (F::Text, _) => text::write_fleet(out, fleet),
+        (F::Text, [one]) => text::write_report(out, one, options),
+        (F::Text, _) => text::write_fleet(out, fleet, options),
         (F::Junit, _) => junit::write_fleet(out, fleet),
         (F::Sarif, _) => sarif::write_fleet(out, fleet),
-        (F::Markdown, _) => markdown::write_fleet(out, fleet),
+        (F::Markdown, _) => markdown::write_fleet(out, fleet, options),
+        (F::Dot, _) => dot::write_fleet(out, fleet),
     }
+}
+
+/// How a run of several reports ends: as [`exit_code`], except that a check that failed only
+/// because the tool could not read AWS (its credentials) counts as not determined: such a run
+/// found nothing about the attachment, broken or not.
+pub fn run_exit_code(fleet: &FleetReport, fail_on_warn: bool) -> crate::exit::Exit {
+    let mut summary = Summary::default();
+    for check in fleet.reports.iter().flat_map(|r| &r.checks) {
+        if check.status == crate::model::verdict::Status::Fail && causes::stopped_by_access(check) {
+            summary.add(crate::model::verdict::Status::Error);
+        } else {
+            summary.add(check.status);
+        }
+    }
+    exit_code(&summary, fail_on_warn)
 }
 
 /// How a run ends (docs/contract.md, "Statuses and exit codes"): failed if a check failed (or

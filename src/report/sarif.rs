@@ -293,6 +293,7 @@ mod tests {
                 summary: String::new(),
                 evidence: Vec::new(),
                 action: None,
+                failure: None,
             }],
         }
     }

@@ -8,6 +8,8 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
+use super::Options;
+use super::causes::{self, Cause};
 use crate::model::report::{CheckResult, FleetReport, Report, Summary};
 use crate::model::verdict::Status;
 
@@ -22,7 +24,7 @@ fn clean_line(text: &str) -> String {
     clean(text).replace('\n', "\\n")
 }
 
-fn style(status: Status) -> Style {
+pub(super) fn style(status: Status) -> Style {
     match status {
         Status::Pass => AnsiColor::Green.on_default(),
         Status::Warn => AnsiColor::Yellow.on_default().bold(),
@@ -54,7 +56,7 @@ fn area(id: &str) -> &'static str {
     }
 }
 
-pub fn write_report(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+pub fn write_report(out: &mut dyn Write, report: &Report, options: &Options) -> io::Result<()> {
     let bold = Style::new().bold();
     let a = &report.attachment;
     let name = a
@@ -78,17 +80,27 @@ pub fn write_report(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     )?;
     writeln!(out, "  key     {}", clean_line(&a.kms_key))?;
     writeln!(out, "  role    {}", clean_line(&a.role_arn))?;
+    writeln!(out)?;
+    for line in super::diagram::lines(&super::path::access_path(report), options.unicode) {
+        writeln!(out, "{line}")?;
+    }
+    let causes = causes::causes(report);
+    writeln!(out)?;
+    write_causes(out, &causes)?;
 
     let width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
     let mut current = "";
     for check in &report.checks {
+        if options.quiet && check.status == Status::Pass {
+            continue;
+        }
         let group = area(&check.id);
         if group != current {
             writeln!(out)?;
             writeln!(out, "{bold}{group}{bold:#}")?;
             current = group;
         }
-        write_check(out, check, width)?;
+        write_check(out, check, width, causes::entry_of(&causes, &check.id))?;
     }
     writeln!(out)?;
     write_summary(out, &report.summary)?;
@@ -154,7 +166,94 @@ pub fn aws_trace(fleet: &FleetReport) -> String {
     out
 }
 
-fn write_check(out: &mut dyn Write, check: &CheckResult, width: usize) -> io::Result<()> {
+/// How many different failure messages an access problem shows (one per AWS service is
+/// typical).
+const MESSAGES_SHOWN: usize = 6;
+
+/// "What to fix": one entry per root cause, each with its fix, before the check-by-check
+/// detail.
+fn write_causes(out: &mut dyn Write, causes: &[Cause<'_>]) -> io::Result<()> {
+    let bold = Style::new().bold();
+    if causes.is_empty() {
+        return writeln!(
+            out,
+            "{bold}What to fix:{bold:#} nothing, every check that ran passed."
+        );
+    }
+    writeln!(out, "{bold}What to fix{bold:#}")?;
+    let indent = "       ";
+    for (i, cause) in causes.iter().enumerate() {
+        let s = style(cause.status());
+        if i > 0 {
+            writeln!(out)?;
+        }
+        match cause {
+            Cause::Access {
+                problem,
+                messages,
+                stopped,
+            } => {
+                writeln!(
+                    out,
+                    "  {:>2}. {s}{}{s:#}  {}",
+                    i + 1,
+                    label(cause.status()).trim_end(),
+                    problem.headline()
+                )?;
+                let dim = Style::new().dimmed();
+                writeln!(out, "{indent}{dim}what AWS or the network said:{dim:#}")?;
+                for m in messages.iter().take(MESSAGES_SHOWN) {
+                    writeln!(out, "{indent}  - {}", clean_line(m))?;
+                }
+                if messages.len() > MESSAGES_SHOWN {
+                    writeln!(
+                        out,
+                        "{indent}  - and {} more like these",
+                        messages.len() - MESSAGES_SHOWN
+                    )?;
+                }
+                writeln!(out, "{indent}{}", problem.advice())?;
+                let ids: Vec<&str> = stopped.iter().map(|c| c.id.as_str()).collect();
+                writeln!(
+                    out,
+                    "{indent}{dim}checks it stopped ({}):{dim:#} {}",
+                    ids.len(),
+                    ids.join(", ")
+                )?;
+            }
+            Cause::Check(check) => {
+                writeln!(
+                    out,
+                    "  {:>2}. {s}{}{s:#}  {}: {}",
+                    i + 1,
+                    label(check.status).trim_end(),
+                    check.id,
+                    clean_line(&check.summary)
+                )?;
+                let Some(fix) = &check.remediation else {
+                    continue;
+                };
+                for line in clean(fix).lines() {
+                    if line.is_empty() {
+                        writeln!(out)?;
+                    } else {
+                        writeln!(out, "{indent}{line}")?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One check's line and, when it is not a pass, its evidence, its fix (or where "What to fix"
+/// gives it: entry `cause`) and its docs.
+fn write_check(
+    out: &mut dyn Write,
+    check: &CheckResult,
+    width: usize,
+    cause: Option<usize>,
+) -> io::Result<()> {
     let s = style(check.status);
     writeln!(
         out,
@@ -174,7 +273,9 @@ fn write_check(out: &mut dyn Write, check: &CheckResult, width: usize) -> io::Re
             writeln!(out, "{indent}  - {}", clean_line(e))?;
         }
     }
-    if let Some(fix) = &check.remediation {
+    if let (Some(n), Some(_)) = (cause, &check.remediation) {
+        writeln!(out, "{indent}{dim}fix: see What to fix, {n}{dim:#}")?;
+    } else if let Some(fix) = &check.remediation {
         writeln!(out, "{indent}{dim}fix:{dim:#}")?;
         for line in clean(fix).lines() {
             if line.is_empty() {
@@ -210,15 +311,16 @@ fn write_summary(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
     writeln!(out, "Summary: {}", parts.join(", "))
 }
 
-pub fn write_fleet(out: &mut dyn Write, fleet: &FleetReport) -> io::Result<()> {
+pub fn write_fleet(out: &mut dyn Write, fleet: &FleetReport, options: &Options) -> io::Result<()> {
     for (i, r) in fleet.reports.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
             writeln!(out, "{}", "=".repeat(72))?;
         }
-        write_report(out, r)?;
+        write_report(out, r, options)?;
     }
     writeln!(out)?;
+    write_rollup(out, fleet)?;
     write!(out, "All {} attachments: ", fleet.reports.len())?;
     write_summary(out, &fleet.summary)?;
     if let Some(n) = fleet.aws_requests {
@@ -230,4 +332,37 @@ pub fn write_fleet(out: &mut dyn Write, fleet: &FleetReport) -> io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The fleet's roll-up: one line per attachment, its status and the checks that need
+/// attention.
+fn write_rollup(out: &mut dyn Write, fleet: &FleetReport) -> io::Result<()> {
+    let bold = Style::new().bold();
+    writeln!(out, "{bold}All attachments{bold:#}")?;
+    let width = fleet
+        .attachments
+        .iter()
+        .map(|a| clean_line(&a.name).chars().count())
+        .max()
+        .unwrap_or(0);
+    for a in &fleet.attachments {
+        let s = style(a.status);
+        let checks: Vec<String> = a
+            .checks
+            .iter()
+            .map(|c| {
+                let cs = style(c.status);
+                format!("{cs}{}{cs:#} {}", label(c.status).trim_end(), c.id)
+            })
+            .collect();
+        let name = clean_line(&a.name);
+        let pad = " ".repeat(width.saturating_sub(name.chars().count()));
+        writeln!(
+            out,
+            "  {s}{}{s:#}  {name}{pad}  {}",
+            label(a.status),
+            checks.join(", ")
+        )?;
+    }
+    writeln!(out)
 }

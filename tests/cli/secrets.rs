@@ -335,9 +335,12 @@ fn secrets_never_reach_an_output_when_aws_echoes_them_in_an_error() {
     let dir = tempfile::tempdir().expect("temp dir");
     let json = run_with_canaries(&stub.endpoint(), &fixed_attachment(dir.path()));
     assert_canaries_were_sent(&stub);
-    // The tool said the credentials are the problem (exit 1: aws.credentials fails).
+    // The tool said the credentials are the problem (aws.credentials fails; exit 3: with
+    // credentials that do not work nothing about the attachment was determined).
     let report = json.report();
-    assert_eq!(json.code, 1, "{report:#}");
+    assert_eq!(json.code, 3, "{report:#}");
+    assert_eq!(report["checks"][1]["id"], "aws.credentials", "{report:#}");
+    assert_eq!(report["checks"][1]["status"], "fail", "{report:#}");
     assert!(
         report.to_string().contains("signature"),
         "the error is not reported: {report:#}"

@@ -13,7 +13,8 @@ pub mod world;
 /// The binary, independent of the shell it runs in: nothing of the developer's or the CI
 /// runner's AWS settings (credentials, profile, endpoint, region), the tool's own variables
 /// (which would fill in the attachment), `GITHUB_*` (on GitHub Actions a `check` would append to
-/// the real step summary), proxies, `CI` or `NO_COLOR`. Every test runs the binary through this.
+/// the real step summary), proxies, `CI`, `NO_COLOR` or the locale (which decides between the
+/// Unicode and the ASCII diagram: without one, ASCII). Every test runs the binary through this.
 pub fn bin() -> Command {
     let mut cmd = Command::cargo_bin("aoc-preflight").expect("binary builds");
     for key in inherited_settings() {
@@ -35,6 +36,9 @@ pub fn inherited_settings() -> Vec<std::ffi::OsString> {
                 || k.to_ascii_lowercase().ends_with("_proxy")
                 || k == "CI"
                 || k == "NO_COLOR"
+                || k == "LC_ALL"
+                || k == "LC_CTYPE"
+                || k == "LANG"
         })
         .collect()
 }
