@@ -79,7 +79,7 @@ pub struct CheckRun {
 /// decides: a terminal, text format, not CI).
 pub fn check(args: &CheckArgs, progress: bool) -> Result<CheckRun, UsageError> {
     validate_selection(&args.only, &args.skip)?;
-    if args.probe && (args.offline || args.facts.is_some()) {
+    if args.probe && (args.input.offline || args.facts.is_some()) {
         return Err(UsageError::new(
             "--probe writes to the bucket through AWS: it needs live mode (not --offline or --facts)",
         ));
@@ -89,9 +89,9 @@ pub fn check(args: &CheckArgs, progress: bool) -> Result<CheckRun, UsageError> {
         let bundle = Bundle::load(path)?;
         return judge_all(bundle, Vec::new(), args);
     }
-    let inputs = spec::resolve(args)?;
+    let inputs = spec::resolve(spec::Sources::of(&args.input))?;
     let accesses: Vec<_> = inputs.iter().map(|i| i.access.clone()).collect();
-    let facts = if args.offline {
+    let facts = if args.input.offline {
         inputs
             .iter()
             .map(|i| gather::offline(&i.documents))
@@ -149,8 +149,8 @@ fn gather_live(
     progress: bool,
 ) -> Result<Vec<Facts>, UsageError> {
     let options = LiveOptions {
-        profile: args.profile.clone(),
-        endpoint_url: args.endpoint_url.clone(),
+        profile: args.input.profile.clone(),
+        endpoint_url: args.input.endpoint_url.clone(),
         timeout: Duration::from_secs(args.timeout.max(1)),
         probe: args.probe,
     };
@@ -227,7 +227,7 @@ fn gather_order(inputs: &[AttachmentInput]) -> Vec<usize> {
 /// A document flag given without `--offline`: live mode would ignore it, silently judging
 /// something else than the user meant.
 fn offline_only_flag(args: &CheckArgs, inputs: &[AttachmentInput]) -> Option<&'static str> {
-    if !args.identity_policies.is_empty() {
+    if !args.input.documents.identity_policies.is_empty() {
         return Some("--identity-policy");
     }
     let given = |f: fn(&OfflineDocuments) -> bool| inputs.iter().any(|i| f(&i.documents));

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::cli::{AttachmentArgs, CheckArgs};
+use crate::cli::{AttachmentArgs, DocumentArgs, InputArgs};
 use crate::error::{UsageError, load_policy, read_input};
 use crate::model::attachment::{Access, AocTrust, Attachment, AttachmentInput, OfflineDocuments};
 
@@ -86,10 +86,34 @@ impl ConfigAttachment {
     }
 }
 
+/// Where the attachments are described: a config file (and the one attachment chosen in it),
+/// the flags that override its values, and the offline document flags of a command that has
+/// them (`generate` has none: it reads the documents only from the config file).
+#[derive(Debug, Clone, Copy)]
+pub struct Sources<'a> {
+    pub config: Option<&'a Path>,
+    /// `--attachment NAME`.
+    pub attachment: Option<&'a str>,
+    pub flags: &'a AttachmentArgs,
+    pub documents: Option<&'a DocumentArgs>,
+}
+
+impl<'a> Sources<'a> {
+    /// The sources `check` (and `explain --run`) read.
+    pub fn of(input: &'a InputArgs) -> Self {
+        Sources {
+            config: input.config.as_deref(),
+            attachment: input.attachment.as_deref(),
+            flags: &input.attachment_args,
+            documents: Some(&input.documents),
+        }
+    }
+}
+
 /// Builds the attachments to check from `--config` and the flags. Flags override every
 /// attachment's value of the same name; with `--attachment NAME` only that one is kept.
-pub fn resolve(args: &CheckArgs) -> Result<Vec<AttachmentInput>, UsageError> {
-    let mut entries: Vec<ConfigAttachment> = match &args.config {
+pub fn resolve(sources: Sources<'_>) -> Result<Vec<AttachmentInput>, UsageError> {
+    let mut entries: Vec<ConfigAttachment> = match sources.config {
         Some(path) => {
             let file = load_config(path)?;
             let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
@@ -106,8 +130,8 @@ pub fn resolve(args: &CheckArgs) -> Result<Vec<AttachmentInput>, UsageError> {
         }
         None => Vec::new(),
     };
-    if let Some(wanted) = &args.attachment {
-        entries.retain(|a| a.name.as_deref() == Some(wanted.as_str()));
+    if let Some(wanted) = sources.attachment {
+        entries.retain(|a| a.name.as_deref() == Some(wanted));
         if entries.is_empty() {
             return Err(UsageError(format!(
                 "--attachment: no attachment named `{wanted}` in the config file"
@@ -121,7 +145,7 @@ pub fn resolve(args: &CheckArgs) -> Result<Vec<AttachmentInput>, UsageError> {
     entries
         .into_iter()
         .enumerate()
-        .map(|(i, entry)| build(entry, args, several.then_some(i)))
+        .map(|(i, entry)| build(entry, sources, several.then_some(i)))
         .collect()
 }
 
@@ -168,11 +192,11 @@ fn relative_to(mut a: ConfigAttachment, base: &Path) -> ConfigAttachment {
 
 fn build(
     file: ConfigAttachment,
-    args: &CheckArgs,
+    sources: Sources<'_>,
     position: Option<usize>,
 ) -> Result<AttachmentInput, UsageError> {
-    let flags: &AttachmentArgs = &args.attachment_args;
-    let label = match (&file.name, position, &args.config) {
+    let flags = sources.flags;
+    let label = match (&file.name, position, sources.config) {
         (Some(name), _, _) => format!("attachment `{name}`: "),
         (None, Some(i), _) => format!("attachment #{}: ", i + 1),
         (None, None, Some(config)) => format!("{}: ", config.display()),
@@ -213,18 +237,25 @@ fn build(
         aoc_principal: flags.aoc_principal.clone().or(file.aoc_principal),
     };
 
-    let or_flag = |flag: &Option<PathBuf>, from_file: Option<PathBuf>| flag.clone().or(from_file);
+    let document_flags = sources.documents;
+    let or_flag = |flag: fn(&DocumentArgs) -> &Option<PathBuf>, from_file: Option<PathBuf>| {
+        document_flags.and_then(|d| flag(d).clone()).or(from_file)
+    };
+    let identity_flags = document_flags.map_or(&[][..], |d| d.identity_policies.as_slice());
     let documents = OfflineDocuments {
-        identity_policies: if args.identity_policies.is_empty() {
+        identity_policies: if identity_flags.is_empty() {
             file.identity_policies
         } else {
-            args.identity_policies.clone()
+            identity_flags.to_vec()
         },
-        permissions_boundary: or_flag(&args.permissions_boundary, file.permissions_boundary),
-        bucket_policy: or_flag(&args.bucket_policy, file.bucket_policy),
-        key_policy: or_flag(&args.key_policy, file.key_policy),
-        role_trust_policy: or_flag(&args.role_trust_policy, file.role_trust_policy),
-        bucket_account: match args.bucket_account.clone().or(file.bucket_account) {
+        permissions_boundary: or_flag(|d| &d.permissions_boundary, file.permissions_boundary),
+        bucket_policy: or_flag(|d| &d.bucket_policy, file.bucket_policy),
+        key_policy: or_flag(|d| &d.key_policy, file.key_policy),
+        role_trust_policy: or_flag(|d| &d.role_trust_policy, file.role_trust_policy),
+        bucket_account: match document_flags
+            .and_then(|d| d.bucket_account.clone())
+            .or(file.bucket_account)
+        {
             Some(a) if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) => Some(a),
             Some(a) => {
                 return Err(UsageError(format!(
@@ -300,15 +331,17 @@ bucket_policy = "bucket.json"
 "#,
         )
         .unwrap();
-        let args = CheckArgs {
-            config: Some(path),
-            attachment_args: AttachmentArgs {
-                bucket: Some("from-flag".into()),
-                ..Default::default()
-            },
+        let flags = AttachmentArgs {
+            bucket: Some("from-flag".into()),
             ..Default::default()
         };
-        let got = resolve(&args).unwrap();
+        let got = resolve(Sources {
+            config: Some(&path),
+            attachment: None,
+            flags: &flags,
+            documents: None,
+        })
+        .unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].attachment.bucket, "from-flag");
         assert_eq!(got[0].attachment.region, "us-east-1");
@@ -338,30 +371,38 @@ role_arn = "r"
 "#,
         )
         .unwrap();
-        let mut args = CheckArgs {
-            config: Some(path),
-            ..Default::default()
+        let flags = AttachmentArgs::default();
+        let resolve_with = |bucket_account: Option<&str>| {
+            let documents = DocumentArgs {
+                bucket_account: bucket_account.map(String::from),
+                ..Default::default()
+            };
+            resolve(Sources {
+                config: Some(&path),
+                attachment: None,
+                flags: &flags,
+                documents: Some(&documents),
+            })
         };
-        let got = resolve(&args).unwrap();
+        let got = resolve_with(None).unwrap();
         assert_eq!(
             got[0].documents.bucket_account.as_deref(),
             Some("444455556666")
         );
-        args.bucket_account = Some("111122223333".into());
-        let got = resolve(&args).unwrap();
+        let got = resolve_with(Some("111122223333")).unwrap();
         assert_eq!(
             got[0].documents.bucket_account.as_deref(),
             Some("111122223333")
         );
-        args.bucket_account = Some("1111".into());
-        let err = resolve(&args).unwrap_err().to_string();
+        let err = resolve_with(Some("1111")).unwrap_err().to_string();
         assert!(err.contains("12-digit"), "{err}");
     }
 
     #[test]
     fn missing_required_value_names_flag_and_key() {
-        let args = CheckArgs::default();
-        let err = resolve(&args).unwrap_err().to_string();
+        let err = resolve(Sources::of(&InputArgs::default()))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("--region"), "{err}");
         assert!(err.contains("`region`"), "{err}");
     }
