@@ -176,6 +176,7 @@ mod tests {
                     summary: format!("{id}:{r}"),
                     evidence: Vec::new(),
                     action: None,
+                    failure: None,
                 })
                 .collect(),
         }
