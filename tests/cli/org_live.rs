@@ -307,6 +307,111 @@ fn a_member_reading_with_its_own_credentials_is_told_how_to_read_them() {
     run.assert_fails_exactly(&[]);
 }
 
+/// The management account's role that reads the organization (moto does not check trust, so
+/// the member's keys may assume it).
+fn org_reader() -> String {
+    format!("arn:aws:iam::{ACCOUNT}:role/org-reader")
+}
+
+#[test]
+fn a_member_read_through_the_management_account_has_root_ou_and_account_levels() {
+    let org = Org::start();
+    let member = org.member("full-access", &org.workloads);
+    let world = World::builder("org-full")
+        .in_account(member)
+        .build_on(&org.server);
+    let dir = tempfile::tempdir().unwrap();
+    let (run, facts) = run_saving_facts(
+        world
+            .cmd()
+            .args(["--org-assume-role-arn".to_string(), org_reader()]),
+        dir.path(),
+    );
+    let organization = &facts[0]["organization"];
+    assert_eq!(organization["state"], "known", "{}", run.pretty());
+    assert_eq!(organization["value"]["management_account"], ACCOUNT);
+    assert_eq!(organization["value"]["account"], world.account.as_str());
+    let full = vec!["p-FullAWSAccess".to_string()];
+    assert_eq!(
+        levels(organization),
+        [
+            ("root".into(), org.root.clone(), "Root".into(), full.clone()),
+            (
+                "organizational_unit".into(),
+                org.workloads.clone(),
+                "Workloads".into(),
+                full.clone()
+            ),
+            (
+                "account".into(),
+                world.account.clone(),
+                world.account.clone(),
+                full
+            ),
+        ],
+        "{organization:#}"
+    );
+    for level in organization["value"]["levels"].as_array().unwrap() {
+        let rcps: Vec<&str> = level["rcps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(rcps, ["p-RCPFullAWSAccess"], "{level:#}");
+    }
+    run.assert_fails_exactly(&[]);
+}
+
+#[test]
+fn a_region_deny_at_an_ou_is_read_at_that_level() {
+    let org = Org::start();
+    let member = org.member("region-deny", &org.workloads);
+    let deny = org.attach_scp("ou-region-deny", &region_deny(), &org.workloads);
+    let world = World::builder("org-deny")
+        .in_account(member)
+        .build_on(&org.server);
+    let dir = tempfile::tempdir().unwrap();
+    let (run, facts) = run_saving_facts(
+        world
+            .cmd()
+            .args(["--org-assume-role-arn".to_string(), org_reader()]),
+        dir.path(),
+    );
+    let organization = &facts[0]["organization"];
+    let found = levels(organization);
+    assert_eq!(found.len(), 3, "{organization:#}");
+    assert_eq!(found[1].1, org.workloads);
+    assert_eq!(found[1].2, "Workloads");
+    assert_eq!(
+        found[1].3,
+        ["p-FullAWSAccess".to_string(), deny.clone()],
+        "{organization:#}"
+    );
+    assert_eq!(found[0].3, ["p-FullAWSAccess"]);
+    assert_eq!(found[2].3, ["p-FullAWSAccess"]);
+    let custom = &organization["value"]["levels"][1]["scps"][1];
+    assert_eq!(
+        custom["policy"]["label"],
+        format!("service control policy ou-region-deny ({deny})"),
+        "{custom:#}"
+    );
+    // One account under one OU: each read once, each policy's content once.
+    assert_eq!(
+        org_calls(&run.report),
+        BTreeMap::from([
+            ("organizations:DescribeOrganization".to_string(), 1),
+            ("organizations:ListRoots".to_string(), 1),
+            ("organizations:ListParents".to_string(), 2),
+            ("organizations:DescribeOrganizationalUnit".to_string(), 1),
+            ("organizations:ListPoliciesForTarget".to_string(), 6),
+            ("organizations:DescribePolicy".to_string(), 3),
+        ]),
+        "{}",
+        run.pretty()
+    );
+}
+
 #[test]
 fn an_account_in_no_organization_is_known_to_be_in_none() {
     let world = World::builder("org-none").build();
