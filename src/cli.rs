@@ -192,9 +192,30 @@ pub struct InputArgs {
     /// Named AWS profile for live mode.
     #[arg(long, env = "AWS_PROFILE")]
     pub profile: Option<String>,
+    #[command(flatten)]
+    pub org: OrgArgs,
     /// AWS endpoint URL for live mode (an emulator, a VPC endpoint).
     #[arg(long, env = "AWS_ENDPOINT_URL")]
     pub endpoint_url: Option<String>,
+}
+
+/// Live mode: whose credentials read the organization's SCPs and RCPs. They answer only the
+/// management account or a delegated administrator; without these, the attachment's own
+/// credentials try. A config file's `org_profile` / `org_assume_role_arn` win over them, as
+/// `profile` wins over --profile.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OrgArgs {
+    /// AWS profile of the organization's management account or a delegated administrator,
+    /// to read the SCPs and RCPs that apply (org.policies).
+    #[arg(long, value_name = "PROFILE")]
+    pub org_profile: Option<String>,
+    /// A role there to assume (from --org-profile's credentials, else the attachment's) to
+    /// read the SCPs and RCPs that apply (org.policies).
+    #[arg(long, value_name = "ARN")]
+    pub org_assume_role_arn: Option<String>,
+    /// The external ID --org-assume-role-arn's trust policy asks for.
+    #[arg(long, value_name = "ID", requires = "org_assume_role_arn")]
+    pub org_assume_role_external_id: Option<String>,
 }
 
 /// `--jobs` when not given.

@@ -30,6 +30,37 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ),
     ("iam:GetPolicy", "iam:GetPolicy"),
     ("iam:GetPolicyVersion", "iam:GetPolicyVersion"),
+    (
+        "organizations:DescribeOrganization",
+        "organizations:DescribeOrganization",
+    ),
+    ("organizations:ListRoots", "organizations:ListRoots"),
+    ("organizations:ListParents", "organizations:ListParents"),
+    (
+        "organizations:DescribeOrganizationalUnit",
+        "organizations:DescribeOrganizationalUnit",
+    ),
+    (
+        "organizations:ListPoliciesForTarget",
+        "organizations:ListPoliciesForTarget",
+    ),
+    (
+        "organizations:DescribePolicy",
+        "organizations:DescribePolicy",
+    ),
+];
+
+/// The Organizations reads, for the organization's SCPs and RCPs (`org.policies`). AWS
+/// answers them only in the management account or a delegated administrator
+/// (`DescribeOrganization` in any member): they are needed there, by the credentials that
+/// `org_profile` / `org_assume_role_arn` name, or by the tool's own when it runs there.
+pub const ORGANIZATION_ACTIONS: &[&str] = &[
+    "organizations:DescribeOrganization",
+    "organizations:ListRoots",
+    "organizations:ListParents",
+    "organizations:DescribeOrganizationalUnit",
+    "organizations:ListPoliciesForTarget",
+    "organizations:DescribePolicy",
 ];
 
 /// The IAM actions behind the write probe's operations (`--probe`), by operation.
@@ -136,6 +167,17 @@ pub fn policy(values: Option<&Values>, probe: bool) -> Value {
                 "Effect": "Allow",
                 "Action": ["iam:GetPolicy", "iam:GetPolicyVersion"],
                 "Resource": format!("arn:{partition}:iam::*:policy/*")
+            },
+            {
+                // Only to read the SCPs and RCPs that apply (org.policies), and only of use
+                // in the management account or a delegated administrator: grant it there to
+                // the org_profile / org_assume_role_arn credentials. Elsewhere it is optional;
+                // without it org.policies is skip. The organization, its roots, OUs and
+                // policies have ARNs of the management account's, unknown here.
+                "Sid": "AocPreflightOrgPoliciesInManagementAccount",
+                "Effect": "Allow",
+                "Action": ORGANIZATION_ACTIONS,
+                "Resource": "*"
             }
         ]
     });
@@ -238,6 +280,30 @@ mod tests {
             "the operations live mode declares (left) are not the ones listed here (right)"
         );
         assert_eq!(names(OPERATIONS).len(), OPERATIONS.len());
+    }
+
+    #[test]
+    fn the_organization_reads_are_one_statement_of_their_own() {
+        let doc = policy(None, false);
+        let statements = doc["Statement"].as_array().unwrap();
+        let org: Vec<&Value> = statements
+            .iter()
+            .filter(|st| st.to_string().contains("organizations:"))
+            .collect();
+        assert_eq!(org.len(), 1, "{doc}");
+        assert_eq!(
+            org[0]["Sid"], "AocPreflightOrgPoliciesInManagementAccount",
+            "{doc}"
+        );
+        let mut listed: Vec<String> = ORGANIZATION_ACTIONS.iter().map(|a| a.to_string()).collect();
+        listed.sort();
+        let mut declared: Vec<String> = OPERATIONS
+            .iter()
+            .filter(|(o, _)| o.starts_with("organizations:"))
+            .map(|(_, a)| a.to_string())
+            .collect();
+        declared.sort();
+        assert_eq!(listed, declared);
     }
 
     #[test]

@@ -298,7 +298,12 @@ fn gather_live(
                 async move {
                     let values = Values::from_attachment(&input.attachment);
                     let facts = session
-                        .gather(&input.attachment, &values, &input.access)
+                        .gather(
+                            &input.attachment,
+                            &values,
+                            &input.access,
+                            input.org_access.as_ref(),
+                        )
                         .await;
                     if let Some(b) = bar {
                         b.inc(1);

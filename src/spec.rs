@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::cli::{AttachmentArgs, DocumentArgs, InputArgs};
+use crate::cli::{AttachmentArgs, DocumentArgs, InputArgs, OrgArgs};
 use crate::error::{UsageError, load_policy, read_input};
 use crate::model::attachment::{Access, AocTrust, Attachment, AttachmentInput, OfflineDocuments};
 use crate::model::gate::Suppression;
@@ -81,6 +81,12 @@ struct ConfigAttachment {
     /// Checks that must run for this attachment (with `[defaults]`'s: both apply).
     #[serde(default)]
     require: Vec<String>,
+    /// Live mode: the profile of the organization's management account or a delegated
+    /// administrator, which can read the SCPs and RCPs that apply.
+    org_profile: Option<String>,
+    /// Live mode: a role there to assume to read them.
+    org_assume_role_arn: Option<String>,
+    org_assume_role_external_id: Option<String>,
 }
 
 impl ConfigAttachment {
@@ -133,6 +139,11 @@ impl ConfigAttachment {
                     }
                     all
                 }),
+            org_profile: self.org_profile.or(d.org_profile),
+            org_assume_role_arn: self.org_assume_role_arn.or(d.org_assume_role_arn),
+            org_assume_role_external_id: self
+                .org_assume_role_external_id
+                .or(d.org_assume_role_external_id),
         }
     }
 }
@@ -147,6 +158,8 @@ pub struct Sources<'a> {
     pub attachment: Option<&'a str>,
     pub flags: &'a AttachmentArgs,
     pub documents: Option<&'a DocumentArgs>,
+    /// `--org-profile`, `--org-assume-role-arn` of a command that reads AWS.
+    pub org: Option<&'a OrgArgs>,
 }
 
 impl<'a> Sources<'a> {
@@ -157,6 +170,7 @@ impl<'a> Sources<'a> {
             attachment: input.attachment.as_deref(),
             flags: &input.attachment_args,
             documents: Some(&input.documents),
+            org: Some(&input.org),
         }
     }
 }
@@ -407,6 +421,15 @@ fn build(
         },
     };
 
+    let org_flags = sources.org.cloned().unwrap_or_default();
+    let org_access = org_access(
+        file.profile.as_ref(),
+        file.org_profile.or(org_flags.org_profile),
+        file.org_assume_role_arn.or(org_flags.org_assume_role_arn),
+        file.org_assume_role_external_id
+            .or(org_flags.org_assume_role_external_id),
+    )
+    .map_err(|e| UsageError(format!("{label}{e}")))?;
     let access = Access {
         profile: file.profile,
         assume_role_arn: file.assume_role_arn,
@@ -420,6 +443,7 @@ fn build(
     Ok(AttachmentInput {
         required: file.require,
         access,
+        org_access,
         attachment: Attachment {
             name: file.name,
             region,
@@ -431,6 +455,31 @@ fn build(
         },
         documents,
     })
+}
+
+/// The credentials that read the organization's policies: `None` when neither a profile nor a
+/// role is named for them (the attachment's own then try). A role alone is assumed from the
+/// attachment's profile, as its own credentials would be.
+fn org_access(
+    attachment_profile: Option<&String>,
+    org_profile: Option<String>,
+    org_role: Option<String>,
+    org_external_id: Option<String>,
+) -> Result<Option<Access>, String> {
+    if org_role.is_none() && org_external_id.is_some() {
+        return Err(
+            "`org_assume_role_external_id` needs `org_assume_role_arn` (the role it is for)"
+                .to_string(),
+        );
+    }
+    if org_profile.is_none() && org_role.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(Access {
+        profile: org_profile.or_else(|| attachment_profile.cloned()),
+        assume_role_arn: org_role,
+        assume_role_external_id: org_external_id,
+    }))
 }
 
 #[cfg(test)]
@@ -486,6 +535,7 @@ bucket_policy = "bucket.json"
             attachment: None,
             flags: &flags,
             documents: None,
+            org: None,
         })
         .unwrap();
         assert_eq!(got.len(), 1);
@@ -528,6 +578,7 @@ role_arn = "r"
                 attachment: None,
                 flags: &flags,
                 documents: Some(&documents),
+                org: None,
             })
         };
         let got = resolve_with(None).unwrap();
@@ -551,5 +602,97 @@ role_arn = "r"
             .to_string();
         assert!(err.contains("--region"), "{err}");
         assert!(err.contains("`region`"), "{err}");
+    }
+
+    #[test]
+    fn org_credentials_come_from_the_attachment_then_defaults_then_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fleet.toml");
+        std::fs::write(
+            &path,
+            r#"
+[defaults]
+region = "us-east-1"
+bucket = "b"
+kms_key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+role_arn = "arn:aws:iam::111122223333:role/aoc"
+org_assume_role_arn = "arn:aws:iam::999988887777:role/org-reader"
+
+[[attachment]]
+name = "own-profile"
+profile = "member"
+
+[[attachment]]
+name = "org-profile"
+org_profile = "management"
+org_assume_role_arn = "arn:aws:iam::999988887777:role/other"
+org_assume_role_external_id = "ext-1"
+"#,
+        )
+        .unwrap();
+        let flags = AttachmentArgs::default();
+        let org_flags = OrgArgs {
+            org_profile: Some("from-flag".into()),
+            ..OrgArgs::default()
+        };
+        let resolve_with = |org: Option<&OrgArgs>| {
+            resolve(Sources {
+                config: Some(&path),
+                attachment: None,
+                flags: &flags,
+                documents: None,
+                org,
+            })
+            .unwrap()
+        };
+        let got = resolve_with(None);
+        // The defaults' role, assumed from the attachment's own profile.
+        assert_eq!(
+            got[0].org_access,
+            Some(Access {
+                profile: Some("member".into()),
+                assume_role_arn: Some("arn:aws:iam::999988887777:role/org-reader".into()),
+                assume_role_external_id: None,
+            })
+        );
+        assert_eq!(
+            got[1].org_access,
+            Some(Access {
+                profile: Some("management".into()),
+                assume_role_arn: Some("arn:aws:iam::999988887777:role/other".into()),
+                assume_role_external_id: Some("ext-1".into()),
+            })
+        );
+        // A flag fills what the file leaves out; the file's values win.
+        let got = resolve_with(Some(&org_flags));
+        assert_eq!(
+            got[0]
+                .org_access
+                .as_ref()
+                .and_then(|a| a.profile.as_deref()),
+            Some("from-flag")
+        );
+        assert_eq!(
+            got[1]
+                .org_access
+                .as_ref()
+                .and_then(|a| a.profile.as_deref()),
+            Some("management")
+        );
+        // Nothing named: the attachment's own credentials read the organization.
+        let none = resolve(Sources::of(&InputArgs {
+            attachment_args: AttachmentArgs {
+                region: Some("us-east-1".into()),
+                bucket: Some("b".into()),
+                kms_key: Some("k".into()),
+                role_arn: Some("r".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        }))
+        .unwrap();
+        assert_eq!(none[0].org_access, None);
+        // An external ID without its role is a mistake, not ignored.
+        assert!(org_access(None, None, None, Some("x".into())).is_err());
     }
 }

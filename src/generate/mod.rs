@@ -86,6 +86,7 @@ fn resolve_one(args: &GenerateArgs) -> Result<Attachment, UsageError> {
         flags: &args.attachment_args,
         // The documents are what this writes, not what it reads.
         documents: None,
+        org: None,
     })?;
     if inputs.len() > 1 {
         let names: Vec<String> = inputs

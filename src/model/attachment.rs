@@ -78,6 +78,10 @@ pub struct AttachmentInput {
     /// Check IDs the config file requires for this attachment (`require`, its own and
     /// `[defaults]`'s).
     pub required: Vec<String>,
+    /// The credentials that read the organization's SCPs and RCPs (`org_profile`,
+    /// `org_assume_role_arn`): the management account's or a delegated administrator's.
+    /// `None`: the attachment's own, which can read them only from such an account.
+    pub org_access: Option<Access>,
 }
 
 /// Whose credentials read an attachment's account: the default chain or a named profile,

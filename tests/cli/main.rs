@@ -28,6 +28,7 @@ mod hostile_files;
 mod hostile_values;
 mod live;
 mod org;
+mod org_live;
 mod printed_permissions;
 mod probe;
 mod properties;
