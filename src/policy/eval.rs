@@ -71,9 +71,9 @@ pub struct StatementOutcome {
     /// How the principal matched; `Exact` for statements without a principal element
     /// (identity policies, which apply to the principal they are attached to).
     pub principal: PrincipalMatch,
-    /// The rendered parts that could not be determined (conditions, or a `Resource` whose
-    /// policy variable is unknown).
-    pub unresolved: Vec<String>,
+    /// The parts that could not be determined (conditions, a `Resource` whose policy variable
+    /// is unknown, a session of unknown name).
+    pub unresolved: Vec<super::Unresolved>,
     /// When principal, action and resource match but a condition is false: that condition,
     /// rendered (a "near miss" worth naming in an explanation).
     pub failed_condition: Option<String>,
@@ -130,9 +130,7 @@ fn outcome_inner(
         && let Some(named) = names_session_of_unknown_caller(spec, &request.principal)
     {
         session_unknown = true;
-        unresolved.push(format!(
-            "the caller is the session {named} (its name is not known)"
-        ));
+        unresolved.push(super::Unresolved::Session(named.to_string()));
         principal = match spec {
             // Named in Principal: it may be the caller.
             super::PrincipalSpec::Principal(_) => PrincipalMatch::Exact,
@@ -159,7 +157,7 @@ fn outcome_inner(
     if resource == Tri::Unknown
         && let Some(spec) = &statement.resource
     {
-        unresolved.push(render_resource(spec));
+        unresolved.push(super::Unresolved::Resource(render_resource(spec)));
     }
     let mut applies = if session_unknown {
         resource.and(Tri::Unknown)
@@ -175,7 +173,7 @@ fn outcome_inner(
                 };
             }
             Tri::Unknown => {
-                unresolved.push(cond.to_string());
+                unresolved.push(super::Unresolved::Condition(cond.clone()));
                 applies = applies.and(Tri::Unknown);
             }
             Tri::True => {}

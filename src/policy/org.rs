@@ -138,7 +138,7 @@ pub struct GuardrailStatement {
     /// Whether it applies for certain, or only if conditions it names go one way.
     pub certain: bool,
     /// Conditions whose value the tool could not determine.
-    pub unresolved: Vec<String>,
+    pub unresolved: Vec<super::Unresolved>,
     /// `statement 1 (Sid "DenyOtherRegions")`.
     pub statement_text: String,
 }
@@ -208,9 +208,14 @@ impl OrgEvaluation {
     /// The conditions the decision depends on, without duplicates.
     pub fn unresolved_conditions(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        for c in self.statements.iter().flat_map(|s| &s.unresolved) {
-            if !out.contains(c) {
-                out.push(c.clone());
+        for c in self
+            .statements
+            .iter()
+            .flat_map(|s| &s.unresolved)
+            .map(ToString::to_string)
+        {
+            if !out.contains(&c) {
+                out.push(c);
             }
         }
         out
