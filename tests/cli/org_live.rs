@@ -303,8 +303,15 @@ fn a_member_reading_with_its_own_credentials_is_told_how_to_read_them() {
         "{}",
         run.pretty()
     );
-    // The rest of the member's world is read with its keys and is correct.
+    // The rest of the member's world is read with its keys and is correct; the organization's
+    // policies are skipped with the way out, not an error.
     run.assert_fails_exactly(&[]);
+    assert_eq!(run.status("org.policies"), "skip", "{}", run.pretty());
+    assert!(
+        run.text("org.policies").contains("org_profile"),
+        "{}",
+        run.pretty()
+    );
 }
 
 /// The management account's role that reads the organization (moto does not check trust, so
@@ -361,6 +368,8 @@ fn a_member_read_through_the_management_account_has_root_ou_and_account_levels()
         assert_eq!(rcps, ["p-RCPFullAWSAccess"], "{level:#}");
     }
     run.assert_fails_exactly(&[]);
+    // FullAWSAccess and RCPFullAWSAccess alone let AoC through.
+    assert_eq!(run.status("org.policies"), "pass", "{}", run.pretty());
 }
 
 #[test]
@@ -410,6 +419,13 @@ fn a_region_deny_at_an_ou_is_read_at_that_level() {
         "{}",
         run.pretty()
     );
+    // The bucket's region is outside the SCP's list: org.policies fails naming the OU and the
+    // policy, and nothing else does.
+    run.assert_fails_exactly(&["org.policies"]);
+    let text = run.text("org.policies");
+    for needle in ["Workloads", "ou-region-deny", deny.as_str()] {
+        assert!(text.contains(needle), "`{needle}` not in {}", run.pretty());
+    }
 }
 
 #[test]
@@ -428,6 +444,7 @@ fn an_account_in_no_organization_is_known_to_be_in_none() {
         BTreeMap::from([("organizations:DescribeOrganization".to_string(), 1)]),
     );
     run.assert_fails_exactly(&[]);
+    assert_eq!(run.status("org.policies"), "skip", "{}", run.pretty());
 }
 
 #[test]
@@ -473,7 +490,14 @@ fn the_management_account_reads_its_own_levels_and_is_named_management() {
         custom["policy"]["document"]["statements"][0]["sid"], "DenyOutsideEu",
         "{custom:#}"
     );
+    // The same SCP that fails a member is no obstacle in the management account.
     run.assert_fails_exactly(&[]);
+    assert_eq!(run.status("org.policies"), "pass", "{}", run.pretty());
+    assert!(
+        run.text("org.policies").contains("management"),
+        "{}",
+        run.pretty()
+    );
 }
 
 /// Three attachments, two in one member account and one in another, both under the same OU,
@@ -581,6 +605,13 @@ fn refused_organization_reads_are_explained_not_errors() {
     ] {
         assert!(why.contains(needle), "`{needle}` not in: {why}");
     }
-    // Nothing else is affected: the stub's attachment is correct.
+    // Nothing else is affected: the stub's attachment is correct; org.policies is skip, not
+    // error, with the way out.
     assert!(run.with_status("error").is_empty(), "{}", run.pretty());
+    assert_eq!(run.status("org.policies"), "skip", "{}", run.pretty());
+    assert!(
+        run.text("org.policies").contains("org_profile"),
+        "{}",
+        run.pretty()
+    );
 }
