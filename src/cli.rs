@@ -228,8 +228,13 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
-    /// Live mode: how many attachments to check at once.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_JOBS)]
+    /// Live mode: how many attachments to check at once (1 or more).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = DEFAULT_JOBS,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+    )]
     pub jobs: usize,
     /// Overall time limit for live mode, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT_SECONDS)]

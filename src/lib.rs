@@ -34,4 +34,5 @@ pub mod run;
 pub mod simulate;
 pub mod spec;
 pub mod step_summary;
+pub mod suggest;
 pub mod text;

@@ -29,8 +29,10 @@ pub fn validate_selection(only: &[String], skip: &[String]) -> Result<(), UsageE
         for id in ids {
             if checks::find(id).is_none() {
                 let known: Vec<&str> = checks::ALL.iter().map(|c| c.id).collect();
+                let near = crate::suggest::nearest(id, known.iter().copied());
                 return Err(UsageError(format!(
-                    "{flag}: unknown check ID `{id}` (known: {})",
+                    "{flag}: unknown check ID `{id}`{} (known: {})",
+                    crate::suggest::did_you_mean(&near),
                     known.join(", ")
                 )));
             }
