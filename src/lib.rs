@@ -26,6 +26,7 @@ pub mod explain;
 pub mod gather;
 pub mod generate;
 pub mod model;
+pub mod pasted;
 pub mod permissions;
 pub mod policy;
 pub mod redact;

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::cli::{AttachmentArgs, DocumentArgs, InputArgs, OrgArgs};
-use crate::error::{UsageError, load_policy, read_input};
+use crate::error::{UsageError, read_input};
 use crate::model::attachment::{Access, AocTrust, Attachment, AttachmentInput, OfflineDocuments};
 use crate::model::gate::Suppression;
 use crate::model::org_input::OrgPolicyFile;
@@ -373,8 +373,13 @@ fn build(
         .as_ref()
         .map(PathBuf::from)
         .or(file.trust_policy);
+    let mut notes = Vec::new();
     let policy = match trust_file {
-        Some(p) => Some(load_policy(&p)?),
+        Some(p) => {
+            let pasted = crate::pasted::load_trust_policy(&p)?;
+            notes.extend(pasted.note);
+            Some(pasted.policy)
+        }
         None => None,
     };
     let aoc_trust = AocTrust {
@@ -454,6 +459,7 @@ fn build(
     }
     Ok(AttachmentInput {
         required: file.require,
+        notes,
         access,
         org_access,
         attachment: Attachment {
@@ -639,6 +645,7 @@ role_arn = "r"
             attachment: None,
             flags: &flags,
             documents: None,
+            org: None,
         })
         .unwrap_err()
         .to_string();
