@@ -42,6 +42,13 @@ pub enum Command {
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct PermissionsArgs {
+    /// A TOML file with `[[attachment]]` tables (as for `check`): scope the policy to its
+    /// attachment (flags override its values).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// With a config file of several attachments, the one to scope the policy to.
+    #[arg(long, value_name = "NAME")]
+    pub attachment: Option<String>,
     #[command(flatten)]
     pub attachment_args: AttachmentArgs,
     /// Also grant what `check --probe` needs: writing, reading and deleting its own probe

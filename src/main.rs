@@ -140,7 +140,7 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<Exit, Comma
             Ok(Exit::Success)
         }
         Command::Permissions(args) => {
-            let values = permissions_values(&args.attachment_args);
+            let values = aoc_preflight::permissions::scope(&args)?;
             let doc = aoc_preflight::permissions::policy(values.as_ref(), args.probe);
             let mut out = io::stdout().lock();
             serde_json::to_writer_pretty(&mut out, &doc).map_err(io::Error::from)?;
@@ -267,22 +267,6 @@ fn format_name_as_file(path: &std::path::Path) -> Option<String> {
         .filter_map(|f| f.to_possible_value())
         .find(|v| v.get_name().eq_ignore_ascii_case(name))
         .map(|v| v.get_name().to_string())
-}
-
-/// The attachment's values for scoping `permissions`, from whichever flags were given.
-fn permissions_values(a: &aoc_preflight::cli::AttachmentArgs) -> Option<checks::Values> {
-    if a.bucket.is_none() && a.kms_key.is_none() && a.role_arn.is_none() {
-        return None;
-    }
-    let attachment = aoc_preflight::model::attachment::Attachment {
-        region: a.region.clone().unwrap_or_default(),
-        bucket: a.bucket.clone().unwrap_or_default(),
-        kms_key: a.kms_key.clone().unwrap_or_default(),
-        role_arn: a.role_arn.clone().unwrap_or_default(),
-        path: a.path.clone().unwrap_or_else(|| "/".to_string()),
-        ..Default::default()
-    };
-    Some(checks::Values::from_attachment(&attachment))
 }
 
 /// Standard output or the `--output` file, behind a stream that strips colour where it does
