@@ -38,6 +38,35 @@ pub enum Command {
     /// Print the read-only IAM policy the tool needs in live mode (scoped to the attachment
     /// given by flags, else to any bucket, key and role).
     Permissions(PermissionsArgs),
+    /// Write a commented config file (`aoc.toml`) for one attachment, from the flags given and
+    /// with placeholders for the rest, ready to fill in.
+    Init(InitArgs),
+    /// Print the shell completion script for bash, zsh, fish or PowerShell.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), e.g. `aoc-preflight man > aoc-preflight.1`.
+    Man,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub attachment_args: AttachmentArgs,
+    /// A name for the attachment, shown in reports.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The file to write (`-` for standard output).
+    #[arg(long, value_name = "FILE", default_value = "aoc.toml")]
+    pub output: PathBuf,
+    /// Overwrite the file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Default, Args)]

@@ -25,6 +25,7 @@ pub mod exit;
 pub mod explain;
 pub mod gather;
 pub mod generate;
+pub mod init;
 pub mod model;
 pub mod pasted;
 pub mod permissions;

@@ -147,6 +147,22 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<Exit, Comma
             writeln!(out)?;
             Ok(Exit::Success)
         }
+        Command::Init(args) => {
+            let mut out = io::stdout().lock();
+            aoc_preflight::init::run(&args, &mut out, &mut io::stderr())
+        }
+        Command::Completions(args) => {
+            let mut out = io::stdout().lock();
+            clap_complete::generate(args.shell, &mut Cli::command(), "aoc-preflight", &mut out);
+            out.flush()?;
+            Ok(Exit::Success)
+        }
+        Command::Man => {
+            let mut out = io::stdout().lock();
+            clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+            out.flush()?;
+            Ok(Exit::Success)
+        }
         Command::Checks(args) => {
             let catalog = catalog::get().map_err(UsageError)?;
             let mut out = anstream::stdout().lock();
