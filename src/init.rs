@@ -51,7 +51,11 @@ pub fn run(
     file.write_all(text.as_bytes())?;
     let next = format!("aoc-preflight check --config {}", path.display());
     if to_fill.is_empty() {
-        writeln!(status, "aoc-preflight: wrote {}; run `{next}`", path.display())?;
+        writeln!(
+            status,
+            "aoc-preflight: wrote {}; run `{next}`",
+            path.display()
+        )?;
     } else {
         writeln!(
             status,
@@ -207,6 +211,9 @@ mod tests {
         assert!(text.contains("\n# aoc_principal = "), "{text}");
         assert_eq!(to_fill, ["kms_key", "role_arn"]);
         let parsed: toml::Table = toml::from_str(&text).unwrap();
-        assert_eq!(parsed["attachment"][0]["kms_key"].as_str(), Some(PLACEHOLDER));
+        assert_eq!(
+            parsed["attachment"][0]["kms_key"].as_str(),
+            Some(PLACEHOLDER)
+        );
     }
 }
