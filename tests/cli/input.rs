@@ -441,9 +441,8 @@ fn init_writes_a_config_that_once_filled_in_is_checked() {
         .replace("# trust_policy = \"aoc-trust-policy.json\"", "trust_policy = \"aoc-trust-policy.json\"");
     assert!(!filled.contains("\"FILL-IN\""), "{filled}");
     std::fs::write(&path, filled).unwrap();
-    for name in ["aoc-trust-policy.json"] {
-        std::fs::copy(seed(name), dir.path().join(name)).unwrap();
-    }
+    let trust = "aoc-trust-policy.json";
+    std::fs::copy(seed(trust), dir.path().join(trust)).unwrap();
     let o = check(&["--offline", "--format", "json", "--config", &config]);
     assert_ne!(o.code, 2, "{}", o.stderr);
     let report = json(&o);
