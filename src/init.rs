@@ -206,7 +206,6 @@ mod tests {
             ..Default::default()
         }));
         assert!(text.contains("region = \"eu-west-1\"\n"), "{text}");
-        assert!(text.contains(r#"bucket = "say \"hi\"""#), "{text}");
         assert!(text.contains("\nexternal_id = \"abc\"\n"), "{text}");
         assert!(text.contains("\n# aoc_principal = "), "{text}");
         assert_eq!(to_fill, ["kms_key", "role_arn"]);
@@ -214,6 +213,10 @@ mod tests {
         assert_eq!(
             parsed["attachment"][0]["kms_key"].as_str(),
             Some(PLACEHOLDER)
+        );
+        assert_eq!(
+            parsed["attachment"][0]["bucket"].as_str(),
+            Some("say \"hi\"")
         );
     }
 }
