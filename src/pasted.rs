@@ -15,8 +15,8 @@ pub struct Pasted {
     pub note: Option<String>,
 }
 
-/// Reads the trust policy copied from AoC. Text before and after the JSON object is set
-/// aside (with a note saying so); several JSON objects are a usage error naming the line of
+/// Reads the trust policy copied from AoC. Text on the lines before and after the JSON object
+/// is set aside (with a note saying so); several JSON objects are a usage error naming the line of
 /// each. Line and column of a JSON error refer to the file as given.
 pub fn load_trust_policy(path: &Path) -> Result<Pasted, UsageError> {
     let text = read_input(path)?;
@@ -26,7 +26,7 @@ pub fn load_trust_policy(path: &Path) -> Result<Pasted, UsageError> {
         text[..start].trim().is_empty() && text[end..].trim().is_empty()
     };
     match objects.as_slice() {
-        [one] if !outside_is_blank(*one) => {
+        [one] if !outside_is_blank(*one) && on_its_own_lines(text, *one) => {
             let (start, end) = *one;
             let (first_line, _) = line_column(text, start);
             let (last_line, _) = line_column(text, end.saturating_sub(1));
@@ -78,6 +78,15 @@ fn json_objects(text: &str) -> Vec<(usize, usize)> {
         }
     }
     out
+}
+
+/// Whether the object's first and last lines hold nothing else: a block copied from a page
+/// has the words on lines of their own, while `{...} trailing` on one line is a broken file,
+/// which the parser reports as such.
+fn on_its_own_lines(text: &str, (start, end): (usize, usize)) -> bool {
+    let before = text[..start].rsplit('\n').next().unwrap_or("");
+    let after = text[end..].split('\n').next().unwrap_or("");
+    before.trim().is_empty() && after.trim().is_empty()
 }
 
 fn opens_object(after_brace: &str) -> bool {
@@ -141,6 +150,15 @@ mod tests {
         assert_eq!(objects.len(), 1);
         let (s, e) = objects[0];
         assert_eq!(&text[s..e], "{\"a\": \"}{\", \"b\": {}}");
+    }
+
+    #[test]
+    fn only_a_block_on_its_own_lines_is_taken_out_of_the_words() {
+        let block = "Copy:\n  {\"a\": 1}  \nDone.";
+        let objects = json_objects(block);
+        assert!(on_its_own_lines(block, objects[0]));
+        let inline = "{\"a\": 1} trailing";
+        assert!(!on_its_own_lines(inline, json_objects(inline)[0]));
     }
 
     #[test]
