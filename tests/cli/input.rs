@@ -97,6 +97,8 @@ fn a_trust_policy_pasted_with_words_around_it_is_taken_and_the_report_says_so() 
     ]);
     assert_eq!(o.code, clean.code, "{}", o.stderr);
     let report = json(&o);
+    let errors = crate::formats::schema_errors(&report);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
     let notes = report["notes"].to_string();
     assert!(
         notes.contains("took the JSON object on lines 4-"),
@@ -329,7 +331,10 @@ fn a_replayed_bundle_says_when_and_by_whom_the_facts_were_gathered() {
     let path = bundle.display().to_string();
     let o = check(&["--facts", &path, "--format", "json"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    let replay = &json(&o)["replay"];
+    let report = json(&o);
+    let errors = crate::formats::schema_errors(&report);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    let replay = &report["replay"];
     assert_eq!(replay["bundle"], path);
     assert_eq!(replay["gathered_at"], at.as_str());
     // Offline: nobody's credentials were used.
@@ -355,7 +360,9 @@ fn a_replayed_bundle_says_when_and_by_whom_the_facts_were_gathered() {
         "json",
     ]);
     assert_eq!(o.code, 0, "{}", o.stderr);
-    assert_eq!(json(&o)["replay"]["gathered_at"], Value::Null);
+    let report = json(&o);
+    assert_eq!(report["replay"]["gathered_at"], Value::Null);
+    assert!(crate::formats::schema_errors(&report).is_empty());
     let text = check(&["--facts", &old_path.display().to_string()]);
     assert!(
         text.stdout.contains("at an unknown time"),
