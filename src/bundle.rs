@@ -144,7 +144,7 @@ impl Bundle {
 pub fn refuse_attachment_flags(input: &InputArgs) -> Result<(), UsageError> {
     let a = &input.attachment_args;
     let d = &input.documents;
-    let given: [(&str, Option<&str>, bool); 14] = [
+    let given: [(&str, Option<&str>, bool); 18] = [
         ("--region", Some("AOC_PREFLIGHT_REGION"), a.region.is_some()),
         ("--bucket", Some("AOC_PREFLIGHT_BUCKET"), a.bucket.is_some()),
         ("--path", Some("AOC_PREFLIGHT_PATH"), a.path.is_some()),
@@ -179,6 +179,14 @@ pub fn refuse_attachment_flags(input: &InputArgs) -> Result<(), UsageError> {
         ("--key-policy", None, d.key_policy.is_some()),
         ("--role-trust-policy", None, d.role_trust_policy.is_some()),
         ("--bucket-account", None, d.bucket_account.is_some()),
+        ("--terraform-plan", None, d.terraform_plan.is_some()),
+        ("--scp", None, !d.scps.is_empty()),
+        ("--rcp", None, !d.rcps.is_empty()),
+        (
+            "--org-management-account",
+            None,
+            d.org_management_account.is_some(),
+        ),
     ];
     let named: Vec<String> = given
         .iter()
