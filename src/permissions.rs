@@ -93,6 +93,7 @@ pub fn scope(args: &PermissionsArgs) -> Result<Option<Values>, UsageError> {
         attachment: args.attachment.as_deref(),
         flags: &args.attachment_args,
         documents: None,
+        org: None,
     })?;
     match inputs.as_slice() {
         [one] => Ok(Some(Values::from_attachment(&one.attachment))),
