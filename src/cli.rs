@@ -38,10 +38,46 @@ pub enum Command {
     /// Print the read-only IAM policy the tool needs in live mode (scoped to the attachment
     /// given by flags, else to any bucket, key and role).
     Permissions(PermissionsArgs),
+    /// Write a commented config file (`aoc.toml`) for one attachment, from the flags given and
+    /// with placeholders for the rest, ready to fill in.
+    Init(InitArgs),
+    /// Print the shell completion script for bash, zsh, fish or PowerShell.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), e.g. `aoc-preflight man > aoc-preflight.1`.
+    Man,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub attachment_args: AttachmentArgs,
+    /// A name for the attachment, shown in reports.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The file to write (`-` for standard output).
+    #[arg(long, value_name = "FILE", default_value = "aoc.toml")]
+    pub output: PathBuf,
+    /// Overwrite the file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct PermissionsArgs {
+    /// A TOML file with `[[attachment]]` tables (as for `check`): scope the policy to its
+    /// attachment (flags override its values).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// With a config file of several attachments, the one to scope the policy to.
+    #[arg(long, value_name = "NAME")]
+    pub attachment: Option<String>,
     #[command(flatten)]
     pub attachment_args: AttachmentArgs,
     /// Also grant what `check --probe` needs: writing, reading and deleting its own probe
@@ -228,8 +264,13 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
-    /// Live mode: how many attachments to check at once.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_JOBS)]
+    /// Live mode: how many attachments to check at once (1 or more).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = DEFAULT_JOBS,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+    )]
     pub jobs: usize,
     /// Overall time limit for live mode, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT_SECONDS)]

@@ -6,7 +6,10 @@
 
 use serde_json::{Value, json};
 
+use crate::cli::{AttachmentArgs, PermissionsArgs};
+use crate::error::UsageError;
 use crate::model::Values;
+use crate::model::attachment::Attachment;
 use crate::model::values::KmsKeyRef;
 
 /// The IAM actions behind every AWS operation live mode calls, by operation.
@@ -77,6 +80,60 @@ pub const PROBE_OPERATIONS: &[(&str, &str)] = &[
 /// What S3 asks KMS for on the caller's behalf when the probe writes and reads SSE-KMS objects:
 /// the caller needs these on the key although the tool never calls KMS for them.
 const PROBE_KEY_ACTIONS: &[&str] = &["kms:GenerateDataKey", "kms:Decrypt"];
+
+/// The attachment `permissions` scopes the policy to: the config file's (one attachment, or
+/// the one `--attachment` names) with the flags over it, else whichever flags were given;
+/// `None` for a policy on any bucket, key and role.
+pub fn scope(args: &PermissionsArgs) -> Result<Option<Values>, UsageError> {
+    let Some(config) = &args.config else {
+        return Ok(flag_values(&args.attachment_args));
+    };
+    let inputs = crate::spec::resolve(crate::spec::Sources {
+        config: Some(config),
+        attachment: args.attachment.as_deref(),
+        flags: &args.attachment_args,
+        documents: None,
+        org: None,
+    })?;
+    match inputs.as_slice() {
+        [one] => Ok(Some(Values::from_attachment(&one.attachment))),
+        several => {
+            let names: Vec<String> = several
+                .iter()
+                .enumerate()
+                .map(|(i, input)| {
+                    input
+                        .attachment
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| format!("#{}", i + 1))
+                })
+                .collect();
+            Err(UsageError(format!(
+                "{}: {} attachments; the policy is scoped to one: give --attachment NAME ({})",
+                config.display(),
+                several.len(),
+                names.join(", ")
+            )))
+        }
+    }
+}
+
+/// The attachment's values for scoping `permissions`, from whichever flags were given.
+fn flag_values(a: &AttachmentArgs) -> Option<Values> {
+    if a.bucket.is_none() && a.kms_key.is_none() && a.role_arn.is_none() {
+        return None;
+    }
+    let attachment = Attachment {
+        region: a.region.clone().unwrap_or_default(),
+        bucket: a.bucket.clone().unwrap_or_default(),
+        kms_key: a.kms_key.clone().unwrap_or_default(),
+        role_arn: a.role_arn.clone().unwrap_or_default(),
+        path: a.path.clone().unwrap_or_else(|| "/".to_string()),
+        ..Default::default()
+    };
+    Some(Values::from_attachment(&attachment))
+}
 
 /// The policy document. `values` scopes resources to one attachment where they are known;
 /// `probe` adds what `--probe` needs to write, read and delete its own objects (and nothing

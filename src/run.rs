@@ -29,8 +29,10 @@ pub fn validate_selection(only: &[String], skip: &[String]) -> Result<(), UsageE
         for id in ids {
             if checks::find(id).is_none() {
                 let known: Vec<&str> = checks::ALL.iter().map(|c| c.id).collect();
+                let near = crate::suggest::nearest(id, known.iter().copied());
                 return Err(UsageError(format!(
-                    "{flag}: unknown check ID `{id}` (known: {})",
+                    "{flag}: unknown check ID `{id}`{} (known: {})",
+                    crate::suggest::did_you_mean(&near),
                     known.join(", ")
                 )));
             }
@@ -196,12 +198,25 @@ pub fn check(args: &CheckArgs, progress: bool) -> Result<CheckRun, UsageError> {
     let gate = GateSettings::of(args.input.config.as_deref())?;
     if let Some(path) = &args.facts {
         // A replay judges the saved facts exactly as the run that saved them did.
-        let bundle = Bundle::load(path)?;
-        return judge_all(bundle, Vec::new(), Vec::new(), args, &gate);
+        crate::bundle::refuse_attachment_flags(&args.input)?;
+        let mut bundle = Bundle::load(path)?;
+        if let Some(name) = &args.input.attachment {
+            bundle.select(name, path)?;
+        }
+        return judge_all(
+            bundle,
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Some(path),
+            args,
+            &gate,
+        );
     }
     let inputs = spec::resolve(spec::Sources::of(&args.input))?;
     let required: Vec<Vec<String>> = inputs.iter().map(|i| i.required.clone()).collect();
     let accesses: Vec<_> = inputs.iter().map(|i| i.access.clone()).collect();
+    let notes: Vec<_> = inputs.iter().map(|i| i.notes.clone()).collect();
     let facts = if args.input.offline {
         inputs
             .iter()
@@ -224,21 +239,33 @@ pub fn check(args: &CheckArgs, progress: bool) -> Result<CheckRun, UsageError> {
             facts,
         })
         .collect();
-    judge_all(Bundle::new(entries), accesses, required, args, &gate)
+    judge_all(
+        Bundle::new(entries),
+        accesses,
+        required,
+        notes,
+        None,
+        args,
+        &gate,
+    )
 }
 
 /// Judges every attachment of a bundle into its report. `required`: per attachment, the
-/// checks the config file requires (none for a replay).
+/// checks the config file requires (none for a replay); `notes`: what reading each one's
+/// input did; `replayed_from`: the bundle file of a replay.
 fn judge_all(
     bundle: Bundle,
     accesses: Vec<crate::model::attachment::Access>,
     required: Vec<Vec<String>>,
+    mut notes: Vec<Vec<String>>,
+    replayed_from: Option<&std::path::Path>,
     args: &CheckArgs,
     gate: &GateSettings,
 ) -> Result<CheckRun, UsageError> {
     let mut reports = Vec::with_capacity(bundle.entries.len());
     let mut matched = std::collections::BTreeSet::new();
-    for (i, entry) in bundle.entries.iter().enumerate() {
+    notes.resize(bundle.entries.len(), Vec::new());
+    for (i, (entry, notes)) in bundle.entries.iter().zip(notes).enumerate() {
         let mut attachment = entry.attachment.clone();
         attachment.aoc_trust.policy = entry.aoc_trust_policy.clone();
         let from_config = required.get(i).map(Vec::as_slice).unwrap_or_default();
@@ -262,6 +289,12 @@ fn judge_all(
                 &entry.facts.calls,
             ));
         }
+        report.notes = notes;
+        report.replay = replayed_from.map(|path| crate::model::report::Replay {
+            bundle: path.display().to_string(),
+            gathered_at: bundle.gathered_at.clone(),
+            gathered_by: entry.facts.caller.known().map(|c| c.arn.clone()),
+        });
         reports.push(report);
     }
     checks::gate::report_unmatched(&gate.suppressions, &matched, gate.today, &mut reports);

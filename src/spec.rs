@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::cli::{AttachmentArgs, DocumentArgs, InputArgs, OrgArgs};
-use crate::error::{UsageError, load_policy, read_input};
+use crate::error::{UsageError, read_input};
 use crate::model::attachment::{Access, AocTrust, Attachment, AttachmentInput, OfflineDocuments};
 use crate::model::gate::Suppression;
 use crate::model::org_input::OrgPolicyFile;
@@ -207,11 +207,21 @@ pub fn resolve(sources: Sources<'_>) -> Result<Vec<AttachmentInput>, UsageError>
         entries.push(ConfigAttachment::default());
     }
     let several = entries.len() > 1;
-    entries
+    let (built, errors): (Vec<_>, Vec<_>) = entries
         .into_iter()
         .enumerate()
         .map(|(i, entry)| build(entry, sources, several.then_some(i)))
-        .collect()
+        .partition(Result::is_ok);
+    // A fleet file's problems are all reported in one run, like one attachment's.
+    let errors: Vec<String> = errors
+        .into_iter()
+        .filter_map(Result::err)
+        .map(|e| e.0)
+        .collect();
+    if !errors.is_empty() {
+        return Err(UsageError(errors.join("; ")));
+    }
+    Ok(built.into_iter().filter_map(Result::ok).collect())
 }
 
 /// The config file's `[[suppress]]` tables, checked: a check ID or finding key that does not
@@ -336,20 +346,22 @@ fn build(
         (None, None, Some(config)) => format!("{}: ", config.display()),
         (None, None, None) => String::new(),
     };
-    let pick = |flag: &Option<String>, from_file: Option<String>, name: &str| {
-        flag.clone()
-            .or(from_file)
-            .ok_or_else(|| {
-                UsageError(format!(
-                    "{label}missing required value `{name}` (give --{} or set `{name}` in the config file)",
-                    name.replace('_', "-")
-                ))
-            })
+    // Every missing value is named at once: fixing them one run at a time wastes the admin's.
+    let mut missing: Vec<&'static str> = Vec::new();
+    let mut pick = |flag: &Option<String>, from_file: Option<String>, name: &'static str| {
+        let value = flag.clone().or(from_file);
+        if value.is_none() {
+            missing.push(name);
+        }
+        value.unwrap_or_default()
     };
-    let region = pick(&flags.region, file.region, "region")?;
-    let bucket = pick(&flags.bucket, file.bucket, "bucket")?;
-    let kms_key = pick(&flags.kms_key, file.kms_key, "kms_key")?;
-    let role_arn = pick(&flags.role_arn, file.role_arn, "role_arn")?;
+    let region = pick(&flags.region, file.region, "region");
+    let bucket = pick(&flags.bucket, file.bucket, "bucket");
+    let kms_key = pick(&flags.kms_key, file.kms_key, "kms_key");
+    let role_arn = pick(&flags.role_arn, file.role_arn, "role_arn");
+    if !missing.is_empty() {
+        return Err(UsageError(format!("{label}{}", missing_values(&missing))));
+    }
     let path = flags
         .path
         .clone()
@@ -361,8 +373,13 @@ fn build(
         .as_ref()
         .map(PathBuf::from)
         .or(file.trust_policy);
+    let mut notes = Vec::new();
     let policy = match trust_file {
-        Some(p) => Some(load_policy(&p)?),
+        Some(p) => {
+            let pasted = crate::pasted::load_trust_policy(&p)?;
+            notes.extend(pasted.note);
+            Some(pasted.policy)
+        }
         None => None,
     };
     let aoc_trust = AocTrust {
@@ -442,6 +459,7 @@ fn build(
     }
     Ok(AttachmentInput {
         required: file.require,
+        notes,
         access,
         org_access,
         attachment: Attachment {
@@ -480,6 +498,27 @@ fn org_access(
         assume_role_arn: org_role,
         assume_role_external_id: org_external_id,
     }))
+}
+
+/// The message for required values neither flags nor the config file gave.
+fn missing_values(names: &[&str]) -> String {
+    let flag = |name: &str| format!("--{}", name.replace('_', "-"));
+    match names {
+        [name] => format!(
+            "missing required value `{name}` (give {} or set `{name}` in the config file)",
+            flag(name)
+        ),
+        _ => {
+            let listed: Vec<String> = names
+                .iter()
+                .map(|name| format!("`{name}` ({})", flag(name)))
+                .collect();
+            format!(
+                "missing required value {}: give each flag or set each key in the config file",
+                listed.join(", ")
+            )
+        }
+    }
 }
 
 #[cfg(test)]
@@ -593,6 +632,31 @@ role_arn = "r"
         );
         let err = resolve_with(Some("1111")).unwrap_err().to_string();
         assert!(err.contains("12-digit"), "{err}");
+    }
+
+    #[test]
+    fn every_missing_value_is_named_at_once() {
+        let flags = AttachmentArgs {
+            bucket: Some("b".into()),
+            ..Default::default()
+        };
+        let err = resolve(Sources {
+            config: None,
+            attachment: None,
+            flags: &flags,
+            documents: None,
+            org: None,
+        })
+        .unwrap_err()
+        .to_string();
+        for name in [
+            "`region` (--region)",
+            "`kms_key` (--kms-key)",
+            "`role_arn` (--role-arn)",
+        ] {
+            assert!(err.contains(name), "{err}");
+        }
+        assert!(!err.contains("bucket"), "{err}");
     }
 
     #[test]

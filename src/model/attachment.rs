@@ -82,6 +82,9 @@ pub struct AttachmentInput {
     /// `org_assume_role_arn`): the management account's or a delegated administrator's.
     /// `None`: the attachment's own, which can read them only from such an account.
     pub org_access: Option<Access>,
+    /// What reading the input did that the admin should know (text set aside around the
+    /// trust policy JSON); the report shows them.
+    pub notes: Vec<String>,
 }
 
 /// Whose credentials read an attachment's account: the default chain or a named profile,

@@ -26,6 +26,7 @@ mod gate;
 mod generate;
 mod hostile_files;
 mod hostile_values;
+mod input;
 mod live;
 mod org;
 mod org_live;
