@@ -22,7 +22,6 @@
 //! (unknown Allow statements apply, unknown Deny statements do not) and the worst case.
 
 use std::borrow::Cow;
-use std::fmt;
 
 use crate::arn::ArnRef;
 
@@ -277,17 +276,17 @@ fn implied_keys(request: &Request) -> Vec<(&'static str, String)> {
 }
 
 /// One statement that did not certainly fail.
-struct Hit<'a> {
-    policy: &'a NamedPolicy,
+pub(super) struct Hit<'a> {
+    pub(super) policy: &'a NamedPolicy,
     /// How evidence names the policy: "identity policy", "key policy", ...
-    noun: &'static str,
-    statement: &'a Statement,
-    outcome: StatementOutcome,
+    pub(super) noun: &'static str,
+    pub(super) statement: &'a Statement,
+    pub(super) outcome: StatementOutcome,
 }
 
 impl Hit<'_> {
     /// Whether the statement takes effect in the given case.
-    fn applies(&self, best: bool) -> bool {
+    pub(super) fn applies(&self, best: bool) -> bool {
         let possible = self.outcome.applies != Tri::False;
         let certain = self.outcome.applies == Tri::True;
         match (self.statement.effect, best) {
@@ -296,7 +295,7 @@ impl Hit<'_> {
         }
     }
 
-    fn name(&self) -> String {
+    pub(super) fn name(&self) -> String {
         format!(
             "{} {} {}",
             self.noun,
@@ -400,7 +399,7 @@ pub fn strict_resource(request: &Request) -> Option<&'static str> {
 
 /// True for a caller whose resource-policy grant is not capped by its permissions boundary
 /// when the policy names it exactly: an IAM user or a role session.
-fn boundary_exempt(caller: &str) -> bool {
+pub(super) fn boundary_exempt(caller: &str) -> bool {
     let Some(arn) = ArnRef::parse(caller) else {
         return false;
     };
@@ -445,7 +444,7 @@ fn evaluate_cases(
         .map(Hit::matched)
         .collect();
 
-    let input = Combine {
+    let input = super::combine::Combine {
         set,
         request,
         identity: &identity,
@@ -566,280 +565,6 @@ pub fn explain_cases(best: Decision, best_why: &str, worst: Decision, worst_why:
             "depends on conditions the tool cannot evaluate: {} at best ({best_why}), {} at worst ({worst_why})",
             best.as_str(),
             worst.as_str()
-        )
-    }
-}
-
-struct Combine<'a, 'b> {
-    set: &'a PolicySet<'a>,
-    request: &'a Request,
-    identity: &'a [Hit<'b>],
-    boundary: Option<&'a [Hit<'b>]>,
-    resource: Option<&'a [Hit<'b>]>,
-}
-
-impl Combine<'_, '_> {
-    /// The first Allow statement that matched principal, action and resource but failed a
-    /// condition: the resource policy's first, then the identity policies', then the
-    /// boundary's.
-    fn near_miss(&self, resource_only: bool) -> Option<(String, &str)> {
-        let resource = self.resource.into_iter().flatten();
-        let others = self
-            .identity
-            .iter()
-            .chain(self.boundary.into_iter().flatten())
-            .filter(|_| !resource_only);
-        resource
-            .chain(others)
-            .filter(|h| h.statement.effect == Effect::Allow)
-            .find_map(|h| h.outcome.failed_condition.as_deref().map(|c| (h.name(), c)))
-    }
-
-    /// The decision for one case, with a note on a near miss when nothing allowed it: the
-    /// usual cause of a surprising implicit deny is a condition that does not hold.
-    fn decide(&self, best: bool) -> (Decision, String) {
-        let (decision, why) = self.decide_core(best);
-        if decision != Decision::ImplicitDeny {
-            return (decision, why);
-        }
-        match self.near_miss(false) {
-            Some((name, cond)) if !why.contains(cond) => (
-                decision,
-                format!("{why}; {name} would allow it, but its condition {cond} does not hold"),
-            ),
-            _ => (decision, why),
-        }
-    }
-
-    fn decide_core(&self, best: bool) -> (Decision, String) {
-        let req = self.request;
-        let all = self
-            .identity
-            .iter()
-            .chain(self.boundary.into_iter().flatten())
-            .chain(self.resource.into_iter().flatten());
-        // 1. An applicable Deny anywhere wins.
-        if let Some(deny) = all
-            .filter(|h| h.statement.effect == Effect::Deny)
-            .find(|h| h.applies(best))
-        {
-            return (
-                Decision::ExplicitDeny,
-                format!("explicitly denied by {}", deny.name()),
-            );
-        }
-        let allows = |hits: &[Hit<'_>]| -> Vec<usize> {
-            hits.iter()
-                .enumerate()
-                .filter(|(_, h)| h.statement.effect == Effect::Allow && h.applies(best))
-                .map(|(i, _)| i)
-                .collect()
-        };
-        let identity_allow = allows(self.identity).first().map(|&i| &self.identity[i]);
-        let boundary_allow = self.boundary.map(|b| allows(b).first().map(|&i| &b[i]));
-        let boundary_ok = !matches!(boundary_allow, Some(None));
-        let boundary_label = self.set.boundary.map(|b| b.label.as_str()).unwrap_or("");
-        let (resource_direct, resource_root) = match self.resource {
-            Some(r) => {
-                let idx = allows(r);
-                let direct = idx
-                    .iter()
-                    .map(|&i| &r[i])
-                    .find(|h| h.outcome.principal.is_direct());
-                let root = idx
-                    .iter()
-                    .map(|&i| &r[i])
-                    .find(|h| h.outcome.principal == PrincipalMatch::AccountRoot);
-                (direct, root)
-            }
-            None => (None, None),
-        };
-        // A resource-policy grant naming an IAM user or a role session exactly is not capped
-        // by the boundary; one naming the role ARN, or `*`, is.
-        let direct_ok = resource_direct.is_some_and(|h| {
-            boundary_ok
-                || (h.outcome.principal == PrincipalMatch::Exact && boundary_exempt(&req.principal))
-        });
-        let resource_label = self.set.resource.map(|r| r.label.as_str()).unwrap_or("");
-        // Written into the explanation only by the branch that uses them: most decisions need
-        // none, and building them for every decision was a measurable share of its cost.
-        let action_on = fmt::from_fn(|f| write!(f, "{} on {}", req.action, req.resource));
-        let no_identity = fmt::from_fn(|f| write!(f, "no identity policy allows {action_on}"));
-        let boundary_blocks = |granted_by: &str| {
-            format!(
-                "{granted_by} allows it, but the permissions boundary {boundary_label} does not allow {action_on}"
-            )
-        };
-        let root_arn = fmt::from_fn(|f| {
-            let account = crate::arn::account_in(&req.principal).unwrap_or("ACCOUNT");
-            write!(f, "arn:aws:iam::{account}:root")
-        });
-        let cross = is_cross_account(req);
-        let identity_ok = identity_allow.is_some() && boundary_ok;
-        let identity_why = |h: &Hit| {
-            if self.boundary.is_some() {
-                format!("{} (within the permissions boundary)", h.name())
-            } else {
-                h.name()
-            }
-        };
-
-        if let Some(kind) = strict_resource(req) {
-            let Some(_) = self.resource else {
-                // Without the key or trust policy only the identity side can be judged.
-                let note = format!(
-                    "no {kind} given: it must also allow {} or delegate to IAM via {root_arn}, which was not checked",
-                    req.principal
-                );
-                return match identity_allow {
-                    Some(h) if boundary_ok => (
-                        Decision::Allowed,
-                        format!("allowed by {}; {note}", identity_why(h)),
-                    ),
-                    Some(h) => (
-                        Decision::ImplicitDeny,
-                        format!("{}; {note}", boundary_blocks(&h.name())),
-                    ),
-                    None => (Decision::ImplicitDeny, format!("{no_identity}; {note}")),
-                };
-            };
-            let service = if kind == "key policy" {
-                "KMS"
-            } else {
-                "IAM role trust"
-            };
-            let prefix = if cross {
-                format!("cross-account {service}: ")
-            } else {
-                format!("{service}: ")
-            };
-            if resource_direct.is_none() && resource_root.is_none() {
-                if let Some((name, cond)) = self.near_miss(true) {
-                    return (
-                        Decision::ImplicitDeny,
-                        format!(
-                            "{prefix}the {kind} {resource_label} does not allow {}: {name} would, but its condition {cond} does not hold",
-                            req.principal
-                        ),
-                    );
-                }
-                return (
-                    Decision::ImplicitDeny,
-                    format!(
-                        "{prefix}the {kind} {resource_label} neither names {} nor delegates to IAM via {root_arn}",
-                        req.principal
-                    ),
-                );
-            }
-            if !cross
-                && direct_ok
-                && let Some(h) = resource_direct
-            {
-                return (
-                    Decision::Allowed,
-                    format!("{prefix}allowed by {}, which names the principal", h.name()),
-                );
-            }
-            let grant = resource_direct
-                .or(resource_root)
-                .map(|h| h.name())
-                .unwrap_or_default();
-            let how = if resource_direct.is_some() {
-                "names the principal"
-            } else {
-                "delegates to IAM via the account root"
-            };
-            return match identity_allow {
-                Some(h) if boundary_ok => (
-                    Decision::Allowed,
-                    format!("{prefix}{grant} {how}, and {} allows it", identity_why(h)),
-                ),
-                Some(h) => (
-                    Decision::ImplicitDeny,
-                    format!("{prefix}{grant} {how}; {}", boundary_blocks(&h.name())),
-                ),
-                None if resource_direct.is_some() && !cross => (
-                    Decision::ImplicitDeny,
-                    format!(
-                        "{prefix}{grant} names the principal, but the permissions boundary {boundary_label} does not allow {action_on}"
-                    ),
-                ),
-                None => (
-                    Decision::ImplicitDeny,
-                    format!("{prefix}{grant} {how}, but {no_identity}"),
-                ),
-            };
-        }
-
-        if cross {
-            let resource_account = resource_account(req).unwrap_or_default();
-            let Some(_) = self.resource else {
-                return (
-                    Decision::ImplicitDeny,
-                    format!(
-                        "cross-account: the resource is in account {resource_account}, and no resource policy was given; across accounts the resource policy must also allow {}",
-                        req.principal
-                    ),
-                );
-            };
-            let grant = resource_direct.or(resource_root);
-            return match (grant, identity_allow) {
-                (None, _) => (
-                    Decision::ImplicitDeny,
-                    format!(
-                        "cross-account: the resource policy {resource_label} does not allow {}",
-                        req.principal
-                    ),
-                ),
-                (Some(g), None) => (
-                    Decision::ImplicitDeny,
-                    format!("cross-account: {} allows it, but {no_identity}", g.name()),
-                ),
-                (Some(g), Some(h)) if boundary_ok => (
-                    Decision::Allowed,
-                    format!(
-                        "cross-account: allowed by {} and by {}",
-                        identity_why(h),
-                        g.name()
-                    ),
-                ),
-                (Some(_), Some(h)) => (
-                    Decision::ImplicitDeny,
-                    format!("cross-account: {}", boundary_blocks(&h.name())),
-                ),
-            };
-        }
-
-        // Same account: the identity side or a direct resource-policy grant suffices.
-        if let Some(h) = identity_allow
-            && identity_ok
-        {
-            return (Decision::Allowed, format!("allowed by {}", identity_why(h)));
-        }
-        if direct_ok && let Some(h) = resource_direct {
-            return (
-                Decision::Allowed,
-                format!("allowed by {}, which names the principal", h.name()),
-            );
-        }
-        if let Some(h) = identity_allow {
-            return (Decision::ImplicitDeny, boundary_blocks(&h.name()));
-        }
-        if let Some(h) = resource_direct {
-            return (Decision::ImplicitDeny, boundary_blocks(&h.name()));
-        }
-        if let Some(h) = resource_root {
-            return (
-                Decision::ImplicitDeny,
-                format!(
-                    "{} grants only the account root {root_arn} (delegation to IAM), and {no_identity}",
-                    h.name()
-                ),
-            );
-        }
-        (
-            Decision::ImplicitDeny,
-            format!("no policy allows {action_on}"),
         )
     }
 }

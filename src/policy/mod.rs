@@ -14,6 +14,7 @@
 //! Guide "Key policies" / "Default key policy".
 
 pub mod build;
+mod combine;
 pub mod condition;
 pub mod eval;
 pub mod keys;
