@@ -65,6 +65,18 @@ pub struct Statement {
     /// All conditions of the statement, flattened; every one must hold (AND). Within one
     /// condition, several values are ORed (or NORed for negated operators), as AWS does.
     pub conditions: Vec<Condition>,
+    /// Where the statement's `{` is in the text it was parsed from; `None` for a statement
+    /// the tool built. Not kept in bundles: a replay has no text to point into.
+    #[serde(skip)]
+    pub position: Option<Position>,
+}
+
+/// Where something starts in a policy's text: 1-based line and column (in characters), in
+/// the file as given (or in the decoded JSON of a URL-encoded document).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
