@@ -1,5 +1,8 @@
 //! Command-line definitions (clap derive) and nothing else: no validation beyond what clap
 //! does, no I/O. The names here are a contract (docs/contract.md, "Command line"): add, never rename.
+//!
+//! Every command's arguments are defined here and the command modules import them, so the
+//! command line is read in one place and depends on no command.
 
 use std::path::PathBuf;
 
@@ -28,9 +31,9 @@ pub enum Command {
     /// List the checks: IDs and titles.
     Checks(ChecksArgs),
     /// Say what usually causes an error message an admin saw, and which checks confirm it.
-    Explain(Box<crate::explain::ExplainArgs>),
+    Explain(Box<ExplainArgs>),
     /// Write the policy documents an attachment needs, correct by construction.
-    Generate(Box<crate::generate::GenerateArgs>),
+    Generate(Box<GenerateArgs>),
     /// Print the read-only IAM policy the tool needs in live mode (scoped to the attachment
     /// given by flags, else to any bucket, key and role).
     Permissions(PermissionsArgs),
@@ -120,22 +123,10 @@ pub struct AttachmentArgs {
     pub aoc_principal: Option<String>,
 }
 
+/// The policy documents offline mode judges, as files (and the bucket's account, which offline
+/// mode cannot ask S3). With a config file, each flag overrides every attachment's value.
 #[derive(Debug, Clone, Default, Args)]
-pub struct CheckArgs {
-    /// A TOML file with one or more `[[attachment]]` tables.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// With a config file of several attachments, check only the one with this name.
-    #[arg(long, value_name = "NAME")]
-    pub attachment: Option<String>,
-
-    #[command(flatten)]
-    pub attachment_args: AttachmentArgs,
-
-    /// Judge documents given as files instead of reading AWS.
-    #[arg(long)]
-    pub offline: bool,
+pub struct DocumentArgs {
     /// The role's identity policies (inline and managed), one file each. Repeatable.
     #[arg(long = "identity-policy", value_name = "FILE")]
     pub identity_policies: Vec<PathBuf>,
@@ -155,6 +146,28 @@ pub struct CheckArgs {
     /// establishes it with S3 (`ExpectedBucketOwner`).
     #[arg(long, value_name = "ACCOUNT_ID")]
     pub bucket_account: Option<String>,
+}
+
+/// What `check` judges and where it reads it: the attachments (a config file, flags), the
+/// documents offline, the AWS credentials live. `explain` takes the same, to run its checks.
+#[derive(Debug, Clone, Default, Args)]
+pub struct InputArgs {
+    /// A TOML file with one or more `[[attachment]]` tables.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// With a config file of several attachments, check only the one with this name.
+    #[arg(long, value_name = "NAME")]
+    pub attachment: Option<String>,
+
+    #[command(flatten)]
+    pub attachment_args: AttachmentArgs,
+
+    /// Judge documents given as files instead of reading AWS.
+    #[arg(long)]
+    pub offline: bool,
+    #[command(flatten)]
+    pub documents: DocumentArgs,
 
     /// Named AWS profile for live mode.
     #[arg(long, env = "AWS_PROFILE")]
@@ -162,11 +175,23 @@ pub struct CheckArgs {
     /// AWS endpoint URL for live mode (an emulator, a VPC endpoint).
     #[arg(long, env = "AWS_ENDPOINT_URL")]
     pub endpoint_url: Option<String>,
+}
+
+/// `--jobs` when not given.
+pub const DEFAULT_JOBS: usize = 8;
+/// `--timeout` when not given.
+pub const DEFAULT_TIMEOUT_SECONDS: u64 = 30;
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
     /// Live mode: how many attachments to check at once.
-    #[arg(long, value_name = "N", default_value_t = 8)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_JOBS)]
     pub jobs: usize,
     /// Overall time limit for live mode, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT_SECONDS)]
     pub timeout: u64,
 
     /// Report format. Repeat with --output to write several formats in one run: the n-th
@@ -186,6 +211,10 @@ pub struct CheckArgs {
     /// Skip these checks (comma-separated IDs).
     #[arg(long, value_delimiter = ',', value_name = "ID,...")]
     pub skip: Vec<String>,
+    /// Require these checks (comma-separated IDs): one that cannot run (`skip`) fails the run
+    /// (exit 1) with what it needs, instead of being skipped.
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    pub require: Vec<String>,
     /// Save everything gathered to FILE (a support bundle), to replay with --facts.
     #[arg(long, value_name = "FILE")]
     pub save_facts: Option<PathBuf>,
@@ -272,4 +301,124 @@ pub struct ChecksArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = SimulateFormat::Text)]
     pub format: SimulateFormat,
+}
+
+/// `explain`'s own flags, and the attachment as for `check`: `--run` judges it, and the `check`
+/// command explain suggests names it. Only the `check` flags that bear on those two are here;
+/// explain picks the checks and writes its own output, so `--only`, `--output`, `--save-facts`,
+/// `--redact`, `--jobs`, `--verbose` and `--probe` do not exist for it.
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// The error message as you saw it, in quotes (standard input when absent or `-`).
+    #[arg(value_name = "MESSAGE", allow_hyphen_values = true, value_parser = message_not_option)]
+    pub message: Option<String>,
+    /// Run the checks that confirm the causes on the attachment given (as for `check`), and
+    /// say which cause they confirm. The exit code is then that of the checks.
+    #[arg(long)]
+    pub run: bool,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Overall time limit for live mode, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT_SECONDS)]
+    pub timeout: u64,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SimulateFormat::Text)]
+    pub format: SimulateFormat,
+    /// With --run: exit 1 on warnings too (`warn`), or only on failures (`fail`, the default).
+    #[arg(long, value_enum, default_value_t = FailOn::Fail)]
+    pub fail_on: FailOn,
+    /// With --run: skip these checks (comma-separated IDs).
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    pub skip: Vec<String>,
+    /// Judge the facts saved in FILE (by `check --save-facts`) instead of gathering them.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["config", "offline"])]
+    pub facts: Option<PathBuf>,
+}
+
+/// A message may start with a dash (a list item in a log), so the message argument takes
+/// hyphen values; a single `--word`, though, is an option explain does not have (`--redact`
+/// with the message on standard input), and explaining it as a message would hide the mistake.
+fn message_not_option(value: &str) -> Result<String, String> {
+    if value.len() > 2 && value.starts_with("--") && !value.contains(char::is_whitespace) {
+        Err("explain has no such option (see --help); give an error message in quotes".into())
+    } else {
+        Ok(value.to_string())
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    /// A TOML file with one or more `[[attachment]]` tables (as for `check`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// With a config file of several attachments, the one to write documents for.
+    #[arg(long, value_name = "NAME")]
+    pub attachment: Option<String>,
+
+    #[command(flatten)]
+    pub attachment_args: AttachmentArgs,
+
+    /// The key ARN, when --kms-key is an alias ARN or a key ID: policies must name the key
+    /// ARN (an alias ARN in `Resource` grants nothing), and offline the key behind an alias is
+    /// not known.
+    #[arg(long, value_name = "ARN")]
+    pub key_arn: Option<String>,
+
+    /// How AoC reaches the bucket. `assume-role`: AoC assumes the role, which needs no bucket
+    /// policy. `direct`: also the IBM procedure's bucket policy sample, granting AoC's
+    /// principal on the bucket (and on the key through S3).
+    #[arg(long, value_enum, default_value_t = Model::AssumeRole)]
+    pub model: Model,
+
+    /// The KMS actions the role's KMS policy allows. `procedure`: those of the IBM
+    /// procedure's sample (the data path's kms:GenerateDataKey and kms:Decrypt, and
+    /// kms:Encrypt, kms:GenerateDataKeyWithoutPlaintext, kms:ReEncrypt*, kms:EnableKey).
+    /// `data-path`: only kms:GenerateDataKey and kms:Decrypt (`check` then warns that the
+    /// procedure's others are missing).
+    #[arg(long, value_enum, default_value_t = KmsActions::Procedure)]
+    pub kms_actions: KmsActions,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GenerateFormat::Text)]
+    pub format: GenerateFormat,
+
+    /// Terraform `aws_iam_policy_document` data sources (same as `--format terraform`).
+    #[arg(long, conflicts_with = "format")]
+    pub terraform: bool,
+
+    /// Also write each document to DIR/<name>.json (created if needed), for `file://`.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+}
+
+/// How AoC reaches the bucket (docs/aws-facts.md, "S3 Block Public Access").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Model {
+    /// AoC assumes the customer's role; S3 sees the role. No bucket policy is needed.
+    #[default]
+    AssumeRole,
+    /// The IBM procedure's bucket policy sample: AoC's principal is granted on the bucket
+    /// directly, so S3 (and KMS through S3) also see IBM's principal.
+    Direct,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum KmsActions {
+    #[default]
+    Procedure,
+    DataPath,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum GenerateFormat {
+    /// Each document with a heading and the `aws` command that applies it.
+    #[default]
+    Text,
+    /// One object keyed by document name; each value is a policy document.
+    Json,
+    /// Terraform `data "aws_iam_policy_document"` blocks.
+    Terraform,
 }

@@ -11,11 +11,13 @@ use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
 
+use crate::checks::gate::Required;
 use crate::gather::{
     self,
     live::{LiveOptions, LiveSession},
 };
 use crate::model::attachment::{Attachment, AttachmentInput, OfflineDocuments};
+use crate::model::gate::Suppression;
 use crate::model::report::{CheckResult, Report};
 use crate::model::verdict::Finding;
 use crate::spec;
@@ -37,13 +39,68 @@ pub fn validate_selection(only: &[String], skip: &[String]) -> Result<(), UsageE
     Ok(())
 }
 
-/// Judges the selected checks for one attachment.
+/// Judges the selected checks for one attachment, without suppressions or required checks.
 pub fn judge(
     attachment: &Attachment,
     facts: &Facts,
     only: &[String],
     skip: &[String],
 ) -> Result<Vec<CheckResult>, UsageError> {
+    let gate = GateSettings::default();
+    Ok(judge_gated(attachment, facts, only, skip, &[], &gate)?.results)
+}
+
+/// The gate of one run: the config file's suppressions and the date they expire against.
+pub struct GateSettings {
+    pub suppressions: Vec<Suppression>,
+    pub today: jiff::civil::Date,
+}
+
+impl Default for GateSettings {
+    fn default() -> Self {
+        GateSettings {
+            suppressions: Vec::new(),
+            today: jiff::tz::TimeZone::UTC
+                .to_datetime(jiff::Timestamp::now())
+                .date(),
+        }
+    }
+}
+
+/// The environment variable that fixes "today" for suppression expiry. For tests only: a run
+/// in a pipeline uses the clock (UTC).
+pub const TODAY_FOR_TESTS: &str = "AOC_PREFLIGHT_TODAY_FOR_TESTS";
+
+impl GateSettings {
+    /// The suppressions of the config file, and today's date (UTC; or `TODAY_FOR_TESTS`).
+    fn of(config: Option<&std::path::Path>) -> Result<Self, UsageError> {
+        let mut gate = GateSettings {
+            suppressions: spec::suppressions(config)?,
+            ..GateSettings::default()
+        };
+        if let Ok(text) = std::env::var(TODAY_FOR_TESTS) {
+            gate.today = text.parse().map_err(|e| {
+                UsageError(format!(
+                    "{TODAY_FOR_TESTS}={text} is not a date (2027-01-31): {e}"
+                ))
+            })?;
+        }
+        Ok(gate)
+    }
+}
+
+/// Judges the selected checks for one attachment through the gate: suppressions, and the
+/// checks required (`required`: from `--require` and the config file; offline, `role.trust`
+/// is required too when AoC's principal and external ID were given, since then only the
+/// role's trust policy file is missing for it to run).
+pub fn judge_gated(
+    attachment: &Attachment,
+    facts: &Facts,
+    only: &[String],
+    skip: &[String],
+    required: &[Required],
+    gate: &GateSettings,
+) -> Result<checks::gate::Gated, UsageError> {
     let catalog = catalog::get().map_err(UsageError)?;
     let values = Values::from_attachment(attachment);
     let input = Input {
@@ -51,19 +108,74 @@ pub fn judge(
         values: &values,
         facts,
     };
+    let selected = |id: &str| {
+        (only.is_empty() || only.iter().any(|o| o == id)) && !skip.iter().any(|s| s == id)
+    };
     let mut judged: Vec<(&checks::CheckDef, Vec<Finding>)> = checks::ALL
         .iter()
-        .filter(|c| only.is_empty() || only.iter().any(|id| id == c.id))
-        .filter(|c| !skip.iter().any(|id| id == c.id))
-        .map(|c| (c, (c.run)(&input)))
+        .filter(|c| selected(c.id))
+        .map(|c| {
+            let mut findings = (c.run)(&input);
+            checks::locate::locate(&input, &mut findings);
+            (c, findings)
+        })
         .collect();
     // Two checks may fix the same policy (a file with the S3 and the KMS grants, the
     // boundary): one merged document, or applying both would undo one.
     checks::fix::merge_across_checks(&mut judged);
-    Ok(judged
-        .iter()
-        .map(|(c, findings)| crate::checks::results::check_result(catalog, c, findings))
-        .collect())
+    let mut required = required.to_vec();
+    // Offline, a run given AoC's principal and external ID but not the role's trust policy
+    // would pass with the trust unchecked. Live, the role's trust policy is read, so the check
+    // skips only when the role itself is missing or malformed, which other checks fail.
+    if facts.mode == crate::model::facts::Mode::Offline
+        && values.aoc_principal.is_some()
+        && values.external_id.is_some()
+        && selected("role.trust")
+        && !required.iter().any(|r| r.id == "role.trust")
+    {
+        required.push(Required {
+            id: "role.trust".into(),
+            by: "AoC's principal and external ID were given".into(),
+        });
+    }
+    let gated = checks::gate::Gate {
+        suppressions: &gate.suppressions,
+        today: gate.today,
+        attachment: attachment.name.as_deref(),
+        required: &required,
+    }
+    .apply(catalog, &judged);
+    Ok(gated)
+}
+
+/// The checks `--require` and the config file require, each with where it came from; an
+/// unknown ID, or one that `--only`/`--skip` leaves out, is a usage error.
+fn required_checks(args: &CheckArgs, from_config: &[String]) -> Result<Vec<Required>, UsageError> {
+    let mut required: Vec<Required> = Vec::new();
+    for (ids, by) in [
+        (args.require.as_slice(), "--require"),
+        (from_config, "`require` in the config file"),
+    ] {
+        for id in ids {
+            if let Some(problem) = checks::gate::unknown_check(id) {
+                return Err(UsageError(format!("{by}: {problem}")));
+            }
+            let left_out =
+                (!args.only.is_empty() && !args.only.contains(id)) || args.skip.contains(id);
+            if left_out {
+                return Err(UsageError(format!(
+                    "{by}: `{id}` is required but --only/--skip leaves it out: a required check must run"
+                )));
+            }
+            if !required.iter().any(|r| &r.id == id) {
+                required.push(Required {
+                    id: id.clone(),
+                    by: by.to_string(),
+                });
+            }
+        }
+    }
+    Ok(required)
 }
 
 /// What a `check` run produced: one report per attachment, and the facts they were judged on
@@ -79,19 +191,23 @@ pub struct CheckRun {
 /// decides: a terminal, text format, not CI).
 pub fn check(args: &CheckArgs, progress: bool) -> Result<CheckRun, UsageError> {
     validate_selection(&args.only, &args.skip)?;
-    if args.probe && (args.offline || args.facts.is_some()) {
+    if args.probe && (args.input.offline || args.facts.is_some()) {
         return Err(UsageError::new(
             "--probe writes to the bucket through AWS: it needs live mode (not --offline or --facts)",
         ));
     }
+    required_checks(args, &[])?;
+    let gate = GateSettings::of(args.input.config.as_deref())?;
     if let Some(path) = &args.facts {
         // A replay judges the saved facts exactly as the run that saved them did.
         let bundle = Bundle::load(path)?;
-        return judge_all(bundle, Vec::new(), args);
+        return judge_all(bundle, Vec::new(), Vec::new(), Vec::new(), args, &gate);
     }
-    let inputs = spec::resolve(args)?;
+    let inputs = spec::resolve(spec::Sources::of(&args.input))?;
+    let required: Vec<Vec<String>> = inputs.iter().map(|i| i.required.clone()).collect();
     let accesses: Vec<_> = inputs.iter().map(|i| i.access.clone()).collect();
-    let facts = if args.offline {
+    let config_entries: Vec<_> = inputs.iter().map(|i| i.config_entry.clone()).collect();
+    let facts = if args.input.offline {
         inputs
             .iter()
             .map(|i| gather::offline(&i.documents))
@@ -113,21 +229,51 @@ pub fn check(args: &CheckArgs, progress: bool) -> Result<CheckRun, UsageError> {
             facts,
         })
         .collect();
-    judge_all(Bundle::new(entries), accesses, args)
+    judge_all(
+        Bundle::new(entries),
+        accesses,
+        required,
+        config_entries,
+        args,
+        &gate,
+    )
 }
 
-/// Judges every attachment of a bundle into its report.
+/// Judges every attachment of a bundle into its report. `required`: per attachment, the
+/// checks the config file requires (none for a replay); `config_entries`: per attachment, its
+/// table in the config file, where findings no policy file holds point (none for a replay).
 fn judge_all(
     bundle: Bundle,
     accesses: Vec<crate::model::attachment::Access>,
+    required: Vec<Vec<String>>,
+    config_entries: Vec<Option<crate::model::verdict::Location>>,
     args: &CheckArgs,
+    gate: &GateSettings,
 ) -> Result<CheckRun, UsageError> {
     let mut reports = Vec::with_capacity(bundle.entries.len());
-    for entry in &bundle.entries {
+    let mut matched = std::collections::BTreeSet::new();
+    for (i, entry) in bundle.entries.iter().enumerate() {
         let mut attachment = entry.attachment.clone();
         attachment.aoc_trust.policy = entry.aoc_trust_policy.clone();
-        let results = judge(&attachment, &entry.facts, &args.only, &args.skip)?;
-        let mut report = Report::new(entry.facts.mode.as_str(), attachment, results);
+        let from_config = required.get(i).map(Vec::as_slice).unwrap_or_default();
+        let required = required_checks(args, from_config)?;
+        let mut gated = judge_gated(
+            &attachment,
+            &entry.facts,
+            &args.only,
+            &args.skip,
+            &required,
+            gate,
+        )?;
+        if let Some(Some(table)) = config_entries.get(i) {
+            checks::locate::config_entry(&mut gated.results, table);
+        }
+        matched.extend(gated.matched.iter().copied());
+        let mut report = Report::new(entry.facts.mode.as_str(), attachment, gated.results);
+        report.access_verified = checks::gate::access_verified(&report.checks, &gated.suppressed);
+        report.required = required.iter().map(|r| r.id.clone()).collect();
+        report.suppressed = gated.suppressed;
+        report.gate_warnings = gated.warnings;
         if entry.facts.mode == crate::model::facts::Mode::Live {
             report.aws = Some(crate::model::report::AwsUsage::from_calls(
                 &entry.facts.calls,
@@ -135,6 +281,7 @@ fn judge_all(
         }
         reports.push(report);
     }
+    checks::gate::report_unmatched(&gate.suppressions, &matched, gate.today, &mut reports);
     Ok(CheckRun {
         reports,
         bundle,
@@ -149,8 +296,8 @@ fn gather_live(
     progress: bool,
 ) -> Result<Vec<Facts>, UsageError> {
     let options = LiveOptions {
-        profile: args.profile.clone(),
-        endpoint_url: args.endpoint_url.clone(),
+        profile: args.input.profile.clone(),
+        endpoint_url: args.input.endpoint_url.clone(),
         timeout: Duration::from_secs(args.timeout.max(1)),
         probe: args.probe,
     };
@@ -222,7 +369,7 @@ fn gather_order(inputs: &[AttachmentInput]) -> Vec<usize> {
 /// A document flag given without `--offline`: live mode would ignore it, silently judging
 /// something else than the user meant.
 fn offline_only_flag(args: &CheckArgs, inputs: &[AttachmentInput]) -> Option<&'static str> {
-    if !args.identity_policies.is_empty() {
+    if !args.input.documents.identity_policies.is_empty() {
         return Some("--identity-policy");
     }
     let given = |f: fn(&OfflineDocuments) -> bool| inputs.iter().any(|i| f(&i.documents));

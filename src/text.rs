@@ -41,6 +41,20 @@ pub fn cap_lines(text: &str) -> String {
         .join("\n")
 }
 
+/// A value as one word of a POSIX shell command the user may paste: as is when every
+/// character is safe unquoted, else single-quoted (a `'` inside closed, escaped and reopened).
+pub fn shell_word(value: &str) -> String {
+    let safe = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%".contains(c));
+    if safe {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +64,27 @@ mod tests {
         assert_eq!(one_line("a\nb\u{1b}[31m"), "a\\nb\\u{1b}[31m");
         assert_eq!(escape_controls("a\nb\r", true), "a\nb\\r");
         assert_eq!(one_line("plain é"), "plain é");
+    }
+
+    #[test]
+    fn shell_words_are_quoted_when_needed() {
+        assert_eq!(
+            shell_word("examples/broken/aoc.toml"),
+            "examples/broken/aoc.toml"
+        );
+        assert_eq!(shell_word("my file"), "'my file'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word(""), "''");
+    }
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(
+            shell_word("arn:aws:kms:us-east-1:1:key/x"),
+            "arn:aws:kms:us-east-1:1:key/x"
+        );
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word(""), "''");
     }
 }

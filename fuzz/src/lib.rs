@@ -311,7 +311,7 @@ pub fn arn(data: &[u8]) {
 pub fn config(data: &[u8]) {
     let path = scratch_file("config", data);
     let args = check_args(&["--offline".as_ref(), "--config".as_ref(), path.as_os_str()]);
-    match aoc_preflight::spec::resolve(&args) {
+    match aoc_preflight::spec::resolve(aoc_preflight::spec::Sources::of(&args.input)) {
         Ok(inputs) => {
             assert!(
                 !inputs.is_empty(),

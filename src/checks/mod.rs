@@ -9,10 +9,12 @@ pub mod bucket_public_access;
 pub mod bucket_reachable;
 pub mod bucket_region;
 pub mod fix;
+pub mod gate;
 pub mod input_values;
 pub mod kms_alias;
 pub mod kms_key;
 pub mod kms_key_policy;
+pub mod locate;
 pub mod policy_help;
 pub mod probe_write;
 pub mod results;
@@ -27,7 +29,13 @@ pub use crate::model::values::Values;
 use crate::model::verdict::{Finding, FixDocument, FixStep, Status};
 
 /// Reasons every check may return, with text in `checks/common.toml`.
-pub const COMMON_REASONS: &[&str] = &["needs-value", "fact-unavailable", "fact-failed"];
+pub const COMMON_REASONS: &[&str] = &[
+    "needs-value",
+    "fact-unavailable",
+    "fact-failed",
+    "required-not-run",
+    "suppressed",
+];
 
 /// What a check is judged on.
 pub struct Input<'a> {

@@ -58,13 +58,23 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     let Some(role) = values.role.as_ref() else {
         return vec![Finding::skip_needs("a well-formed role ARN")];
     };
+    // What was entered, well formed or not: a malformed value was given, and the skip must
+    // not say it was not.
+    let (given_principal, given_external_id) =
+        crate::model::values::aoc_expectations(&input.attachment.aoc_trust);
     let Some(principal) = values.aoc_principal.as_deref() else {
+        if given_principal.is_some() {
+            return vec![Finding::skip_needs("a well-formed AoC principal ARN")];
+        }
         // An external ID alone cannot be compared: whose ID it is depends on the principal.
-        if values.external_id.is_some() {
+        if given_external_id.is_some() {
             return vec![Finding::new(Status::Skip, "no-aoc-principal")];
         }
         return vec![Finding::new(Status::Skip, "no-aoc-trust")];
     };
+    if values.external_id.is_none() && given_external_id.is_some() {
+        return vec![Finding::skip_needs("a well-formed AoC external ID")];
+    }
     let trust: &NamedPolicy = match &input.facts.role_trust_policy {
         Fact::Known(p) => p,
         other => return Finding::from_missing_fact(other).into_iter().collect(),
@@ -818,6 +828,33 @@ mod tests {
         a.aoc_trust = Default::default();
         let f = run_check(&DEF, &a, &facts(&trust("x1", AOC_PRINCIPAL)));
         assert_eq!(status(&f), Status::Skip);
+    }
+
+    #[test]
+    fn issue14_a_malformed_aoc_value_is_not_called_not_given() {
+        let role_trust = facts(&trust("x1", AOC_PRINCIPAL));
+        let mut a = attachment();
+        a.aoc_trust.external_id = Some("bad id with spaces".into());
+        let f = run_check(&DEF, &a, &role_trust);
+        assert_eq!(status(&f), Status::Skip);
+        assert!(
+            text(&f).contains("well-formed AoC external ID"),
+            "{}",
+            text(&f)
+        );
+        assert!(!text(&f).contains("not given"), "{}", text(&f));
+        a.aoc_trust.aoc_principal = None;
+        let f = run_check(&DEF, &a, &role_trust);
+        assert!(text(&f).contains("no-aoc-principal"), "{}", text(&f));
+        let mut a = attachment();
+        a.aoc_trust.aoc_principal = Some("not-an-arn".into());
+        let f = run_check(&DEF, &a, &role_trust);
+        assert!(
+            text(&f).contains("well-formed AoC principal"),
+            "{}",
+            text(&f)
+        );
+        assert!(!text(&f).contains("not given"), "{}", text(&f));
     }
 
     fn without_external_id() -> crate::model::attachment::Attachment {

@@ -69,6 +69,9 @@ pub struct AttachmentInput {
     /// 1, for a file without one), when it came from one: where a finding no statement holds
     /// points.
     pub config_entry: Option<super::verdict::Location>,
+    /// Check IDs the config file requires for this attachment (`require`, its own and
+    /// `[defaults]`'s).
+    pub required: Vec<String>,
 }
 
 /// Whose credentials read an attachment's account: the default chain or a named profile,

@@ -7,6 +7,7 @@
 pub mod aoc;
 pub mod attachment;
 pub mod facts;
+pub mod gate;
 pub mod report;
 pub mod values;
 pub mod verdict;

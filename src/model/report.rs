@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::attachment::Attachment;
 use super::facts::{CallRecord, FailureKind};
+use super::gate::{ACCESS_CHECKS, GateWarning, SuppressedFinding};
 use super::verdict::{FixDocument, FixStep, Location, Status};
 
 /// Bumped when a field changes meaning or disappears; adding fields does not bump it.
@@ -38,6 +39,19 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aws: Option<AwsUsage>,
     pub checks: Vec<CheckResult>,
+    /// The checks this attachment's run required (`--require`, `require = [...]`, and,
+    /// offline, `role.trust` when AoC's principal and external ID were given): one that could not run
+    /// fails instead of being skipped.
+    pub required: Vec<String>,
+    /// Whether an access check (`ACCESS_CHECKS`) reached a verdict (pass, warn or fail, or a
+    /// suppressed finding). A run where access checks were selected and none did exits 3.
+    pub access_verified: bool,
+    /// Findings a `[[suppress]]` entry of the config file took out of the verdict, each with
+    /// the entry's reason.
+    pub suppressed: Vec<SuppressedFinding>,
+    /// What a reader must see next to the verdict: nothing verified, a suppression expired
+    /// (its finding counts again) or matched nothing.
+    pub gate_warnings: Vec<GateWarning>,
 }
 
 /// What a live run asked AWS.
@@ -215,7 +229,14 @@ impl Report {
             status: overall(checks.iter().map(|c| &c.status)),
             summary,
             aws: None,
+            access_verified: checks.iter().any(|c| {
+                ACCESS_CHECKS.contains(&c.id.as_str())
+                    && matches!(c.status, Status::Pass | Status::Warn | Status::Fail)
+            }),
             checks,
+            required: Vec::new(),
+            suppressed: Vec::new(),
+            gate_warnings: Vec::new(),
         }
     }
 }

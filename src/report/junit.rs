@@ -55,7 +55,35 @@ fn suite(report: &Report, index: usize) -> TestSuite {
     for check in &report.checks {
         suite.add_test_case(case(check, &classname));
     }
+    add_gate(&mut suite, report, &classname);
     suite
+}
+
+/// The gate's part of a suite: each suppressed finding as a skipped test case whose message is
+/// the suppression's reason, and the gate's warnings (nothing verified, a suppression expired
+/// or unmatched) in the suite's `<system-err>`.
+fn add_gate(suite: &mut TestSuite, report: &Report, classname: &str) {
+    for s in &report.suppressed {
+        let mut status = TestCaseStatus::skipped();
+        status.set_message(format!("Suppressed: {}", s.reason));
+        status.set_description(format!(
+            "{} (would be {}): {}",
+            s.finding,
+            s.status.as_str(),
+            s.summary
+        ));
+        let mut case = TestCase::new(format!("{} [suppressed {}]", s.check, s.finding), status);
+        case.set_classname(classname);
+        suite.add_test_case(case);
+    }
+    if !report.gate_warnings.is_empty() {
+        let text: Vec<String> = report
+            .gate_warnings
+            .iter()
+            .map(|w| format!("WARNING: {}", w.message))
+            .collect();
+        suite.set_system_err(XmlString::new(text.join("\n") + "\n"));
+    }
 }
 
 fn case(check: &CheckResult, classname: &str) -> TestCase {

@@ -135,6 +135,35 @@ fn report_body(md: &mut String, report: &Report, options: &Options) {
         md.push('\n');
         details(md, c, causes::entry_of(&causes, &c.id));
     }
+    gate_section(md, report);
+}
+
+/// The gate's part of the report: a "Suppressed" table (each finding with the reason that
+/// accepts it) and the gate's warnings as a quote.
+fn gate_section(md: &mut String, report: &Report) {
+    if !report.suppressed.is_empty() {
+        md.push_str("\n**Suppressed** (not counted: the config file accepts them)\n\n");
+        md.push_str("| Check | Would be | Finding | Reason | Until |\n|---|---|---|---|---|\n");
+        for s in &report.suppressed {
+            md.push_str(&format!(
+                "| `{}` | {} | {} | {} | {} |\n",
+                cell_code(&s.check),
+                badge(s.status),
+                cell(&s.summary),
+                cell(&s.reason),
+                s.expires.map(|d| d.to_string()).unwrap_or_default()
+            ));
+        }
+    }
+    if !report.gate_warnings.is_empty() {
+        let quoted: Vec<String> = report
+            .gate_warnings
+            .iter()
+            .map(|w| format!("> :warning: {}\n", inline(&w.message)))
+            .collect();
+        md.push('\n');
+        md.push_str(&quoted.join(">\n"));
+    }
 }
 
 /// "What to fix": one numbered entry per root cause, each with its fix. Bold paragraphs, not

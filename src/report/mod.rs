@@ -65,9 +65,11 @@ pub fn render(
     }
 }
 
-/// How a run of several reports ends: as [`exit_code`], except that a check that failed only
-/// because the tool could not read AWS (its credentials) counts as not determined: such a run
-/// found nothing about the attachment, broken or not.
+/// How a run ends (docs/contract.md, "Statuses and exit codes"): as [`exit_code`], except
+/// that a check that failed only because the tool could not read AWS (its credentials) counts
+/// as not determined (such a run found nothing about the attachment, broken or not), and that
+/// a report in which no access check reached a verdict is not determined either: value and
+/// region checks alone never make a green gate.
 pub fn run_exit_code(fleet: &FleetReport, fail_on_warn: bool) -> crate::exit::Exit {
     let mut summary = Summary::default();
     for check in fleet.reports.iter().flat_map(|r| &r.checks) {
@@ -77,7 +79,17 @@ pub fn run_exit_code(fleet: &FleetReport, fail_on_warn: bool) -> crate::exit::Ex
             summary.add(check.status);
         }
     }
-    exit_code(&summary, fail_on_warn)
+    let exit = exit_code(&summary, fail_on_warn);
+    let nothing_verified = fleet.reports.iter().any(|r| {
+        r.gate_warnings
+            .iter()
+            .any(|w| w.kind == crate::model::gate::GateWarningKind::NothingVerified)
+    });
+    if exit == crate::exit::Exit::Success && nothing_verified {
+        crate::exit::Exit::Undetermined
+    } else {
+        exit
+    }
 }
 
 /// How a run ends (docs/contract.md, "Statuses and exit codes"): failed if a check failed (or

@@ -72,6 +72,7 @@ pub fn log(fleet: &FleetReport) -> Value {
             let rule_index = rule_ids.iter().position(|id| *id == check.id);
             results.push(result(check, &label, level, rule_index));
         }
+        results.extend(suppressed_results(report, &label, &rule_ids));
     }
 
     let mut driver = json!({
@@ -86,17 +87,106 @@ pub fn log(fleet: &FleetReport) -> Value {
     if !repository.is_empty() {
         driver["informationUri"] = json!(repository);
     }
+    let mut run = json!({
+        "tool": { "driver": driver },
+        "results": results,
+        "properties": {
+            "status": fleet.status.as_str(),
+            "summary": fleet.summary,
+        },
+    });
+    if let Some(invocation) = gate_invocation(fleet) {
+        run["invocations"] = json!([invocation]);
+    }
     json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": driver },
-            "results": results,
-            "properties": {
-                "status": fleet.status.as_str(),
-                "summary": fleet.summary,
-            },
-        }],
+        "runs": [run],
+    })
+}
+
+/// A finding a `[[suppress]]` entry accepted: a result as it would have been, with an
+/// `external` suppression carrying the entry's reason. Its fingerprint is the one the check's
+/// result has when that finding alone is behind it, so GitHub marks that alert suppressed
+/// instead of opening a new one.
+fn suppressed_results(
+    report: &crate::model::report::Report,
+    label: &str,
+    rule_ids: &[&str],
+) -> Vec<Value> {
+    report
+        .suppressed
+        .iter()
+        .map(|s| {
+            let uri = format!(
+                "aoc-preflight/{}/{}",
+                uri_segment(label),
+                uri_segment(&s.check)
+            );
+            let mut result = json!({
+                "ruleId": s.check,
+                "level": level(s.status).unwrap_or("note"),
+                "message": { "text": format!("[{label}] {}", s.summary) },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": uri },
+                        "region": { "startLine": 1 },
+                    },
+                    "logicalLocations": [{
+                        "name": label,
+                        "fullyQualifiedName": format!("{label}/{}", s.check),
+                        "kind": "resource",
+                    }],
+                }],
+                "partialFingerprints": {
+                    FINGERPRINT_KEY: fingerprint(label, &s.check, std::slice::from_ref(&s.finding)),
+                },
+                "suppressions": [{
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": s.reason,
+                }],
+                "properties": {
+                    "attachment": label,
+                    "status": s.status.as_str(),
+                    "reasons": [s.finding],
+                },
+            });
+            if let Some(i) = rule_ids.iter().position(|id| *id == s.check) {
+                result["ruleIndex"] = json!(i);
+            }
+            result
+        })
+        .collect()
+}
+
+/// The gate's warnings (nothing verified, a suppression expired or unmatched) as the run's
+/// tool notifications; none when there are none.
+fn gate_invocation(fleet: &FleetReport) -> Option<Value> {
+    let several = fleet.reports.len() > 1;
+    let mut seen = BTreeSet::new();
+    let notifications: Vec<Value> = fleet
+        .reports
+        .iter()
+        .enumerate()
+        .flat_map(|(index, report)| {
+            let label = attachment_label(report, index);
+            report.gate_warnings.iter().map(move |w| {
+                if several {
+                    format!("[{label}] {}", w.message)
+                } else {
+                    w.message.clone()
+                }
+            })
+        })
+        .filter(|text| seen.insert(text.clone()))
+        .map(|text| json!({ "level": "warning", "message": { "text": text } }))
+        .collect();
+    (!notifications.is_empty()).then(|| {
+        json!({
+            "executionSuccessful": true,
+            "toolExecutionNotifications": notifications,
+        })
     })
 }
 

@@ -102,6 +102,7 @@ pub fn write_report(out: &mut dyn Write, report: &Report, options: &Options) -> 
         }
         write_check(out, check, width, causes::entry_of(&causes, &check.id))?;
     }
+    write_gate(out, report, width)?;
     writeln!(out)?;
     write_summary(out, &report.summary)?;
     if let Some(aws) = &report.aws {
@@ -287,6 +288,47 @@ fn write_check(
     }
     if let Some(doc) = check.docs.first() {
         writeln!(out, "{indent}{dim}docs: {doc}{dim:#}")?;
+    }
+    Ok(())
+}
+
+/// The gate's part of the report: the findings suppressed, each with its reason, then the
+/// gate's warnings (nothing verified, a suppression expired or unmatched).
+fn write_gate(out: &mut dyn Write, report: &Report, width: usize) -> io::Result<()> {
+    let bold = Style::new().bold();
+    if !report.suppressed.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{bold}Suppressed{bold:#} (not counted: the config file accepts them)"
+        )?;
+        for s in &report.suppressed {
+            let until = s
+                .expires
+                .map(|d| format!(", until {d}"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {:<6} {:width$}  {}",
+                s.status.as_str(),
+                s.check,
+                clean_line(&s.summary)
+            )?;
+            writeln!(
+                out,
+                "  {:<6} {:width$}  reason: {}{until}",
+                "",
+                "",
+                clean_line(&s.reason)
+            )?;
+        }
+    }
+    if !report.gate_warnings.is_empty() {
+        writeln!(out)?;
+        let warn = style(Status::Warn);
+        for w in &report.gate_warnings {
+            writeln!(out, "{warn}Warning:{warn:#} {}", clean_line(&w.message))?;
+        }
     }
     Ok(())
 }

@@ -478,10 +478,6 @@ fn bad_usage_exits_2() {
         &["explain", "--run", "NoSuchBucket"],
         // Empty message.
         &["explain", "   "],
-        // A format explain does not write.
-        &["explain", "--format", "junit", "NoSuchBucket"],
-        // explain picks the checks.
-        &["explain", "--only", "role.trust", "NoSuchBucket"],
     ];
     for args in cases {
         let out = bin().args(*args).write_stdin("").output().expect("runs");
@@ -489,6 +485,72 @@ fn bad_usage_exits_2() {
         assert!(out.stdout.is_empty(), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("aoc-preflight: error:"), "{args:?}: {err}");
+    }
+    // The `check` flags explain has no use for do not exist for it: the command line's own
+    // usage error, naming what it refused. The message on standard input is never explained.
+    let refused: &[(&[&str], &str)] = &[
+        // A format explain does not write.
+        (
+            &["explain", "--format", "junit", "NoSuchBucket"],
+            "invalid value 'junit' for '--format",
+        ),
+        (
+            &[
+                "explain",
+                "--format",
+                "json",
+                "--format",
+                "text",
+                "NoSuchBucket",
+            ],
+            "'--format <FORMAT>' cannot be used multiple times",
+        ),
+        // explain picks the checks.
+        (
+            &["explain", "NoSuchBucket", "--only", "role.trust"],
+            "unexpected argument '--only'",
+        ),
+        (
+            &["explain", "--only", "role.trust", "NoSuchBucket"],
+            "unexpected argument 'role.trust'",
+        ),
+        // explain writes only its own output, to standard output.
+        (
+            &["explain", "NoSuchBucket", "--output", "out.txt"],
+            "unexpected argument '--output'",
+        ),
+        (
+            &["explain", "NoSuchBucket", "--save-facts", "facts.json"],
+            "unexpected argument '--save-facts'",
+        ),
+        (
+            &["explain", "NoSuchBucket", "--redact"],
+            "unexpected argument '--redact'",
+        ),
+        // With the message on standard input, an option explain lacks is not taken for the
+        // message.
+        (
+            &["explain", "--redact"],
+            "invalid value '--redact' for '[MESSAGE]'",
+        ),
+        (
+            &["explain", "--probe"],
+            "invalid value '--probe' for '[MESSAGE]'",
+        ),
+    ];
+    for (args, expected) in refused {
+        let out = bin()
+            .args(*args)
+            .write_stdin("NoSuchBucket")
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with("error: ") && err.contains(expected),
+            "{args:?}: {err}"
+        );
     }
     // The message and a document cannot both come from standard input.
     let out = bin()

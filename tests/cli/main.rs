@@ -21,6 +21,7 @@ mod first_screen;
 mod fleet;
 mod formats;
 mod fuzz_regressions;
+mod gate;
 mod generate;
 mod hostile_files;
 mod hostile_values;

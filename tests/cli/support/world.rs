@@ -227,6 +227,19 @@ impl World {
         LiveCmd::new(&self.endpoint).args(args)
     }
 
+    /// The live command with the attachment's values but none of AoC's trust values (no
+    /// `--trust-policy`): what an admin runs without the AoC page at hand.
+    pub fn cmd_without_aoc_values(&self) -> LiveCmd {
+        let args = self.args();
+        let keep: Vec<OsString> = args
+            .chunks(2)
+            .filter(|pair| pair[0] != "--trust-policy")
+            .flatten()
+            .cloned()
+            .collect();
+        LiveCmd::new(&self.endpoint).args(keep)
+    }
+
     /// `check` in live mode with the attachment's flags.
     pub fn check(&self) -> Run {
         self.cmd().run()
