@@ -1,8 +1,9 @@
 //! Where in the user's files each finding is, decided once for every check rather than in
 //! each: a finding that names statements (its evidence or its values say "statement 1 of
 //! FILE", the way [`super::policy_help::describe`] writes it) points at them; else the
-//! statements its fix changes in the file that would receive it; else that file as a whole (a
-//! missing grant is added there). What none of these places is left without a location here;
+//! statements its fix (or, when it has none, its check's fix) changes in the file that would
+//! receive it; else that file as a whole (a missing grant is added there). What none of these
+//! places is left without a location here;
 //! the command points it at the attachment's table in the config file ([`config_entry`]).
 //!
 //! Only files have places: offline every policy was read from the file its label names (the
@@ -13,7 +14,7 @@ use serde_json::Value;
 
 use crate::model::facts::{Fact, Mode};
 use crate::model::report::CheckResult;
-use crate::model::verdict::{Finding, Location, Status};
+use crate::model::verdict::{Finding, FixDocument, Location, Status};
 use crate::policy::{NamedPolicy, Statement};
 
 use super::Input;
@@ -36,13 +37,24 @@ pub fn locate(input: &Input<'_>, findings: &mut [Finding]) {
             })
         })
         .collect();
+    // A check often proposes its fix once, on one of its findings; it is the fix of all.
+    let check_fixes: Vec<FixDocument> = findings
+        .iter()
+        .filter_map(|f| f.fix_document().cloned())
+        .collect();
     for finding in findings.iter_mut() {
         if !needs_attention(finding.status) || !finding.locations.is_empty() {
             continue;
         }
         let mut places = named_in(finding, &named);
-        if places.is_empty() {
-            places = fixed_in(finding, &files);
+        let fixes = match finding.fix_document() {
+            Some(own) => vec![own.clone()],
+            None => check_fixes.clone(),
+        };
+        for fix in &fixes {
+            if places.is_empty() {
+                places = fixed_in(fix, &files);
+            }
         }
         for place in places {
             if !finding.locations.contains(&place) {
@@ -156,12 +168,9 @@ fn named_in(finding: &Finding, named: &[Named<'_>]) -> Vec<Location> {
     out
 }
 
-/// Where the finding's fix goes, when that is one of the policy files: the statements it
+/// Where a fix goes, when that is one of the policy files: the statements it
 /// changes or removes there, else the file (what it adds goes in).
-fn fixed_in(finding: &Finding, files: &[(Layer, &NamedPolicy)]) -> Vec<Location> {
-    let Some(fix) = finding.fix_document() else {
-        return Vec::new();
-    };
+fn fixed_in(fix: &FixDocument, files: &[(Layer, &NamedPolicy)]) -> Vec<Location> {
     let layer = match fix.applies_to {
         "trust-policy" => Some(Layer::Trust),
         "key-policy" => Some(Layer::Key),
