@@ -266,7 +266,10 @@ fn judge_all(
             gate,
         )?;
         if let Some(Some(table)) = config_entries.get(i) {
-            checks::locate::config_entry(&mut gated.results, table);
+            checks::locate::config_entry(&mut gated.results, &mut gated.suppressed, table);
+        }
+        if let Ok(here) = std::env::current_dir() {
+            checks::locate::relative_to(&here, &mut gated.results, &mut gated.suppressed);
         }
         matched.extend(gated.matched.iter().copied());
         let mut report = Report::new(entry.facts.mode.as_str(), attachment, gated.results);

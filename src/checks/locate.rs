@@ -10,9 +10,12 @@
 //! convention [`super::policy_help::PolicyHome`] reads too), and AoC's trust policy always is;
 //! live policies come from AWS and have none. Pure.
 
+use std::path::Path;
+
 use serde_json::Value;
 
 use crate::model::facts::{Fact, Mode};
+use crate::model::gate::SuppressedFinding;
 use crate::model::report::CheckResult;
 use crate::model::verdict::{Finding, FixDocument, Location, Status};
 use crate::policy::{NamedPolicy, Statement};
@@ -64,12 +67,41 @@ pub fn locate(input: &Input<'_>, findings: &mut [Finding]) {
     }
 }
 
-/// Points every finding that needs attention and has no place yet at the attachment's entry
-/// in the config file.
-pub fn config_entry(results: &mut [CheckResult], entry: &Location) {
-    for finding in results.iter_mut().flat_map(|c| c.findings.iter_mut()) {
-        if needs_attention(finding.status) && finding.locations.is_empty() {
-            finding.locations.push(entry.clone());
+/// Points every finding that needs attention and has no place yet, suppressed or not, at the
+/// attachment's entry in the config file.
+pub fn config_entry(
+    results: &mut [CheckResult],
+    suppressed: &mut [SuppressedFinding],
+    entry: &Location,
+) {
+    let unplaced = results
+        .iter_mut()
+        .flat_map(|c| c.findings.iter_mut())
+        .filter(|f| needs_attention(f.status))
+        .map(|f| &mut f.locations)
+        .chain(suppressed.iter_mut().map(|s| &mut s.locations));
+    for places in unplaced {
+        if places.is_empty() {
+            places.push(entry.clone());
+        }
+    }
+}
+
+/// Makes the paths of places under `base` (the directory the tool runs in: the repository, in
+/// CI) relative to it, as SARIF consumers resolve them; a config given by an absolute path
+/// must still point into the repository.
+pub fn relative_to(base: &Path, results: &mut [CheckResult], suppressed: &mut [SuppressedFinding]) {
+    let places = results
+        .iter_mut()
+        .flat_map(|c| c.findings.iter_mut())
+        .flat_map(|f| f.locations.iter_mut())
+        .chain(suppressed.iter_mut().flat_map(|s| s.locations.iter_mut()));
+    for place in places {
+        let path = Path::new(&place.file);
+        if path.is_absolute()
+            && let Ok(inside) = path.strip_prefix(base)
+        {
+            place.file = inside.display().to_string();
         }
     }
 }

@@ -12,9 +12,10 @@
 //! GitHub needs a location in a file for each result, and annotates a pull request only on
 //! a real one. A check's findings carry places in the user's files (`checks::locate`): the
 //! statement at fault in a policy file, the file a fix changes, or the attachment's table in
-//! the config file. A check whose findings are at several places gives one result per place;
-//! paths become URIs relative to where the tool ran (the repository, in CI). A finding with
-//! no place (a replay of saved facts, flags without a config file) points at a stable pseudo
+//! the config file. A check's result lists every place of the findings behind its status,
+//! the first finding's first place first (GitHub shows the alert there); paths become URIs
+//! relative to where the tool ran (the repository, in CI). A check whose findings have no
+//! place (a replay of saved facts, flags without a config file) points at a stable pseudo
 //! path, `aoc-preflight/<attachment>/<check-id>`, line 1.
 //!
 //! `partialFingerprints` are our own hash of attachment, check, reasons and, for a result at
@@ -76,7 +77,7 @@ pub fn log(fleet: &FleetReport) -> Value {
                 continue;
             };
             let rule_index = rule_ids.iter().position(|id| *id == check.id);
-            results.extend(results_of(check, &label, level, rule_index));
+            results.push(result(check, &label, level, rule_index));
         }
         results.extend(suppressed_results(report, &label, &rule_ids));
     }
@@ -129,7 +130,7 @@ fn suppressed_results(
                 "ruleId": s.check,
                 "level": level(s.status).unwrap_or("note"),
                 "message": { "text": format!("[{label}] {}", s.summary) },
-                "locations": locations(&s.locations, label, &s.check),
+                "locations": locations(&s.locations.iter().collect::<Vec<_>>(), label, &s.check),
                 "partialFingerprints": {
                     FINGERPRINT_KEY: fingerprint_at(label, &s.check, reasons, s.locations.first()),
                 },
@@ -224,108 +225,33 @@ fn rule(id: &str, report_title: &str) -> Value {
     rule
 }
 
-/// The results of a check that needs attention: one per place its findings are at (the
-/// findings behind its status, grouped by the first place each names), or one at the pseudo
-/// path when none names a place.
-fn results_of(
-    check: &CheckResult,
-    label: &str,
-    level: &str,
-    rule_index: Option<usize>,
-) -> Vec<Value> {
+/// The result of a check that needs attention: at every place the findings behind its
+/// status name (the first one's first place first, which is where GitHub shows the alert).
+fn result(check: &CheckResult, label: &str, level: &str, rule_index: Option<usize>) -> Value {
     let behind: Vec<&FindingResult> = check
         .findings
         .iter()
         .filter(|f| f.status == check.status)
         .collect();
-    let mut groups: Vec<(Option<&Location>, Vec<&FindingResult>)> = Vec::new();
-    for f in &behind {
-        let at = f.locations.first();
-        match groups.iter_mut().find(|(place, _)| *place == at) {
-            Some((_, members)) => members.push(f),
-            None => groups.push((at, vec![f])),
+    let mut places: Vec<&Location> = Vec::new();
+    for place in behind.iter().flat_map(|f| &f.locations) {
+        if !places.contains(&place) {
+            places.push(place);
         }
     }
-    if groups.len() <= 1 {
-        let at = groups.first().and_then(|(place, _)| *place);
-        let places: Vec<Location> = behind
-            .iter()
-            .flat_map(|f| f.locations.iter().cloned())
-            .fold(Vec::new(), |mut all, l| {
-                if !all.contains(&l) {
-                    all.push(l);
-                }
-                all
-            });
-        return vec![result(
-            check,
-            label,
-            level,
-            rule_index,
-            Group {
-                reasons: reasons(behind.iter().copied()),
-                locations: places,
-                primary: at.cloned(),
-                message: message(check, label),
-            },
-        )];
-    }
-    groups
-        .into_iter()
-        .map(|(at, members)| {
-            let places: Vec<Location> = members
-                .iter()
-                .flat_map(|f| f.locations.iter().cloned())
-                .fold(Vec::new(), |mut all, l| {
-                    if !all.contains(&l) {
-                        all.push(l);
-                    }
-                    all
-                });
-            result(
-                check,
-                label,
-                level,
-                rule_index,
-                Group {
-                    reasons: reasons(members.iter().copied()),
-                    locations: places,
-                    primary: at.cloned(),
-                    message: group_message(check, label, &members),
-                },
-            )
-        })
-        .collect()
-}
-
-/// The findings of a check that one result reports.
-struct Group {
-    reasons: Vec<String>,
-    /// Every place the findings name, the primary one first.
-    locations: Vec<Location>,
-    primary: Option<Location>,
-    message: String,
-}
-
-fn result(
-    check: &CheckResult,
-    label: &str,
-    level: &str,
-    rule_index: Option<usize>,
-    group: Group,
-) -> Value {
+    let reasons = reasons(behind.iter().copied());
     let mut result = json!({
         "ruleId": check.id,
         "level": level,
-        "message": { "text": group.message },
-        "locations": locations(&group.locations, label, &check.id),
+        "message": { "text": message(check, label) },
+        "locations": locations(&places, label, &check.id),
         "partialFingerprints": {
-            FINGERPRINT_KEY: fingerprint_at(label, &check.id, &group.reasons, group.primary.as_ref()),
+            FINGERPRINT_KEY: fingerprint_at(label, &check.id, &reasons, places.first().copied()),
         },
         "properties": {
             "attachment": label,
             "status": check.status.as_str(),
-            "reasons": group.reasons,
+            "reasons": reasons,
         },
     });
     if let Some(i) = rule_index {
@@ -336,7 +262,7 @@ fn result(
 
 /// SARIF locations: each place in the user's files, or, when there is none, the stable
 /// pseudo path `aoc-preflight/<attachment>/<check-id>` line 1 (GitHub needs a file).
-fn locations(places: &[Location], label: &str, check_id: &str) -> Value {
+fn locations(places: &[&Location], label: &str, check_id: &str) -> Value {
     let logical = json!([{
         "name": label,
         "fullyQualifiedName": format!("{label}/{check_id}"),
@@ -374,40 +300,6 @@ fn locations(places: &[Location], label: &str, check_id: &str) -> Value {
             })
             .collect(),
     )
-}
-
-/// A result's message when the check's findings are split over several places: the
-/// summaries and evidence of the findings at this place, then the check's whole fix.
-fn group_message(check: &CheckResult, label: &str, members: &[&FindingResult]) -> String {
-    let mut summaries: Vec<&str> = Vec::new();
-    let mut evidence: Vec<&str> = Vec::new();
-    for f in members {
-        if !f.summary.is_empty() && !summaries.contains(&f.summary.as_str()) {
-            summaries.push(&f.summary);
-        }
-        for e in &f.evidence {
-            if !evidence.contains(&e.as_str()) {
-                evidence.push(e);
-            }
-        }
-    }
-    let summary = if summaries.is_empty() {
-        check.summary.clone()
-    } else {
-        summaries.join(" ")
-    };
-    let mut text = format!("[{label}] {summary}");
-    if !evidence.is_empty() {
-        text.push_str("\n\nEvidence:");
-        for e in evidence {
-            text.push_str(&format!("\n- {e}"));
-        }
-    }
-    if let Some(fix) = &check.remediation {
-        text.push_str("\n\nFix:\n");
-        text.push_str(fix);
-    }
-    text
 }
 
 /// What the alert says: which attachment, the summary, then the evidence and the fix, as
