@@ -191,7 +191,12 @@ pub fn resolve(sources: Sources<'_>) -> Result<Vec<AttachmentInput>, UsageError>
 /// cannot place) points at its `[defaults]` line, else at line 1.
 fn table_locations(path: &Path, text: &str, file: &ConfigFile) -> Vec<Location> {
     let header = |line: &str, name: &str| {
-        let compact: String = line.split('#').next().unwrap_or("").split_whitespace().collect();
+        let compact: String = line
+            .split('#')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
         compact == name
     };
     let lines_of = |name: &str| -> Vec<usize> {

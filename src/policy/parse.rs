@@ -966,7 +966,9 @@ mod tests {
         let third = line6.find("{\"Effect\": \"Allow\"").unwrap() + 1;
         assert_eq!(at, [Some((3, 5)), Some((5, 7)), Some((6, third))]);
 
-        let single = parse_policy("\n\n {\"Statement\":\n\t{\"Effect\": \"Allow\", \"Action\": \"s3:*\"}}").unwrap();
+        let single =
+            parse_policy("\n\n {\"Statement\":\n\t{\"Effect\": \"Allow\", \"Action\": \"s3:*\"}}")
+                .unwrap();
         assert_eq!(
             single.statements[0].position,
             Some(Position { line: 4, column: 2 })

@@ -31,6 +31,7 @@ mod probe;
 mod properties;
 mod read_only;
 mod remediation;
+mod sarif;
 mod secrets;
 mod simulate;
 mod support;
