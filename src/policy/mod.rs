@@ -50,8 +50,10 @@ pub enum Effect {
     Deny,
 }
 
-/// One statement. Single strings and arrays in the JSON both become `Vec<String>`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One statement. Single strings and arrays in the JSON both become `Vec<String>`. Two
+/// statements are equal when they say the same at the same index, wherever in a text they were
+/// written: a document and its re-serialisation parse equal.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Statement {
     /// Zero-based position in the document's `Statement` array (0 for a single object).
     pub index: usize,
@@ -69,6 +71,29 @@ pub struct Statement {
     /// the tool built. Not kept in bundles: a replay has no text to point into.
     #[serde(skip)]
     pub position: Option<Position>,
+}
+
+impl PartialEq for Statement {
+    fn eq(&self, other: &Self) -> bool {
+        // Destructured without `..`: a new field must be placed on one side or the other.
+        let Statement {
+            index,
+            sid,
+            effect,
+            principal,
+            action,
+            resource,
+            conditions,
+            position: _,
+        } = self;
+        *index == other.index
+            && *sid == other.sid
+            && *effect == other.effect
+            && *principal == other.principal
+            && *action == other.action
+            && *resource == other.resource
+            && *conditions == other.conditions
+    }
 }
 
 /// Where something starts in a policy's text: 1-based line and column (in characters), in
