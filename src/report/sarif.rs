@@ -573,6 +573,41 @@ mod tests {
     }
 
     #[test]
+    fn file_paths_become_uris_github_resolves_in_the_repository() {
+        assert_eq!(
+            file_uri("examples/broken/../seed/key-policy.json"),
+            "examples/seed/key-policy.json"
+        );
+        assert_eq!(file_uri("./a b/p#1.json"), "a%20b/p%231.json");
+        assert_eq!(file_uri("..\\up\\x.json"), "../up/x.json");
+        assert_eq!(file_uri("/tmp/../abs.json"), "file:///abs.json");
+        assert_eq!(file_uri("C:\\work\\p.json"), "file:///C:/work/p.json");
+    }
+
+    #[test]
+    fn a_place_fingerprints_by_file_and_anchor_not_by_line() {
+        let place = |line| Location {
+            file: "p.json".into(),
+            line,
+            column: 5,
+            anchor: "statement Sid `A`".into(),
+        };
+        let reasons = ["x".to_string()];
+        let at = |l: &Location| fingerprint_at("att", "role.trust", &reasons, Some(l));
+        assert_eq!(at(&place(3)), at(&place(30)));
+        let other = Location {
+            anchor: "statement Sid `B`".into(),
+            ..place(3)
+        };
+        assert_ne!(at(&place(3)), at(&other));
+        // Without a place, the fingerprint is the one alerts have had since v1.
+        assert_eq!(
+            fingerprint_at("att", "role.trust", &reasons, None),
+            fingerprint("att", "role.trust", &reasons)
+        );
+    }
+
+    #[test]
     fn uri_segments_are_safe() {
         assert_eq!(uri_segment("broken-sample"), "broken-sample");
         assert_eq!(uri_segment("a b/c?d"), "a-b-c-d");
