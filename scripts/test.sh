@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 # The live-mode tests run against moto, the AWS emulator, installed into .venv (pinned).
 ./scripts/setup-moto.sh
+# actionlint and ShellCheck for the GitHub Action and workflows (tests/cli/actions.rs), pinned.
+./scripts/setup-lint.sh
 # The diagram tests validate Mermaid with Mermaid's own parser, installed into .node/ (pinned).
 ./scripts/setup-node-tools.sh
 # They render DOT with Graphviz and drive the text report in tmux: Debian packages, installed

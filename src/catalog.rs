@@ -81,6 +81,7 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../checks/role.kms-access.toml"),
     ),
     ("role.trust", include_str!("../checks/role.trust.toml")),
+    ("org.policies", include_str!("../checks/org.policies.toml")),
     ("probe.write", include_str!("../checks/probe.write.toml")),
 ];
 

@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 
+use crate::model::org_input::OrgPolicyFile;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Verify that an S3 bucket encrypted with a KMS key is set up correctly to be attached as
@@ -37,10 +38,46 @@ pub enum Command {
     /// Print the read-only IAM policy the tool needs in live mode (scoped to the attachment
     /// given by flags, else to any bucket, key and role).
     Permissions(PermissionsArgs),
+    /// Write a commented config file (`aoc.toml`) for one attachment, from the flags given and
+    /// with placeholders for the rest, ready to fill in.
+    Init(InitArgs),
+    /// Print the shell completion script for bash, zsh, fish or PowerShell.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), e.g. `aoc-preflight man > aoc-preflight.1`.
+    Man,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub attachment_args: AttachmentArgs,
+    /// A name for the attachment, shown in reports.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The file to write (`-` for standard output).
+    #[arg(long, value_name = "FILE", default_value = "aoc.toml")]
+    pub output: PathBuf,
+    /// Overwrite the file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct PermissionsArgs {
+    /// A TOML file with `[[attachment]]` tables (as for `check`): scope the policy to its
+    /// attachment (flags override its values).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// With a config file of several attachments, the one to scope the policy to.
+    #[arg(long, value_name = "NAME")]
+    pub attachment: Option<String>,
     #[command(flatten)]
     pub attachment_args: AttachmentArgs,
     /// Also grant what `check --probe` needs: writing, reading and deleting its own probe
@@ -142,10 +179,29 @@ pub struct DocumentArgs {
     /// The trust policy the role has in AWS now.
     #[arg(long, value_name = "FILE")]
     pub role_trust_policy: Option<PathBuf>,
+    /// A Terraform plan as JSON (`terraform show -json PLANFILE`): the role's, bucket's and
+    /// key's documents as Terraform will apply them. A document also given as a file is taken
+    /// from the file.
+    #[arg(long, value_name = "FILE")]
+    pub terraform_plan: Option<PathBuf>,
     /// Offline: the account that owns the bucket (default: the role's account). Live mode
     /// establishes it with S3 (`ExpectedBucketOwner`).
     #[arg(long, value_name = "ACCOUNT_ID")]
     pub bucket_account: Option<String>,
+    /// A service control policy of the role's organization, at its level: LEVEL is `root`
+    /// (the default), `ou:PATH` (OU names from the root, e.g. `ou:Sales/Prod`) or `account`.
+    /// Every level keeps FullAWSAccess unless an SCP given there has an Allow (an allow-list);
+    /// `FullAWSAccess` as FILE stands for AWS's policy. Repeatable.
+    #[arg(long = "scp", value_name = "[LEVEL=]FILE", value_parser = OrgPolicyFile::parse)]
+    pub scps: Vec<OrgPolicyFile>,
+    /// A resource control policy of the organization, at its level (as for --scp).
+    /// Repeatable; RCPFullAWSAccess is at every level.
+    #[arg(long = "rcp", value_name = "[LEVEL=]FILE", value_parser = OrgPolicyFile::parse)]
+    pub rcps: Vec<OrgPolicyFile>,
+    /// The organization's management account, which SCPs and RCPs do not limit (default: the
+    /// role's account is taken to be a member).
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    pub org_management_account: Option<String>,
 }
 
 /// What `check` judges and where it reads it: the attachments (a config file, flags), the
@@ -172,9 +228,30 @@ pub struct InputArgs {
     /// Named AWS profile for live mode.
     #[arg(long, env = "AWS_PROFILE")]
     pub profile: Option<String>,
+    #[command(flatten)]
+    pub org: OrgArgs,
     /// AWS endpoint URL for live mode (an emulator, a VPC endpoint).
     #[arg(long, env = "AWS_ENDPOINT_URL")]
     pub endpoint_url: Option<String>,
+}
+
+/// Live mode: whose credentials read the organization's SCPs and RCPs. They answer only the
+/// management account or a delegated administrator; without these, the attachment's own
+/// credentials try. A config file's `org_profile` / `org_assume_role_arn` win over them, as
+/// `profile` wins over --profile.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OrgArgs {
+    /// AWS profile of the organization's management account or a delegated administrator,
+    /// to read the SCPs and RCPs that apply (org.policies).
+    #[arg(long, value_name = "PROFILE")]
+    pub org_profile: Option<String>,
+    /// A role there to assume (from --org-profile's credentials, else the attachment's) to
+    /// read the SCPs and RCPs that apply (org.policies).
+    #[arg(long, value_name = "ARN")]
+    pub org_assume_role_arn: Option<String>,
+    /// The external ID --org-assume-role-arn's trust policy asks for.
+    #[arg(long, value_name = "ID", requires = "org_assume_role_arn")]
+    pub org_assume_role_external_id: Option<String>,
 }
 
 /// `--jobs` when not given.
@@ -187,8 +264,13 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
-    /// Live mode: how many attachments to check at once.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_JOBS)]
+    /// Live mode: how many attachments to check at once (1 or more).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = DEFAULT_JOBS,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+    )]
     pub jobs: usize,
     /// Overall time limit for live mode, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT_SECONDS)]
@@ -253,7 +335,7 @@ pub struct SimulateArgs {
     #[arg(
         long = "policy",
         value_name = "FILE",
-        required_unless_present_any = ["resource_policy", "permissions_boundary"]
+        required_unless_present_any = ["resource_policy", "permissions_boundary", "scps", "rcps"]
     )]
     pub policies: Vec<PathBuf>,
     /// Permissions boundary policy file.
@@ -262,6 +344,19 @@ pub struct SimulateArgs {
     /// Resource policy file (bucket policy, key policy, trust policy).
     #[arg(long, value_name = "FILE")]
     pub resource_policy: Option<PathBuf>,
+    /// A service control policy of the principal's organization, at its level: LEVEL is
+    /// `root` (the default), `ou:PATH` (OU names from the root) or `account`; the levels lead
+    /// to the principal's account. Every level keeps FullAWSAccess unless an SCP given there
+    /// has an Allow. Repeatable.
+    #[arg(long = "scp", value_name = "[LEVEL=]FILE", value_parser = OrgPolicyFile::parse)]
+    pub scps: Vec<OrgPolicyFile>,
+    /// A resource control policy, at its level (as for --scp); the levels lead to the
+    /// resource's account. Repeatable.
+    #[arg(long = "rcp", value_name = "[LEVEL=]FILE", value_parser = OrgPolicyFile::parse)]
+    pub rcps: Vec<OrgPolicyFile>,
+    /// The organization's management account, which SCPs and RCPs do not limit.
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    pub org_management_account: Option<String>,
     /// The calling principal's ARN.
     #[arg(long, value_name = "ARN", required_unless_present = "requests")]
     pub principal: Option<String>,
@@ -392,6 +487,12 @@ pub struct GenerateArgs {
     /// Also write each document to DIR/<name>.json (created if needed), for `file://`.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+
+    /// Instead of the documents: the condition an identity-perimeter RCP (aws:PrincipalOrgID /
+    /// aws:PrincipalAccount) needs to except AoC's account, as a document to merge into its
+    /// Deny statement (needs AoC's principal: --aoc-principal or --trust-policy).
+    #[arg(long, conflicts_with_all = ["terraform", "output_dir"])]
+    pub rcp_exception: bool,
 }
 
 /// How AoC reaches the bucket (docs/aws-facts.md, "S3 Block Public Access").

@@ -57,7 +57,11 @@ pub const MAX_POLICY_BYTES: usize = 1024 * 1024;
 
 /// Reads and parses a policy file; errors name the file, line and column.
 pub fn load_policy(path: &Path) -> Result<crate::policy::NamedPolicy, UsageError> {
-    let text = read_input(path)?;
+    load_policy_text(path, &read_input(path)?)
+}
+
+/// Parses a policy read from `path`; errors name the file, line and column.
+pub fn load_policy_text(path: &Path, text: &str) -> Result<crate::policy::NamedPolicy, UsageError> {
     if text.len() > MAX_POLICY_BYTES {
         return Err(UsageError(format!(
             "{}: {} bytes is not a policy document (AWS's largest, a key policy, is 32 KB)",
@@ -65,7 +69,7 @@ pub fn load_policy(path: &Path) -> Result<crate::policy::NamedPolicy, UsageError
             text.len()
         )));
     }
-    let document = crate::policy::parse_policy(&text).map_err(|e| {
+    let document = crate::policy::parse_policy(text).map_err(|e| {
         UsageError(format!(
             "{}:{}:{}: {}",
             path.display(),

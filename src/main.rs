@@ -13,7 +13,7 @@ use aoc_preflight::model::report::FleetReport;
 use aoc_preflight::report;
 use aoc_preflight::text::one_line;
 use aoc_preflight::{catalog, checks, run, simulate};
-use clap::{CommandFactory, FromArgMatches};
+use clap::{CommandFactory, FromArgMatches, ValueEnum};
 
 fn main() -> ExitCode {
     let matches = Cli::command().get_matches();
@@ -69,6 +69,9 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<Exit, Comma
             let progress = args.format.contains(&ReportFormat::Text)
                 && io::IsTerminal::is_terminal(&io::stderr())
                 && std::env::var_os("CI").is_none();
+            // Where each report goes is settled before the run: a mistake there must not
+            // cost a live run's minutes first.
+            let targets = output_targets(&args.format, &args.output, positions)?;
             let run = run::check(&args, progress)?;
             let fleet = FleetReport::new(run.reports);
             let code =
@@ -98,7 +101,7 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<Exit, Comma
                 unicode: utf8_locale(),
                 quiet: args.quiet,
             };
-            for (format, path) in output_targets(&args.format, &args.output, positions)? {
+            for (format, path) in targets {
                 let mut rendered = Vec::new();
                 report::render(format.into(), &fleet, &render_options, &mut rendered)?;
                 let text = redacted(String::from_utf8_lossy(&rendered).into_owned());
@@ -137,11 +140,27 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<Exit, Comma
             Ok(Exit::Success)
         }
         Command::Permissions(args) => {
-            let values = permissions_values(&args.attachment_args);
+            let values = aoc_preflight::permissions::scope(&args)?;
             let doc = aoc_preflight::permissions::policy(values.as_ref(), args.probe);
             let mut out = io::stdout().lock();
             serde_json::to_writer_pretty(&mut out, &doc).map_err(io::Error::from)?;
             writeln!(out)?;
+            Ok(Exit::Success)
+        }
+        Command::Init(args) => {
+            let mut out = io::stdout().lock();
+            aoc_preflight::init::run(&args, &mut out, &mut io::stderr())
+        }
+        Command::Completions(args) => {
+            let mut out = io::stdout().lock();
+            clap_complete::generate(args.shell, &mut Cli::command(), "aoc-preflight", &mut out);
+            out.flush()?;
+            Ok(Exit::Success)
+        }
+        Command::Man => {
+            let mut out = io::stdout().lock();
+            clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+            out.flush()?;
             Ok(Exit::Success)
         }
         Command::Checks(args) => {
@@ -208,6 +227,13 @@ fn output_targets<'a>(
     outputs: &'a [std::path::PathBuf],
     positions: &OutputPositions,
 ) -> Result<Vec<(ReportFormat, Option<&'a std::path::Path>)>, UsageError> {
+    if let Some(name) = outputs.iter().find_map(|p| format_name_as_file(p)) {
+        return Err(UsageError(format!(
+            "--output {name}: `{name}` is a report format, not a file: give --format {name} \
+             (and --output FILE to write it to a file, e.g. report.{name}; ./{name} if a file \
+             named `{name}` is really meant)"
+        )));
+    }
     let mut targets: Vec<(ReportFormat, Option<&std::path::Path>)> = Vec::new();
     let mut used = vec![false; formats.len()];
     for (i, path) in outputs.iter().enumerate() {
@@ -244,20 +270,19 @@ fn output_targets<'a>(
     Ok(targets)
 }
 
-/// The attachment's values for scoping `permissions`, from whichever flags were given.
-fn permissions_values(a: &aoc_preflight::cli::AttachmentArgs) -> Option<checks::Values> {
-    if a.bucket.is_none() && a.kms_key.is_none() && a.role_arn.is_none() {
+/// A bare format name given to `--output` (`--output json`): surely meant for `--format`, and
+/// a report written to a file named `json` would be found by nobody. A path (`./json`) or a
+/// name with an extension (`report.json`) is a file.
+fn format_name_as_file(path: &std::path::Path) -> Option<String> {
+    let name = path.to_str()?;
+    if name.contains(['/', '\\', '.']) {
         return None;
     }
-    let attachment = aoc_preflight::model::attachment::Attachment {
-        region: a.region.clone().unwrap_or_default(),
-        bucket: a.bucket.clone().unwrap_or_default(),
-        kms_key: a.kms_key.clone().unwrap_or_default(),
-        role_arn: a.role_arn.clone().unwrap_or_default(),
-        path: a.path.clone().unwrap_or_else(|| "/".to_string()),
-        ..Default::default()
-    };
-    Some(checks::Values::from_attachment(&attachment))
+    ReportFormat::value_variants()
+        .iter()
+        .filter_map(|f| f.to_possible_value())
+        .find(|v| v.get_name().eq_ignore_ascii_case(name))
+        .map(|v| v.get_name().to_string())
 }
 
 /// Standard output or the `--output` file, behind a stream that strips colour where it does

@@ -6,7 +6,10 @@
 
 use serde_json::{Value, json};
 
+use crate::cli::{AttachmentArgs, PermissionsArgs};
+use crate::error::UsageError;
 use crate::model::Values;
+use crate::model::attachment::Attachment;
 use crate::model::values::KmsKeyRef;
 
 /// The IAM actions behind every AWS operation live mode calls, by operation.
@@ -30,6 +33,37 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ),
     ("iam:GetPolicy", "iam:GetPolicy"),
     ("iam:GetPolicyVersion", "iam:GetPolicyVersion"),
+    (
+        "organizations:DescribeOrganization",
+        "organizations:DescribeOrganization",
+    ),
+    ("organizations:ListRoots", "organizations:ListRoots"),
+    ("organizations:ListParents", "organizations:ListParents"),
+    (
+        "organizations:DescribeOrganizationalUnit",
+        "organizations:DescribeOrganizationalUnit",
+    ),
+    (
+        "organizations:ListPoliciesForTarget",
+        "organizations:ListPoliciesForTarget",
+    ),
+    (
+        "organizations:DescribePolicy",
+        "organizations:DescribePolicy",
+    ),
+];
+
+/// The Organizations reads, for the organization's SCPs and RCPs (`org.policies`). AWS
+/// answers them only in the management account or a delegated administrator
+/// (`DescribeOrganization` in any member): they are needed there, by the credentials that
+/// `org_profile` / `org_assume_role_arn` name, or by the tool's own when it runs there.
+pub const ORGANIZATION_ACTIONS: &[&str] = &[
+    "organizations:DescribeOrganization",
+    "organizations:ListRoots",
+    "organizations:ListParents",
+    "organizations:DescribeOrganizationalUnit",
+    "organizations:ListPoliciesForTarget",
+    "organizations:DescribePolicy",
 ];
 
 /// The IAM actions behind the write probe's operations (`--probe`), by operation.
@@ -46,6 +80,60 @@ pub const PROBE_OPERATIONS: &[(&str, &str)] = &[
 /// What S3 asks KMS for on the caller's behalf when the probe writes and reads SSE-KMS objects:
 /// the caller needs these on the key although the tool never calls KMS for them.
 const PROBE_KEY_ACTIONS: &[&str] = &["kms:GenerateDataKey", "kms:Decrypt"];
+
+/// The attachment `permissions` scopes the policy to: the config file's (one attachment, or
+/// the one `--attachment` names) with the flags over it, else whichever flags were given;
+/// `None` for a policy on any bucket, key and role.
+pub fn scope(args: &PermissionsArgs) -> Result<Option<Values>, UsageError> {
+    let Some(config) = &args.config else {
+        return Ok(flag_values(&args.attachment_args));
+    };
+    let inputs = crate::spec::resolve(crate::spec::Sources {
+        config: Some(config),
+        attachment: args.attachment.as_deref(),
+        flags: &args.attachment_args,
+        documents: None,
+        org: None,
+    })?;
+    match inputs.as_slice() {
+        [one] => Ok(Some(Values::from_attachment(&one.attachment))),
+        several => {
+            let names: Vec<String> = several
+                .iter()
+                .enumerate()
+                .map(|(i, input)| {
+                    input
+                        .attachment
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| format!("#{}", i + 1))
+                })
+                .collect();
+            Err(UsageError(format!(
+                "{}: {} attachments; the policy is scoped to one: give --attachment NAME ({})",
+                config.display(),
+                several.len(),
+                names.join(", ")
+            )))
+        }
+    }
+}
+
+/// The attachment's values for scoping `permissions`, from whichever flags were given.
+fn flag_values(a: &AttachmentArgs) -> Option<Values> {
+    if a.bucket.is_none() && a.kms_key.is_none() && a.role_arn.is_none() {
+        return None;
+    }
+    let attachment = Attachment {
+        region: a.region.clone().unwrap_or_default(),
+        bucket: a.bucket.clone().unwrap_or_default(),
+        kms_key: a.kms_key.clone().unwrap_or_default(),
+        role_arn: a.role_arn.clone().unwrap_or_default(),
+        path: a.path.clone().unwrap_or_else(|| "/".to_string()),
+        ..Default::default()
+    };
+    Some(Values::from_attachment(&attachment))
+}
 
 /// The policy document. `values` scopes resources to one attachment where they are known;
 /// `probe` adds what `--probe` needs to write, read and delete its own objects (and nothing
@@ -136,6 +224,17 @@ pub fn policy(values: Option<&Values>, probe: bool) -> Value {
                 "Effect": "Allow",
                 "Action": ["iam:GetPolicy", "iam:GetPolicyVersion"],
                 "Resource": format!("arn:{partition}:iam::*:policy/*")
+            },
+            {
+                // Only to read the SCPs and RCPs that apply (org.policies), and only of use
+                // in the management account or a delegated administrator: grant it there to
+                // the org_profile / org_assume_role_arn credentials. Elsewhere it is optional;
+                // without it org.policies is skip. The organization, its roots, OUs and
+                // policies have ARNs of the management account's, unknown here.
+                "Sid": "AocPreflightOrgPoliciesInManagementAccount",
+                "Effect": "Allow",
+                "Action": ORGANIZATION_ACTIONS,
+                "Resource": "*"
             }
         ]
     });
@@ -238,6 +337,30 @@ mod tests {
             "the operations live mode declares (left) are not the ones listed here (right)"
         );
         assert_eq!(names(OPERATIONS).len(), OPERATIONS.len());
+    }
+
+    #[test]
+    fn the_organization_reads_are_one_statement_of_their_own() {
+        let doc = policy(None, false);
+        let statements = doc["Statement"].as_array().unwrap();
+        let org: Vec<&Value> = statements
+            .iter()
+            .filter(|st| st.to_string().contains("organizations:"))
+            .collect();
+        assert_eq!(org.len(), 1, "{doc}");
+        assert_eq!(
+            org[0]["Sid"], "AocPreflightOrgPoliciesInManagementAccount",
+            "{doc}"
+        );
+        let mut listed: Vec<String> = ORGANIZATION_ACTIONS.iter().map(|a| a.to_string()).collect();
+        listed.sort();
+        let mut declared: Vec<String> = OPERATIONS
+            .iter()
+            .filter(|(o, _)| o.starts_with("organizations:"))
+            .map(|(_, a)| a.to_string())
+            .collect();
+        declared.sort();
+        assert_eq!(listed, declared);
     }
 
     #[test]

@@ -29,8 +29,10 @@ pub fn validate_selection(only: &[String], skip: &[String]) -> Result<(), UsageE
         for id in ids {
             if checks::find(id).is_none() {
                 let known: Vec<&str> = checks::ALL.iter().map(|c| c.id).collect();
+                let near = crate::suggest::nearest(id, known.iter().copied());
                 return Err(UsageError(format!(
-                    "{flag}: unknown check ID `{id}` (known: {})",
+                    "{flag}: unknown check ID `{id}`{} (known: {})",
+                    crate::suggest::did_you_mean(&near),
                     known.join(", ")
                 )));
             }
@@ -200,17 +202,30 @@ pub fn check(args: &CheckArgs, progress: bool) -> Result<CheckRun, UsageError> {
     let gate = GateSettings::of(args.input.config.as_deref())?;
     if let Some(path) = &args.facts {
         // A replay judges the saved facts exactly as the run that saved them did.
-        let bundle = Bundle::load(path)?;
-        return judge_all(bundle, Vec::new(), Vec::new(), Vec::new(), args, &gate);
+        crate::bundle::refuse_attachment_flags(&args.input)?;
+        let mut bundle = Bundle::load(path)?;
+        if let Some(name) = &args.input.attachment {
+            bundle.select(name, path)?;
+        }
+        return judge_all(
+            bundle,
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Some(path),
+            args,
+            &gate,
+        );
     }
     let inputs = spec::resolve(spec::Sources::of(&args.input))?;
     let required: Vec<Vec<String>> = inputs.iter().map(|i| i.required.clone()).collect();
     let accesses: Vec<_> = inputs.iter().map(|i| i.access.clone()).collect();
     let config_entries: Vec<_> = inputs.iter().map(|i| i.config_entry.clone()).collect();
+    let notes: Vec<_> = inputs.iter().map(|i| i.notes.clone()).collect();
     let facts = if args.input.offline {
         inputs
             .iter()
-            .map(|i| gather::offline(&i.documents))
+            .map(|i| gather::offline(&i.documents, &i.attachment))
             .collect::<Result<Vec<_>, _>>()?
     } else {
         if let Some(flag) = offline_only_flag(args, &inputs) {
@@ -229,30 +244,42 @@ pub fn check(args: &CheckArgs, progress: bool) -> Result<CheckRun, UsageError> {
             facts,
         })
         .collect();
-    judge_all(
+    let mut run = judge_all(
         Bundle::new(entries),
         accesses,
         required,
-        config_entries,
+        notes,
+        None,
         args,
         &gate,
-    )
+    )?;
+    for (report, table) in run.reports.iter_mut().zip(&config_entries) {
+        if let Some(table) = table {
+            checks::locate::config_entry(&mut report.checks, &mut report.suppressed, table);
+        }
+        if let Ok(here) = std::env::current_dir() {
+            checks::locate::relative_to(&here, &mut report.checks, &mut report.suppressed);
+        }
+    }
+    Ok(run)
 }
 
 /// Judges every attachment of a bundle into its report. `required`: per attachment, the
-/// checks the config file requires (none for a replay); `config_entries`: per attachment, its
-/// table in the config file, where findings no policy file holds point (none for a replay).
+/// checks the config file requires (none for a replay); `notes`: what reading each one's
+/// input did; `replayed_from`: the bundle file of a replay.
 fn judge_all(
     bundle: Bundle,
     accesses: Vec<crate::model::attachment::Access>,
     required: Vec<Vec<String>>,
-    config_entries: Vec<Option<crate::model::verdict::Location>>,
+    mut notes: Vec<Vec<String>>,
+    replayed_from: Option<&std::path::Path>,
     args: &CheckArgs,
     gate: &GateSettings,
 ) -> Result<CheckRun, UsageError> {
     let mut reports = Vec::with_capacity(bundle.entries.len());
     let mut matched = std::collections::BTreeSet::new();
-    for (i, entry) in bundle.entries.iter().enumerate() {
+    notes.resize(bundle.entries.len(), Vec::new());
+    for (i, (entry, notes)) in bundle.entries.iter().zip(notes).enumerate() {
         let mut attachment = entry.attachment.clone();
         attachment.aoc_trust.policy = entry.aoc_trust_policy.clone();
         let from_config = required.get(i).map(Vec::as_slice).unwrap_or_default();
@@ -265,9 +292,6 @@ fn judge_all(
             &required,
             gate,
         )?;
-        if let Some(Some(table)) = config_entries.get(i) {
-            checks::locate::config_entry(&mut gated.results, &mut gated.suppressed, table);
-        }
         if let Ok(here) = std::env::current_dir() {
             checks::locate::relative_to(&here, &mut gated.results, &mut gated.suppressed);
         }
@@ -282,6 +306,12 @@ fn judge_all(
                 &entry.facts.calls,
             ));
         }
+        report.notes = notes;
+        report.replay = replayed_from.map(|path| crate::model::report::Replay {
+            bundle: path.display().to_string(),
+            gathered_at: bundle.gathered_at.clone(),
+            gathered_by: entry.facts.caller.known().map(|c| c.arn.clone()),
+        });
         reports.push(report);
     }
     checks::gate::report_unmatched(&gate.suppressions, &matched, gate.today, &mut reports);
@@ -318,7 +348,12 @@ fn gather_live(
                 async move {
                     let values = Values::from_attachment(&input.attachment);
                     let facts = session
-                        .gather(&input.attachment, &values, &input.access)
+                        .gather(
+                            &input.attachment,
+                            &values,
+                            &input.access,
+                            input.org_access.as_ref(),
+                        )
                         .await;
                     if let Some(b) = bar {
                         b.inc(1);
@@ -388,12 +423,22 @@ fn offline_only_flag(args: &CheckArgs, inputs: &[AttachmentInput]) -> Option<&'s
     if given(|d| d.role_trust_policy.is_some()) {
         return Some("--role-trust-policy");
     }
+    if given(|d| d.terraform_plan.is_some()) {
+        return Some("--terraform-plan (terraform_plan)");
+    }
     if given(|d| !d.identity_policies.is_empty()) {
         return Some("identity_policies (config file)");
     }
     // Live mode establishes the owner with S3 itself; a value given would be ignored.
     if given(|d| d.bucket_account.is_some()) {
         return Some("--bucket-account (bucket_account)");
+    }
+    // Live mode reads the organization's policies from AWS Organizations.
+    if given(|d| !d.scps.is_empty() || !d.rcps.is_empty()) {
+        return Some("--scp/--rcp (scps/rcps)");
+    }
+    if given(|d| d.org_management_account.is_some()) {
+        return Some("--org-management-account (org_management_account)");
     }
     None
 }

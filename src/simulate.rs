@@ -16,6 +16,9 @@ use serde_json::Value;
 
 use crate::cli::{SimulateArgs, SimulateFormat};
 use crate::error::{UsageError, load_policy, read_input};
+use crate::model::facts::OrgPolicies;
+use crate::model::org_input::{self, OrgPolicyFile};
+use crate::policy::eval::add_organizations;
 use crate::policy::eval::{complete_context, is_cross_account, resource_account, strict_resource};
 use crate::policy::matching::is_service_principal;
 use crate::policy::{
@@ -288,6 +291,106 @@ pub fn simulate(
     resource: Option<&NamedPolicy>,
     request: &Request,
 ) -> (Evaluation, SimulationReport) {
+    simulate_in_organization(identity, boundary, resource, None, request)
+}
+
+/// The SCP and RCP files of `--scp` / `--rcp`, read once, and the management account.
+#[derive(Debug, Default)]
+pub struct OrgFiles {
+    pub scps: Vec<OrgPolicyFile>,
+    pub rcps: Vec<OrgPolicyFile>,
+    pub management_account: Option<String>,
+    /// Each file's policy, by path.
+    loaded: Vec<(std::path::PathBuf, NamedPolicy)>,
+}
+
+impl OrgFiles {
+    /// Reads every file once; `None` when none was given.
+    pub fn load(
+        scps: &[OrgPolicyFile],
+        rcps: &[OrgPolicyFile],
+        management_account: Option<&str>,
+    ) -> Result<Option<Self>, UsageError> {
+        if scps.is_empty() && rcps.is_empty() {
+            return Ok(None);
+        }
+        let mut loaded = Vec::new();
+        for f in scps.iter().chain(rcps).filter(|f| !f.is_full_aws_access()) {
+            if !loaded.iter().any(|(p, _)| *p == f.path) {
+                loaded.push((f.path.clone(), load_policy(&f.path)?));
+            }
+        }
+        let files = OrgFiles {
+            scps: scps.to_vec(),
+            rcps: rcps.to_vec(),
+            management_account: management_account.map(str::to_string),
+            loaded,
+        };
+        // The levels are the same for every request: a conflict (two OU paths that are not
+        // one) is a usage error now, before any answer.
+        let probe = Request {
+            principal: "arn:aws:iam::111111111111:root".into(),
+            action: "s3:GetObject".into(),
+            resource: "arn:aws:s3:::b".into(),
+            resource_account: Some("111111111111".into()),
+            context: Context::strict(),
+        };
+        files.organizations(&probe)?;
+        Ok(Some(files))
+    }
+
+    /// The SCPs as they bear on the principal's account and the RCPs on the resource's: the
+    /// levels given lead to each in turn.
+    fn organizations(&self, request: &Request) -> Result<Vec<OrgPolicies>, UsageError> {
+        let load = |path: &Path| {
+            self.loaded
+                .iter()
+                .find(|(p, _)| p == path)
+                .map(|(_, policy)| policy.clone())
+                .ok_or_else(|| UsageError::new(format!("{} was not read", path.display())))
+        };
+        let management = self.management_account.as_deref();
+        let mut out = Vec::new();
+        if let Some(account) = crate::arn::account_in(&request.principal)
+            && !self.scps.is_empty()
+            && let Some(mut org) = org_input::organization(
+                account,
+                management,
+                &self.scps,
+                &[],
+                load,
+                UsageError::new,
+            )?
+        {
+            org.rcps_enabled = false;
+            out.push(org);
+        }
+        if let Some(account) = resource_account(request)
+            && !self.rcps.is_empty()
+            && let Some(mut org) = org_input::organization(
+                &account,
+                management,
+                &[],
+                &self.rcps,
+                load,
+                UsageError::new,
+            )?
+        {
+            org.scps_enabled = false;
+            out.push(org);
+        }
+        Ok(out)
+    }
+}
+
+/// [`simulate`], with the organization's SCPs and RCPs in the decision.
+pub fn simulate_in_organization(
+    identity: &[NamedPolicy],
+    boundary: Option<&NamedPolicy>,
+    resource: Option<&NamedPolicy>,
+    org: Option<&OrgFiles>,
+    request: &Request,
+) -> (Evaluation, SimulationReport) {
     let set = PolicySet {
         identity,
         boundary,
@@ -295,6 +398,18 @@ pub fn simulate(
     };
     let mut evaluation = evaluate(&set, request);
     let missing_policies = require_resource_policy(resource, request, &mut evaluation);
+    // The files were read and checked before any request: building the levels cannot fail.
+    let orgs = org
+        .map(|o| o.organizations(request).unwrap_or_default())
+        .unwrap_or_default();
+    if !orgs.is_empty() {
+        let engine: Vec<_> = orgs
+            .iter()
+            .map(|o| crate::checks::org_policies::organization(o, None, None))
+            .collect();
+        let refs: Vec<_> = engine.iter().collect();
+        evaluation = add_organizations(evaluation, &refs, request);
+    }
     let report = SimulationReport {
         decision: evaluation.decision().as_str(),
         principal: request.principal.clone(),
@@ -421,11 +536,26 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> Result<(), UsageError> {
         .as_deref()
         .map(load_policy)
         .transpose()?;
+    if let Some(account) = args
+        .org_management_account
+        .as_deref()
+        .filter(|a| !crate::arn::is_account_id(a))
+    {
+        return Err(UsageError::new(format!(
+            "--org-management-account: `{account}` is not a 12-digit AWS account ID"
+        )));
+    }
+    let org = OrgFiles::load(
+        &args.scps,
+        &args.rcps,
+        args.org_management_account.as_deref(),
+    )?;
     if let Some(requests) = requests {
         return written(write_batch(
             &identity,
             boundary.as_ref(),
             resource.as_ref(),
+            org.as_ref(),
             &requests,
             args.format,
             out,
@@ -434,7 +564,13 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> Result<(), UsageError> {
     let Some(request) = request else {
         return Ok(());
     };
-    let (_, report) = simulate(&identity, boundary.as_ref(), resource.as_ref(), &request);
+    let (_, report) = simulate_in_organization(
+        &identity,
+        boundary.as_ref(),
+        resource.as_ref(),
+        org.as_ref(),
+        &request,
+    );
     match args.format {
         SimulateFormat::Json => {
             let text = serde_json::to_string_pretty(&report)
@@ -451,6 +587,7 @@ fn write_batch(
     identity: &[NamedPolicy],
     boundary: Option<&NamedPolicy>,
     resource: Option<&NamedPolicy>,
+    org: Option<&OrgFiles>,
     requests: &[Request],
     format: SimulateFormat,
     out: &mut dyn Write,
@@ -460,7 +597,7 @@ fn write_batch(
         writeln!(out, "decision\tprincipal\taction\tresource\twhy")?;
     }
     for request in requests {
-        let (_, report) = simulate(identity, boundary, resource, request);
+        let (_, report) = simulate_in_organization(identity, boundary, resource, org, request);
         match format {
             SimulateFormat::Json => {
                 serde_json::to_writer(&mut out, &report)?;
@@ -532,6 +669,9 @@ mod tests {
             policies: vec![dir.join("id.json")],
             permissions_boundary: None,
             resource_policy: None,
+            scps: vec![],
+            rcps: vec![],
+            org_management_account: None,
             principal: Some("arn:aws:iam::111122223333:role/app".into()),
             action: Some("s3:GetObject".into()),
             resource: Some("arn:aws:s3:::b/k".into()),

@@ -12,10 +12,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::cli::{AttachmentArgs, DocumentArgs, InputArgs};
-use crate::error::{UsageError, load_policy, read_input};
+use crate::cli::{AttachmentArgs, DocumentArgs, InputArgs, OrgArgs};
+use crate::error::{UsageError, read_input};
 use crate::model::attachment::{Access, AocTrust, Attachment, AttachmentInput, OfflineDocuments};
 use crate::model::gate::Suppression;
+use crate::model::org_input::OrgPolicyFile;
 use crate::model::verdict::Location;
 
 /// The config file: several `[[attachment]]` tables, and `[defaults]` for keys they share
@@ -62,8 +63,17 @@ struct ConfigAttachment {
     bucket_policy: Option<PathBuf>,
     key_policy: Option<PathBuf>,
     role_trust_policy: Option<PathBuf>,
+    /// Offline: a Terraform plan as JSON (`terraform show -json PLANFILE`).
+    terraform_plan: Option<PathBuf>,
     /// Offline: the account that owns the bucket (default: the role's).
     bucket_account: Option<String>,
+    /// Offline: the organization's SCPs and RCPs, `[LEVEL=]FILE` each.
+    #[serde(default, deserialize_with = "org_policy_files")]
+    scps: Vec<OrgPolicyFile>,
+    #[serde(default, deserialize_with = "org_policy_files")]
+    rcps: Vec<OrgPolicyFile>,
+    /// Offline: the organization's management account.
+    org_management_account: Option<String>,
     /// Live mode: the AWS profile that reads this attachment's account.
     profile: Option<String>,
     /// Live mode: a role to assume (a central audit role) to read this attachment's account.
@@ -72,6 +82,12 @@ struct ConfigAttachment {
     /// Checks that must run for this attachment (with `[defaults]`'s: both apply).
     #[serde(default)]
     require: Vec<String>,
+    /// Live mode: the profile of the organization's management account or a delegated
+    /// administrator, which can read the SCPs and RCPs that apply.
+    org_profile: Option<String>,
+    /// Live mode: a role there to assume to read them.
+    org_assume_role_arn: Option<String>,
+    org_assume_role_external_id: Option<String>,
 }
 
 impl ConfigAttachment {
@@ -97,7 +113,19 @@ impl ConfigAttachment {
             bucket_policy: self.bucket_policy.or(d.bucket_policy),
             key_policy: self.key_policy.or(d.key_policy),
             role_trust_policy: self.role_trust_policy.or(d.role_trust_policy),
+            terraform_plan: self.terraform_plan.or(d.terraform_plan),
             bucket_account: self.bucket_account.or(d.bucket_account),
+            scps: if self.scps.is_empty() {
+                d.scps
+            } else {
+                self.scps
+            },
+            rcps: if self.rcps.is_empty() {
+                d.rcps
+            } else {
+                self.rcps
+            },
+            org_management_account: self.org_management_account.or(d.org_management_account),
             profile: self.profile.or(d.profile),
             assume_role_arn: self.assume_role_arn.or(d.assume_role_arn),
             assume_role_external_id: self.assume_role_external_id.or(d.assume_role_external_id),
@@ -112,6 +140,11 @@ impl ConfigAttachment {
                     }
                     all
                 }),
+            org_profile: self.org_profile.or(d.org_profile),
+            org_assume_role_arn: self.org_assume_role_arn.or(d.org_assume_role_arn),
+            org_assume_role_external_id: self
+                .org_assume_role_external_id
+                .or(d.org_assume_role_external_id),
         }
     }
 }
@@ -126,6 +159,8 @@ pub struct Sources<'a> {
     pub attachment: Option<&'a str>,
     pub flags: &'a AttachmentArgs,
     pub documents: Option<&'a DocumentArgs>,
+    /// `--org-profile`, `--org-assume-role-arn` of a command that reads AWS.
+    pub org: Option<&'a OrgArgs>,
 }
 
 impl<'a> Sources<'a> {
@@ -136,6 +171,7 @@ impl<'a> Sources<'a> {
             attachment: input.attachment.as_deref(),
             flags: &input.attachment_args,
             documents: Some(&input.documents),
+            org: Some(&input.org),
         }
     }
 }
@@ -174,15 +210,26 @@ pub fn resolve(sources: Sources<'_>) -> Result<Vec<AttachmentInput>, UsageError>
         entries.push((ConfigAttachment::default(), None));
     }
     let several = entries.len() > 1;
-    entries
+    let (built, errors): (Vec<_>, Vec<_>) = entries
         .into_iter()
         .enumerate()
         .map(|(i, (entry, table))| {
-            let mut input = build(entry, sources, several.then_some(i))?;
-            input.config_entry = table;
-            Ok(input)
+            build(entry, sources, several.then_some(i)).map(|input| AttachmentInput {
+                config_entry: table,
+                ..input
+            })
         })
-        .collect()
+        .partition(Result::is_ok);
+    // A fleet file's problems are all reported in one run, like one attachment's.
+    let errors: Vec<String> = errors
+        .into_iter()
+        .filter_map(Result::err)
+        .map(|e| e.0)
+        .collect();
+    if !errors.is_empty() {
+        return Err(UsageError(errors.join("; ")));
+    }
+    Ok(built.into_iter().filter_map(Result::ok).collect())
 }
 
 /// Where each attachment of the config file is written, in the order of its
@@ -330,7 +377,25 @@ fn relative_to(mut a: ConfigAttachment, base: &Path) -> ConfigAttachment {
     a.bucket_policy.as_mut().map(fix);
     a.key_policy.as_mut().map(fix);
     a.role_trust_policy.as_mut().map(fix);
+    a.terraform_plan.as_mut().map(fix);
+    a.scps
+        .iter_mut()
+        .chain(a.rcps.iter_mut())
+        .filter(|f| !f.is_full_aws_access())
+        .for_each(|f| fix(&mut f.path));
     a
+}
+
+/// `scps` / `rcps`: a list of `[LEVEL=]FILE` strings.
+fn org_policy_files<'de, D>(deserializer: D) -> Result<Vec<OrgPolicyFile>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let values = Vec::<String>::deserialize(deserializer)?;
+    values
+        .iter()
+        .map(|v| OrgPolicyFile::parse(v).map_err(serde::de::Error::custom))
+        .collect()
 }
 
 fn build(
@@ -345,20 +410,22 @@ fn build(
         (None, None, Some(config)) => format!("{}: ", config.display()),
         (None, None, None) => String::new(),
     };
-    let pick = |flag: &Option<String>, from_file: Option<String>, name: &str| {
-        flag.clone()
-            .or(from_file)
-            .ok_or_else(|| {
-                UsageError(format!(
-                    "{label}missing required value `{name}` (give --{} or set `{name}` in the config file)",
-                    name.replace('_', "-")
-                ))
-            })
+    // Every missing value is named at once: fixing them one run at a time wastes the admin's.
+    let mut missing: Vec<&'static str> = Vec::new();
+    let mut pick = |flag: &Option<String>, from_file: Option<String>, name: &'static str| {
+        let value = flag.clone().or(from_file);
+        if value.is_none() {
+            missing.push(name);
+        }
+        value.unwrap_or_default()
     };
-    let region = pick(&flags.region, file.region, "region")?;
-    let bucket = pick(&flags.bucket, file.bucket, "bucket")?;
-    let kms_key = pick(&flags.kms_key, file.kms_key, "kms_key")?;
-    let role_arn = pick(&flags.role_arn, file.role_arn, "role_arn")?;
+    let region = pick(&flags.region, file.region, "region");
+    let bucket = pick(&flags.bucket, file.bucket, "bucket");
+    let kms_key = pick(&flags.kms_key, file.kms_key, "kms_key");
+    let role_arn = pick(&flags.role_arn, file.role_arn, "role_arn");
+    if !missing.is_empty() {
+        return Err(UsageError(format!("{label}{}", missing_values(&missing))));
+    }
     let path = flags
         .path
         .clone()
@@ -370,8 +437,13 @@ fn build(
         .as_ref()
         .map(PathBuf::from)
         .or(file.trust_policy);
+    let mut notes = Vec::new();
     let policy = match trust_file {
-        Some(p) => Some(load_policy(&p)?),
+        Some(p) => {
+            let pasted = crate::pasted::load_trust_policy(&p)?;
+            notes.extend(pasted.note);
+            Some(pasted.policy)
+        }
         None => None,
     };
     let aoc_trust = AocTrust {
@@ -395,6 +467,7 @@ fn build(
         bucket_policy: or_flag(|d| &d.bucket_policy, file.bucket_policy),
         key_policy: or_flag(|d| &d.key_policy, file.key_policy),
         role_trust_policy: or_flag(|d| &d.role_trust_policy, file.role_trust_policy),
+        terraform_plan: or_flag(|d| &d.terraform_plan, file.terraform_plan),
         bucket_account: match document_flags
             .and_then(|d| d.bucket_account.clone())
             .or(file.bucket_account)
@@ -407,8 +480,37 @@ fn build(
             }
             None => None,
         },
+        scps: match document_flags.map(|d| d.scps.clone()) {
+            Some(flags) if !flags.is_empty() => flags,
+            _ => file.scps,
+        },
+        rcps: match document_flags.map(|d| d.rcps.clone()) {
+            Some(flags) if !flags.is_empty() => flags,
+            _ => file.rcps,
+        },
+        org_management_account: match document_flags
+            .and_then(|d| d.org_management_account.clone())
+            .or(file.org_management_account)
+        {
+            Some(a) if crate::arn::is_account_id(&a) => Some(a),
+            Some(a) => {
+                return Err(UsageError(format!(
+                    "{label}management account `{a}` is not a 12-digit AWS account ID (--org-management-account, `org_management_account`)"
+                )));
+            }
+            None => None,
+        },
     };
 
+    let org_flags = sources.org.cloned().unwrap_or_default();
+    let org_access = org_access(
+        file.profile.as_ref(),
+        file.org_profile.or(org_flags.org_profile),
+        file.org_assume_role_arn.or(org_flags.org_assume_role_arn),
+        file.org_assume_role_external_id
+            .or(org_flags.org_assume_role_external_id),
+    )
+    .map_err(|e| UsageError(format!("{label}{e}")))?;
     let access = Access {
         profile: file.profile,
         assume_role_arn: file.assume_role_arn,
@@ -421,7 +523,9 @@ fn build(
     }
     Ok(AttachmentInput {
         required: file.require,
+        notes,
         access,
+        org_access,
         attachment: Attachment {
             name: file.name,
             region,
@@ -434,6 +538,52 @@ fn build(
         documents,
         config_entry: None,
     })
+}
+
+/// The credentials that read the organization's policies: `None` when neither a profile nor a
+/// role is named for them (the attachment's own then try). A role alone is assumed from the
+/// attachment's profile, as its own credentials would be.
+fn org_access(
+    attachment_profile: Option<&String>,
+    org_profile: Option<String>,
+    org_role: Option<String>,
+    org_external_id: Option<String>,
+) -> Result<Option<Access>, String> {
+    if org_role.is_none() && org_external_id.is_some() {
+        return Err(
+            "`org_assume_role_external_id` needs `org_assume_role_arn` (the role it is for)"
+                .to_string(),
+        );
+    }
+    if org_profile.is_none() && org_role.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(Access {
+        profile: org_profile.or_else(|| attachment_profile.cloned()),
+        assume_role_arn: org_role,
+        assume_role_external_id: org_external_id,
+    }))
+}
+
+/// The message for required values neither flags nor the config file gave.
+fn missing_values(names: &[&str]) -> String {
+    let flag = |name: &str| format!("--{}", name.replace('_', "-"));
+    match names {
+        [name] => format!(
+            "missing required value `{name}` (give {} or set `{name}` in the config file)",
+            flag(name)
+        ),
+        _ => {
+            let listed: Vec<String> = names
+                .iter()
+                .map(|name| format!("`{name}` ({})", flag(name)))
+                .collect();
+            format!(
+                "missing required value {}: give each flag or set each key in the config file",
+                listed.join(", ")
+            )
+        }
+    }
 }
 
 #[cfg(test)]
@@ -489,6 +639,7 @@ bucket_policy = "bucket.json"
             attachment: None,
             flags: &flags,
             documents: None,
+            org: None,
         })
         .unwrap();
         assert_eq!(got.len(), 1);
@@ -531,6 +682,7 @@ role_arn = "r"
                 attachment: None,
                 flags: &flags,
                 documents: Some(&documents),
+                org: None,
             })
         };
         let got = resolve_with(None).unwrap();
@@ -548,11 +700,128 @@ role_arn = "r"
     }
 
     #[test]
+    fn every_missing_value_is_named_at_once() {
+        let flags = AttachmentArgs {
+            bucket: Some("b".into()),
+            ..Default::default()
+        };
+        let err = resolve(Sources {
+            config: None,
+            attachment: None,
+            flags: &flags,
+            documents: None,
+            org: None,
+        })
+        .unwrap_err()
+        .to_string();
+        for name in [
+            "`region` (--region)",
+            "`kms_key` (--kms-key)",
+            "`role_arn` (--role-arn)",
+        ] {
+            assert!(err.contains(name), "{err}");
+        }
+        assert!(!err.contains("bucket"), "{err}");
+    }
+
+    #[test]
     fn missing_required_value_names_flag_and_key() {
         let err = resolve(Sources::of(&InputArgs::default()))
             .unwrap_err()
             .to_string();
         assert!(err.contains("--region"), "{err}");
         assert!(err.contains("`region`"), "{err}");
+    }
+
+    #[test]
+    fn org_credentials_come_from_the_attachment_then_defaults_then_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fleet.toml");
+        std::fs::write(
+            &path,
+            r#"
+[defaults]
+region = "us-east-1"
+bucket = "b"
+kms_key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+role_arn = "arn:aws:iam::111122223333:role/aoc"
+org_assume_role_arn = "arn:aws:iam::999988887777:role/org-reader"
+
+[[attachment]]
+name = "own-profile"
+profile = "member"
+
+[[attachment]]
+name = "org-profile"
+org_profile = "management"
+org_assume_role_arn = "arn:aws:iam::999988887777:role/other"
+org_assume_role_external_id = "ext-1"
+"#,
+        )
+        .unwrap();
+        let flags = AttachmentArgs::default();
+        let org_flags = OrgArgs {
+            org_profile: Some("from-flag".into()),
+            ..OrgArgs::default()
+        };
+        let resolve_with = |org: Option<&OrgArgs>| {
+            resolve(Sources {
+                config: Some(&path),
+                attachment: None,
+                flags: &flags,
+                documents: None,
+                org,
+            })
+            .unwrap()
+        };
+        let got = resolve_with(None);
+        // The defaults' role, assumed from the attachment's own profile.
+        assert_eq!(
+            got[0].org_access,
+            Some(Access {
+                profile: Some("member".into()),
+                assume_role_arn: Some("arn:aws:iam::999988887777:role/org-reader".into()),
+                assume_role_external_id: None,
+            })
+        );
+        assert_eq!(
+            got[1].org_access,
+            Some(Access {
+                profile: Some("management".into()),
+                assume_role_arn: Some("arn:aws:iam::999988887777:role/other".into()),
+                assume_role_external_id: Some("ext-1".into()),
+            })
+        );
+        // A flag fills what the file leaves out; the file's values win.
+        let got = resolve_with(Some(&org_flags));
+        assert_eq!(
+            got[0]
+                .org_access
+                .as_ref()
+                .and_then(|a| a.profile.as_deref()),
+            Some("from-flag")
+        );
+        assert_eq!(
+            got[1]
+                .org_access
+                .as_ref()
+                .and_then(|a| a.profile.as_deref()),
+            Some("management")
+        );
+        // Nothing named: the attachment's own credentials read the organization.
+        let none = resolve(Sources::of(&InputArgs {
+            attachment_args: AttachmentArgs {
+                region: Some("us-east-1".into()),
+                bucket: Some("b".into()),
+                kms_key: Some("k".into()),
+                role_arn: Some("r".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        }))
+        .unwrap();
+        assert_eq!(none[0].org_access, None);
+        // An external ID without its role is a mistake, not ignored.
+        assert!(org_access(None, None, None, Some("x".into())).is_err());
     }
 }

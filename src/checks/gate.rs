@@ -178,7 +178,9 @@ impl Gate<'_> {
             out.suppressed.extend(suppressed_here);
             out.results.push(result);
         }
-        if let Some(warning) = nothing_verified(&out.results, &out.suppressed) {
+        if let Some(warning) = nothing_verified(&out.results, &out.suppressed)
+            .or_else(|| trust_not_verified(&out.results, &out.suppressed))
+        {
             out.warnings.insert(0, warning);
         }
         out
@@ -215,6 +217,26 @@ fn nothing_verified(
         message: format!(
             "No access was verified: none of the access checks ({}) reached a verdict, so the run exits 3, not 0. Offline, give the role's, key's and bucket's policies as files; live, fix what kept them from running (above).",
             selected.join(", ")
+        ),
+    })
+}
+
+/// The warning of a report whose `role.trust` was selected and skipped (neither required,
+/// which makes it fail, nor suppressed): the trust policy is the step IBM's procedure warns
+/// about most, so a gate must not go green with it unchecked.
+fn trust_not_verified(
+    results: &[CheckResult],
+    suppressed: &[SuppressedFinding],
+) -> Option<GateWarning> {
+    let trust = results.iter().find(|c| c.id == "role.trust")?;
+    if trust.status != Status::Skip || suppressed.iter().any(|s| s.check == "role.trust") {
+        return None;
+    }
+    Some(GateWarning {
+        kind: GateWarningKind::TrustNotVerified,
+        message: format!(
+            "AoC's trust in the role was not verified ({}), so the run exits 3, not 0. Give AoC's trust policy (--trust-policy) or its external ID and principal (--external-id, --aoc-principal), or leave the check out on purpose with --skip role.trust.",
+            trust.summary.trim_end_matches('.')
         ),
     })
 }

@@ -6,9 +6,10 @@
 //! places is left without a location here;
 //! the command points it at the attachment's table in the config file ([`config_entry`]).
 //!
-//! Only files have places: offline every policy was read from the file its label names (the
-//! convention [`super::policy_help::PolicyHome`] reads too), and AoC's trust policy always is;
-//! live policies come from AWS and have none. Pure.
+//! Only files have places: offline a policy given as a file is labelled with its path (the
+//! convention [`super::policy_help::PolicyHome`] reads too), and AoC's trust policy always is
+//! read from one; policies from a Terraform plan (labelled by resource address, ARN or inline
+//! name) and live policies from AWS have none. Pure.
 
 use std::path::Path;
 
@@ -21,7 +22,7 @@ use crate::model::verdict::{Finding, FixDocument, Location, Status};
 use crate::policy::{NamedPolicy, Statement};
 
 use super::Input;
-use super::policy_help::describe;
+use super::policy_help::{PolicyHome, describe};
 
 /// Gives each finding that needs attention (fail, warn, could not be determined) the places
 /// in the user's policy files it is about, unless its check already gave it some.
@@ -124,7 +125,7 @@ enum Layer {
 /// The policies read from files, with the layer each stands for.
 fn policy_files<'a>(input: &Input<'a>) -> Vec<(Layer, &'a NamedPolicy)> {
     let facts = input.facts;
-    let mut out = Vec::new();
+    let mut out: Vec<(Layer, &NamedPolicy)> = Vec::new();
     if facts.mode == Mode::Offline {
         if let Fact::Known(list) = &facts.identity_policies {
             out.extend(list.iter().map(|p| (Layer::Identity, p)));
@@ -142,10 +143,18 @@ fn policy_files<'a>(input: &Input<'a>) -> Vec<(Layer, &'a NamedPolicy)> {
             out.push((Layer::Trust, p));
         }
     }
+    out.retain(|(_, p)| is_file_label(&p.label));
     if let Some(p) = &input.attachment.aoc_trust.policy {
         out.push((Layer::AocTrust, p));
     }
     out
+}
+
+/// Whether an offline policy's label is the path of the file it was read from, rather than
+/// the name a Terraform plan gives it (`ADDRESS (terraform plan)`, `inline policy NAME`,
+/// `managed policy ARN`, `permissions boundary ARN`).
+fn is_file_label(label: &str) -> bool {
+    matches!(PolicyHome::of(label), PolicyHome::File(_)) && !label.ends_with(" (terraform plan)")
 }
 
 /// A statement of a policy file, with the words evidence names it by.

@@ -15,6 +15,7 @@ pub mod kms_alias;
 pub mod kms_key;
 pub mod kms_key_policy;
 pub mod locate;
+pub mod org_policies;
 pub mod policy_help;
 pub mod probe_write;
 pub mod results;
@@ -67,6 +68,7 @@ pub const ALL: &[CheckDef] = &[
     role_s3_access::DEF,
     role_kms_access::DEF,
     role_trust::DEF,
+    org_policies::DEF,
     probe_write::DEF,
 ];
 

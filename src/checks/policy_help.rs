@@ -11,7 +11,9 @@ use serde_json::json;
 use super::FixStep;
 
 use crate::policy::matching::action_spec_matches;
-use crate::policy::{ActionSpec, Effect, MatchedStatement, NamedPolicy, ResourceSpec, Statement};
+use crate::policy::{
+    ActionSpec, Effect, MatchedStatement, NamedPolicy, ResourceSpec, Statement, Unresolved,
+};
 
 /// "statement 2 (Sid `DenyOtherKeys`) of key policy": how evidence names a statement.
 /// The role's identity policies and permissions boundary, both needed by the role checks, or
@@ -49,7 +51,7 @@ pub fn describe(policy: &str, index: usize, sid: Option<&str>) -> String {
 pub fn describe_matched(m: &MatchedStatement) -> String {
     let mut s = describe(&m.policy, m.index, m.sid.as_deref());
     if !m.unresolved.is_empty() {
-        s.push_str(&format!(" (if {})", m.unresolved.join(" and ")));
+        s.push_str(&format!(" (if {})", Unresolved::join(&m.unresolved)));
     }
     s
 }
@@ -66,14 +68,17 @@ pub fn conditional_parts(ev: &crate::policy::Evaluation) -> Vec<String> {
             let conditions = m
                 .unresolved
                 .iter()
-                .map(|rendered| {
-                    // Rendered as `Operator key [values]`: name a misspelled operator.
-                    let operator = rendered.split_whitespace().next().unwrap_or_default();
-                    match crate::policy::keys::operator_meant(operator) {
-                        Some(meant) => format!(
-                            "{rendered} (`{operator}` is not a condition operator, did you mean `{meant}`? IAM rejects the policy)"
+                .map(|part| {
+                    // Name a misspelled operator.
+                    let meant = part.condition().and_then(|c| {
+                        crate::policy::keys::operator_meant(&c.operator)
+                            .map(|meant| (c.operator.as_str(), meant))
+                    });
+                    match meant {
+                        Some((operator, meant)) => format!(
+                            "{part} (`{operator}` is not a condition operator, did you mean `{meant}`? IAM rejects the policy)"
                         ),
-                        None => rendered.clone(),
+                        None => part.to_string(),
                     }
                 })
                 .collect::<Vec<_>>()
@@ -94,9 +99,7 @@ pub fn open_only_on_encryption_context(ev: &crate::policy::Evaluation) -> bool {
     let mut any = false;
     for m in &ev.matched {
         for c in &m.unresolved {
-            // Rendered as `Operator key [values]`.
-            let key = c.split_whitespace().nth(1).unwrap_or_default();
-            if !key.eq_ignore_ascii_case("kms:EncryptionContext:aws:s3:arn") {
+            if !c.is_condition_on("kms:EncryptionContext:aws:s3:arn") {
                 return false;
             }
             any = true;

@@ -243,6 +243,7 @@ mod tests {
                 "role.s3-access",
                 "role.kms-access",
                 "role.trust",
+                "org.policies",
                 "probe.write",
             ]
         );

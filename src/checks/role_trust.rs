@@ -8,7 +8,8 @@ use super::policy_help::{describe, statement_covers_action};
 use super::{CheckDef, Finding, Input, Status};
 use crate::model::facts::Fact;
 use crate::policy::{
-    Context, Decision, Effect, NamedPolicy, PrincipalSpec, Principals, Request, evaluate_policy,
+    Context, Decision, Effect, NamedPolicy, PrincipalSpec, Principals, Request, Unresolved,
+    evaluate_policy,
 };
 
 pub const DEF: CheckDef = CheckDef {
@@ -393,19 +394,15 @@ fn conditional(
     external_id: Option<&str>,
     ev: &crate::policy::Evaluation,
 ) -> Vec<Finding> {
-    let on_external_id = |c: &str| {
-        c.split_whitespace()
-            .nth(1)
-            .is_some_and(|k| k.eq_ignore_ascii_case("sts:ExternalId"))
-    };
+    let on_external_id = |c: &Unresolved| c.is_condition_on("sts:ExternalId");
     let mut id_only = Vec::new();
     let mut other = Vec::new();
     for m in ev.matched.iter().filter(|m| !m.unresolved.is_empty()) {
-        let only_id = external_id.is_none() && m.unresolved.iter().all(|c| on_external_id(c));
+        let only_id = external_id.is_none() && m.unresolved.iter().all(on_external_id);
         if only_id {
             let here = describe(&m.policy, m.index, m.sid.as_deref());
             id_only.push((
-                format!("{} in {here}", m.unresolved.join(" and ")),
+                format!("{} in {here}", Unresolved::join(&m.unresolved)),
                 statement_effect(m),
             ));
         } else {
@@ -443,7 +440,7 @@ fn conditional(
 /// "denied when C by statement … (Deny)", naming the policy that holds it.
 fn statement_effect(m: &crate::policy::MatchedStatement) -> String {
     let here = describe(&m.policy, m.index, m.sid.as_deref());
-    let conditions = m.unresolved.join(" and ");
+    let conditions = Unresolved::join(&m.unresolved);
     match (m.effect, conditions.is_empty()) {
         (Effect::Allow, true) => format!("allowed by {here}"),
         (Effect::Allow, false) => format!("allowed only if {conditions} ({here})"),

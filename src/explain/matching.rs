@@ -276,16 +276,16 @@ mod tests {
                     .text
                     .contains("permissions boundary")
             );
-            // Organization policies: said plainly, with no check made up for them.
+            // Organization policies: the cause that names them leads, confirmed by org.policies.
             for clause in [
                 "with an explicit deny in a service control policy",
                 "with an explicit deny in a resource control policy",
             ] {
                 let m = denied(action, clause);
                 let first = find(catalog, &m)[0].causes[0];
-                assert!(first.checks.is_empty(), "{m}");
+                assert_eq!(first.checks, ["org.policies"], "{m}");
                 assert!(first.text.contains("AWS Organizations"), "{m}");
-                assert!(first.unchecked.as_deref().is_some_and(|u| !u.is_empty()));
+                assert!(first.unchecked.is_none(), "{m}");
             }
         }
     }

@@ -1,18 +1,70 @@
 //! Gathering facts: all I/O of a check run lives here, so that the checks stay pure. Offline
-//! mode reads the documents the user gave as files; live mode ([`live`]) reads AWS; with
-//! `--probe`, [`probe`] also writes and deletes a probe object of its own.
+//! mode reads the documents the user gave as files or in a Terraform plan
+//! ([`terraform_plan`]); live mode ([`live`]) reads AWS; with `--probe`, [`probe`] also writes
+//! and deletes a probe object of its own.
 
 pub mod live;
 pub mod probe;
+pub mod terraform_plan;
 
-use crate::error::{UsageError, load_policy};
-use crate::model::attachment::OfflineDocuments;
-use crate::model::facts::{Fact, Facts, Mode};
+use crate::error::{UsageError, load_policy, read_input};
+use crate::model::attachment::{Attachment, OfflineDocuments};
+use crate::model::facts::{Fact, Facts, Mode, OrgPolicies};
+use crate::model::org_input;
 
-/// Facts from policy files. A document that was not given makes the facts it would provide
-/// `Unavailable`, naming the flag that provides it; a file that cannot be read or parsed is a
-/// usage error.
-pub fn offline(docs: &OfflineDocuments) -> Result<Facts, UsageError> {
+/// Facts from policy files and a Terraform plan. A document given as a file wins over the
+/// plan's: the file is what the user pointed at, to judge a change before it reaches
+/// Terraform. A document given neither way makes the facts it would provide `Unavailable`,
+/// naming the flag that provides it; a file or plan that cannot be read or parsed is a usage
+/// error.
+pub fn offline(docs: &OfflineDocuments, attachment: &Attachment) -> Result<Facts, UsageError> {
+    let from_files = offline_files(docs, crate::arn::account_in(&attachment.role_arn))?;
+    let Some(plan_path) = &docs.terraform_plan else {
+        return Ok(from_files);
+    };
+    let text = read_input(plan_path)?;
+    let plan = terraform_plan::parse(&text, &plan_path.display().to_string())?;
+    let planned = terraform_plan::facts(&plan, attachment)?;
+    Ok(Facts {
+        identity_policies: file_or_plan(
+            !docs.identity_policies.is_empty(),
+            from_files.identity_policies,
+            planned.identity_policies,
+        ),
+        permissions_boundary: file_or_plan(
+            docs.permissions_boundary.is_some(),
+            from_files.permissions_boundary,
+            planned.permissions_boundary,
+        ),
+        bucket_policy: file_or_plan(
+            docs.bucket_policy.is_some(),
+            from_files.bucket_policy,
+            planned.bucket_policy,
+        ),
+        key_policy: file_or_plan(
+            docs.key_policy.is_some(),
+            from_files.key_policy,
+            planned.key_policy,
+        ),
+        role_trust_policy: file_or_plan(
+            docs.role_trust_policy.is_some(),
+            from_files.role_trust_policy,
+            planned.role_trust_policy,
+        ),
+        bucket_encryption: planned.bucket_encryption,
+        key: planned.key,
+        key_aliases: planned.key_aliases,
+        ..from_files
+    })
+}
+
+fn file_or_plan<T>(given_as_file: bool, file: Fact<T>, plan: Fact<T>) -> Fact<T> {
+    if given_as_file { file } else { plan }
+}
+
+/// Facts from the policy files alone. `role_account` is the account the organization's levels
+/// lead to.
+fn offline_files(docs: &OfflineDocuments, role_account: Option<&str>) -> Result<Facts, UsageError> {
     let identity_policies = if docs.identity_policies.is_empty() {
         Fact::Unavailable(
             "no identity policy given (offline: pass the role's policies with --identity-policy FILE)"
@@ -79,8 +131,36 @@ pub fn offline(docs: &OfflineDocuments) -> Result<Facts, UsageError> {
         key: Fact::Unavailable(LIVE_ONLY.into()),
         key_aliases: Fact::Unavailable(LIVE_ONLY.into()),
         role: Fact::Unavailable(LIVE_ONLY.into()),
-        organization: Fact::Unavailable("the organization's SCPs and RCPs were not given".into()),
+        organization: offline_organization(docs, role_account)?,
         probe: Fact::Unavailable("the write probe runs in live mode with --probe only".into()),
         calls: Vec::new(),
     })
 }
+
+/// The organization from the SCP and RCP files given, at their levels.
+fn offline_organization(
+    docs: &OfflineDocuments,
+    role_account: Option<&str>,
+) -> Result<Fact<Option<OrgPolicies>>, UsageError> {
+    if docs.scps.is_empty() && docs.rcps.is_empty() {
+        return Ok(Fact::Unavailable(format!(
+            "offline, give them with --scp {SYNTAX_SHORT} and --rcp {SYNTAX_SHORT} (LEVEL: root, the default; ou:PATH, e.g. ou:Sales/Prod; or account), and --org-management-account ID"
+        )));
+    }
+    let Some(account) = role_account else {
+        return Ok(Fact::Unavailable(
+            "the role ARN is malformed, so the account the organization's levels lead to is not known".into(),
+        ));
+    };
+    let org = org_input::organization(
+        account,
+        docs.org_management_account.as_deref(),
+        &docs.scps,
+        &docs.rcps,
+        load_policy,
+        UsageError::new,
+    )?;
+    Ok(Fact::Known(org))
+}
+
+const SYNTAX_SHORT: &str = "[LEVEL=]FILE";

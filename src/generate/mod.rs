@@ -28,6 +28,7 @@ use crate::text::one_line;
 
 mod inputs;
 mod plan;
+mod rcp_exception;
 mod render;
 mod terraform;
 
@@ -41,6 +42,11 @@ pub use terraform::{hcl_policy_document, hcl_string, render_terraform};
 pub fn run(args: &GenerateArgs, out: &mut dyn Write) -> Result<Exit, CommandError> {
     let result = (|| -> Result<Exit, CommandError> {
         let attachment = resolve_one(args)?;
+        if args.rcp_exception {
+            out.write_all(rcp_exception::render(&attachment, args.format)?.as_bytes())?;
+            out.flush()?;
+            return Ok(Exit::Success);
+        }
         let options = Options {
             model: args.model,
             kms_actions: args.kms_actions,
@@ -80,6 +86,7 @@ fn resolve_one(args: &GenerateArgs) -> Result<Attachment, UsageError> {
         flags: &args.attachment_args,
         // The documents are what this writes, not what it reads.
         documents: None,
+        org: None,
     })?;
     if inputs.len() > 1 {
         let names: Vec<String> = inputs

@@ -53,9 +53,19 @@ pub struct OfflineDocuments {
     pub bucket_policy: Option<PathBuf>,
     pub key_policy: Option<PathBuf>,
     pub role_trust_policy: Option<PathBuf>,
+    /// A Terraform plan as JSON (`terraform show -json PLANFILE`): the documents above that are
+    /// not given as files are taken from it, and the bucket's encryption and the key's aliases.
+    pub terraform_plan: Option<PathBuf>,
     /// The account that owns the bucket, when the user gave it (`--bucket-account`,
     /// `bucket_account`); offline, S3 cannot be asked.
     pub bucket_account: Option<String>,
+    /// The organization's SCPs and RCPs, each at its level (`--scp`/`--rcp [LEVEL=]FILE`,
+    /// `scps`/`rcps`; see [`super::org_input`]).
+    pub scps: Vec<super::org_input::OrgPolicyFile>,
+    pub rcps: Vec<super::org_input::OrgPolicyFile>,
+    /// The organization's management account (`--org-management-account`,
+    /// `org_management_account`): SCPs and RCPs do not apply to it.
+    pub org_management_account: Option<String>,
 }
 
 /// An attachment together with the offline documents that belong to it and the credentials
@@ -72,6 +82,13 @@ pub struct AttachmentInput {
     /// Check IDs the config file requires for this attachment (`require`, its own and
     /// `[defaults]`'s).
     pub required: Vec<String>,
+    /// The credentials that read the organization's SCPs and RCPs (`org_profile`,
+    /// `org_assume_role_arn`): the management account's or a delegated administrator's.
+    /// `None`: the attachment's own, which can read them only from such an account.
+    pub org_access: Option<Access>,
+    /// What reading the input did that the admin should know (text set aside around the
+    /// trust policy JSON); the report shows them.
+    pub notes: Vec<String>,
 }
 
 /// Whose credentials read an attachment's account: the default chain or a named profile,

@@ -195,6 +195,10 @@ pub struct Facts {
 /// account.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OrgPolicies {
+    /// The organization's ID (`o-...`), when known: it decides `aws:PrincipalOrgID` and
+    /// `aws:ResourceOrgID` conditions for the account's principals and resources.
+    #[serde(default)]
+    pub id: Option<String>,
     /// The organization's management account (`o-...`'s master): SCPs do not apply to its
     /// principals, nor RCPs to its resources. `None` when it could not be learned.
     pub management_account: Option<String>,

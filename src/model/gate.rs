@@ -111,6 +111,9 @@ pub struct GateWarning {
 pub enum GateWarningKind {
     /// Access checks were selected but none reached a verdict: the run exits 3, never 0.
     NothingVerified,
+    /// Access was verified, but not AoC's trust in the role (`role.trust` skipped): the run
+    /// exits 3, never 0, unless the check is left out on purpose (`--skip role.trust`).
+    TrustNotVerified,
     /// A suppression matched a finding but has expired: the finding counts again.
     SuppressionExpired,
     /// A suppression matched no finding in the run.

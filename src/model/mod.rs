@@ -8,6 +8,7 @@ pub mod aoc;
 pub mod attachment;
 pub mod facts;
 pub mod gate;
+pub mod org_input;
 pub mod report;
 pub mod values;
 pub mod verdict;

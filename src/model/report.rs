@@ -38,6 +38,14 @@ pub struct Report {
     /// attachment checked earlier in the run are not fetched again).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aws: Option<AwsUsage>,
+    /// What reading the input did that the admin should know (the JSON object taken out of
+    /// text pasted around it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Set when the facts were replayed from a support bundle (`check --facts`) rather than
+    /// gathered by this run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay: Option<Replay>,
     pub checks: Vec<CheckResult>,
     /// The checks this attachment's run required (`--require`, `require = [...]`, and,
     /// offline, `role.trust` when AoC's principal and external ID were given): one that could not run
@@ -52,6 +60,31 @@ pub struct Report {
     /// What a reader must see next to the verdict: nothing verified, a suppression expired
     /// (its finding counts again) or matched nothing.
     pub gate_warnings: Vec<GateWarning>,
+}
+
+/// Where a replayed report's facts come from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Replay {
+    /// The bundle file, as given to `--facts`.
+    pub bundle: String,
+    /// When the facts were gathered (RFC 3339); `null` for a bundle saved before bundles
+    /// recorded it.
+    pub gathered_at: Option<String>,
+    /// Who gathered them: the caller identity ARN of the run that saved the bundle; `null`
+    /// offline or when the credentials did not resolve.
+    pub gathered_by: Option<String>,
+}
+
+impl Replay {
+    /// One line for a person: `facts gathered live at T by ARN, replayed from FILE`.
+    pub fn describe(&self, mode: &str) -> String {
+        format!(
+            "facts gathered {mode} at {} by {}, replayed from {}",
+            self.gathered_at.as_deref().unwrap_or("an unknown time"),
+            self.gathered_by.as_deref().unwrap_or("an unknown identity"),
+            self.bundle
+        )
+    }
 }
 
 /// What a live run asked AWS.
@@ -233,6 +266,8 @@ impl Report {
                 ACCESS_CHECKS.contains(&c.id.as_str())
                     && matches!(c.status, Status::Pass | Status::Warn | Status::Fail)
             }),
+            notes: Vec::new(),
+            replay: None,
             checks,
             required: Vec::new(),
             suppressed: Vec::new(),

@@ -153,11 +153,21 @@ impl Values {
                 v.region = Some(a.region.clone());
                 v.partition = Some(p.to_string());
             }
-            None => problems.push(
-                Finding::fail("unknown-region")
-                    .var("region", &a.region)
-                    .evidence(format!("region `{}` is not a known AWS region", a.region)),
-            ),
+            None => {
+                let near = crate::suggest::did_you_mean(&crate::suggest::nearest(
+                    &a.region,
+                    REGIONS.keys().map(String::as_str),
+                ));
+                problems.push(
+                    Finding::fail("unknown-region")
+                        .var("region", &a.region)
+                        .var("did_you_mean", &near)
+                        .evidence(format!(
+                            "region `{}` is not a known AWS region{near}",
+                            a.region
+                        )),
+                )
+            }
         }
 
         // A valid name, but the endpoint's host name copied from a URL: the bucket is its

@@ -89,7 +89,8 @@ pub struct FixDocument {
     /// existing one given whole), `managed-policy-version` (the whole new default version of
     /// the customer-managed policy `policy_arn`), `policy-file` (the whole new content of the
     /// file `file`, offline), `key-policy` (the whole key policy, merged), `trust-policy` (the
-    /// role's whole trust policy) or `bucket-policy` (the whole bucket policy, merged).
+    /// role's whole trust policy), `bucket-policy` (the whole bucket policy, merged) or
+    /// `org-policy` (the whole SCP or RCP whose ID is `policy_name`).
     pub applies_to: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_name: Option<String>,
@@ -134,6 +135,14 @@ impl FixDocument {
         FixDocument {
             policy_arn: Some(arn.to_string()),
             ..FixDocument::whole("managed-policy-version", document)
+        }
+    }
+
+    /// The whole new content of an AWS Organizations policy (SCP or RCP), by its ID.
+    pub fn org_policy(policy_id: &str, document: serde_json::Value) -> Self {
+        FixDocument {
+            policy_name: Some(policy_id.to_string()),
+            ..FixDocument::whole("org-policy", document)
         }
     }
 

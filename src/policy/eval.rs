@@ -71,9 +71,9 @@ pub struct StatementOutcome {
     /// How the principal matched; `Exact` for statements without a principal element
     /// (identity policies, which apply to the principal they are attached to).
     pub principal: PrincipalMatch,
-    /// The rendered parts that could not be determined (conditions, or a `Resource` whose
-    /// policy variable is unknown).
-    pub unresolved: Vec<String>,
+    /// The parts that could not be determined (conditions, a `Resource` whose policy variable
+    /// is unknown, a session of unknown name).
+    pub unresolved: Vec<super::Unresolved>,
     /// When principal, action and resource match but a condition is false: that condition,
     /// rendered (a "near miss" worth naming in an explanation).
     pub failed_condition: Option<String>,
@@ -130,9 +130,7 @@ fn outcome_inner(
         && let Some(named) = names_session_of_unknown_caller(spec, &request.principal)
     {
         session_unknown = true;
-        unresolved.push(format!(
-            "the caller is the session {named} (its name is not known)"
-        ));
+        unresolved.push(super::Unresolved::Session(named.to_string()));
         principal = match spec {
             // Named in Principal: it may be the caller.
             super::PrincipalSpec::Principal(_) => PrincipalMatch::Exact,
@@ -159,7 +157,7 @@ fn outcome_inner(
     if resource == Tri::Unknown
         && let Some(spec) = &statement.resource
     {
-        unresolved.push(render_resource(spec));
+        unresolved.push(super::Unresolved::Resource(render_resource(spec)));
     }
     let mut applies = if session_unknown {
         resource.and(Tri::Unknown)
@@ -175,7 +173,7 @@ fn outcome_inner(
                 };
             }
             Tri::Unknown => {
-                unresolved.push(cond.to_string());
+                unresolved.push(super::Unresolved::Condition(cond.clone()));
                 applies = applies.and(Tri::Unknown);
             }
             Tri::True => {}
@@ -412,6 +410,14 @@ fn boundary_exempt(caller: &str) -> bool {
 
 /// Evaluates a request against a set of policies.
 pub fn evaluate(set: &PolicySet<'_>, request: &Request) -> Evaluation {
+    evaluate_cases(set, request).0
+}
+
+/// [`evaluate`], with the sentences for the best and the worst case when uncertain.
+fn evaluate_cases(
+    set: &PolicySet<'_>,
+    request: &Request,
+) -> (Evaluation, Option<(String, String)>) {
     let ctx = effective_context(request);
     let identity: Vec<Hit> = set
         .identity
@@ -450,7 +456,67 @@ pub fn evaluate(set: &PolicySet<'_>, request: &Request) -> Evaluation {
         .iter()
         .chain(boundary.iter().flatten())
         .chain(resource.iter().flatten());
-    both_cases(all, matched, |best| input.decide(best))
+    both_cases_with_reasons(all, matched, |best| input.decide(best))
+}
+
+/// Evaluates a request against a set of policies and the organization's SCPs and RCPs, in
+/// one decision: an explicit deny anywhere wins, then an SCP that does not allow at some level
+/// refuses, then the policies decide as [`evaluate`] does (SCPs and RCPs grant nothing).
+/// Several organizations may be given when the principal's and the resource's accounts are
+/// described apart (`simulate`: the SCPs lead to the one, the RCPs to the other).
+pub fn evaluate_in_organization(
+    set: &PolicySet<'_>,
+    orgs: &[&super::org::Organization<'_>],
+    request: &Request,
+) -> Evaluation {
+    let (own, cases) = evaluate_cases(set, request);
+    fold_organizations(own, cases, orgs, request)
+}
+
+/// Adds the organizations' SCPs and RCPs to an evaluation already made (`simulate`, which
+/// adjusts the policies' answer first). Its explanation stands for both cases, which is exact
+/// for a certain evaluation.
+pub fn add_organizations(
+    own: Evaluation,
+    orgs: &[&super::org::Organization<'_>],
+    request: &Request,
+) -> Evaluation {
+    fold_organizations(own, None, orgs, request)
+}
+
+fn fold_organizations(
+    own: Evaluation,
+    cases: Option<(String, String)>,
+    orgs: &[&super::org::Organization<'_>],
+    request: &Request,
+) -> Evaluation {
+    let (mut best_why, mut worst_why) =
+        cases.unwrap_or_else(|| (own.explanation.clone(), own.explanation.clone()));
+    let (mut best, mut worst) = (own.best, own.worst);
+    let mut matched = own.matched;
+    let case = |own_decision: Decision, own_why: &str, org_decision: Decision, org_why: &str| {
+        let decision = own_decision.max(org_decision);
+        let why = if org_decision > own_decision {
+            org_why.to_string()
+        } else if own_decision > org_decision || decision == Decision::Allowed {
+            own_why.to_string()
+        } else {
+            format!("{own_why}; also {org_why}")
+        };
+        (decision, why)
+    };
+    for org in orgs {
+        let guardrails = super::org::evaluate_org(org, request);
+        (best, best_why) = case(best, &best_why, guardrails.best, &guardrails.best_why);
+        (worst, worst_why) = case(worst, &worst_why, guardrails.worst, &guardrails.worst_why);
+        matched.extend(guardrails.to_evaluation().matched);
+    }
+    Evaluation {
+        best,
+        worst,
+        matched,
+        explanation: explain_cases(best, &best_why, worst, &worst_why),
+    }
 }
 
 /// The evaluation from the decisions in the best and the worst case. The two differ only
@@ -461,25 +527,38 @@ fn both_cases<'h, 'p: 'h>(
     matched: Vec<MatchedStatement>,
     decide: impl Fn(bool) -> (Decision, String),
 ) -> Evaluation {
+    both_cases_with_reasons(hits, matched, decide).0
+}
+
+/// [`both_cases`], with the sentences for the best and the worst case when they differ from
+/// the explanation (`None`: the evaluation is certain and its explanation is both).
+fn both_cases_with_reasons<'h, 'p: 'h>(
+    hits: impl IntoIterator<Item = &'h Hit<'p>>,
+    matched: Vec<MatchedStatement>,
+    decide: impl Fn(bool) -> (Decision, String),
+) -> (Evaluation, Option<(String, String)>) {
     let (worst, worst_why) = decide(false);
     if !hits.into_iter().any(|h| h.outcome.applies == Tri::Unknown) {
-        return Evaluation {
+        let evaluation = Evaluation {
             best: worst,
             worst,
             matched,
             explanation: worst_why,
         };
+        return (evaluation, None);
     }
     let (best, best_why) = decide(true);
-    Evaluation {
+    let evaluation = Evaluation {
         best,
         worst,
         matched,
-        explanation: explain(best, &best_why, worst, &worst_why),
-    }
+        explanation: explain_cases(best, &best_why, worst, &worst_why),
+    };
+    (evaluation, Some((best_why, worst_why)))
 }
 
-fn explain(best: Decision, best_why: &str, worst: Decision, worst_why: &str) -> String {
+/// One sentence for a decision computed for the best and the worst case.
+pub fn explain_cases(best: Decision, best_why: &str, worst: Decision, worst_why: &str) -> String {
     if best == worst {
         worst_why.to_string()
     } else {

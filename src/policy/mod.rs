@@ -18,13 +18,14 @@ pub mod condition;
 pub mod eval;
 pub mod keys;
 pub mod matching;
+pub mod org;
 pub mod parse;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use eval::{PolicySet, evaluate, evaluate_policy};
+pub use eval::{PolicySet, evaluate, evaluate_in_organization, evaluate_policy};
 pub use parse::{PolicyParseError, parse_policy};
 
 /// A parsed policy document. Statements keep their position in the document so evidence can
@@ -150,6 +151,66 @@ impl std::fmt::Display for Condition {
     }
 }
 
+/// A part of a statement whose truth could not be determined. Kept typed so callers ask which
+/// condition key or operator it is instead of parsing the rendered text; shown (and
+/// serialized) as that text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unresolved {
+    /// A condition whose key's value is not known, or whose operator is not one AWS has.
+    Condition(Condition),
+    /// A `Resource` whose policy variable is not known, rendered as written.
+    Resource(String),
+    /// The statement names one session (`named`) of the caller's role, and the caller's
+    /// session name is not known.
+    Session(String),
+}
+
+impl Unresolved {
+    /// The condition, when this is one.
+    pub fn condition(&self) -> Option<&Condition> {
+        match self {
+            Unresolved::Condition(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a condition on `key` (compared as AWS compares keys, ignoring case).
+    pub fn is_condition_on(&self, key: &str) -> bool {
+        self.condition()
+            .is_some_and(|c| c.key.eq_ignore_ascii_case(key))
+    }
+
+    /// Several, as one phrase: `A and B`.
+    pub fn join(parts: &[Unresolved]) -> String {
+        parts
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" and ")
+    }
+}
+
+impl std::fmt::Display for Unresolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unresolved::Condition(c) => c.fmt(f),
+            Unresolved::Resource(r) => f.write_str(r),
+            Unresolved::Session(named) => {
+                write!(
+                    f,
+                    "the caller is the session {named} (its name is not known)"
+                )
+            }
+        }
+    }
+}
+
+impl Serialize for Unresolved {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// What the evaluator knows about the request's context keys.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Context {
@@ -255,6 +316,16 @@ impl Context {
         self
     }
 
+    /// Whether the context says anything of the key (a value, alternatives, a prefix, or
+    /// that it is absent), as opposed to leaving it to [`Context::missing`].
+    pub fn says(&self, key: &str) -> bool {
+        let k = key.to_ascii_lowercase();
+        self.values.contains_key(&k)
+            || self.absent.contains(&k)
+            || self.one_of.contains_key(&k)
+            || self.prefixed.contains_key(&k)
+    }
+
     /// The state of a key, case-insensitively.
     pub fn get(&self, key: &str) -> KeyState<'_> {
         let k = key.to_ascii_lowercase();
@@ -327,7 +398,7 @@ pub struct MatchedStatement {
     pub effect: Effect,
     /// Conditions of this statement whose value the tool could not determine; empty when the
     /// statement applies for certain.
-    pub unresolved: Vec<String>,
+    pub unresolved: Vec<Unresolved>,
 }
 
 /// The answer for one request.
@@ -360,9 +431,9 @@ impl Evaluation {
     pub fn unresolved_conditions(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for m in &self.matched {
-            for c in &m.unresolved {
-                if !out.contains(c) {
-                    out.push(c.clone());
+            for c in m.unresolved.iter().map(ToString::to_string) {
+                if !out.contains(&c) {
+                    out.push(c);
                 }
             }
         }

@@ -111,6 +111,18 @@ fn report_body(md: &mut String, report: &Report, options: &Options) {
         value(&a.role_arn),
         summary_line(&report.summary),
     ));
+    if let Some(replay) = &report.replay {
+        md.push_str(&format!(
+            "> Replay: {}.\n\n",
+            escape_plain(&replay.describe(report.mode).replace('\n', " "))
+        ));
+    }
+    for note in &report.notes {
+        md.push_str(&format!(
+            "> Note: {}.\n\n",
+            escape_plain(&note.replace('\n', " "))
+        ));
+    }
     md.push_str("```mermaid\n");
     md.push_str(&super::mermaid::flowchart(&super::path::access_path(
         report,

@@ -51,6 +51,7 @@ fn area(id: &str) -> &'static str {
         Some("bucket") => "Bucket",
         Some("kms") => "KMS key",
         Some("role") => "IAM role",
+        Some("org") => "Organization",
         Some("probe") => "Probe",
         _ => "Other",
     }
@@ -80,6 +81,16 @@ pub fn write_report(out: &mut dyn Write, report: &Report, options: &Options) -> 
     )?;
     writeln!(out, "  key     {}", clean_line(&a.kms_key))?;
     writeln!(out, "  role    {}", clean_line(&a.role_arn))?;
+    if let Some(replay) = &report.replay {
+        writeln!(
+            out,
+            "  replay  {}",
+            clean_line(&replay.describe(report.mode))
+        )?;
+    }
+    for note in &report.notes {
+        writeln!(out, "  note    {}", clean_line(note))?;
+    }
     writeln!(out)?;
     for line in super::diagram::lines(&super::path::access_path(report), options.unicode) {
         writeln!(out, "{line}")?;

@@ -35,8 +35,28 @@ fn a_replayed_bundle_gives_the_live_report() {
         .args(["--facts".into(), bundle.clone().into_os_string()])
         .run();
     assert_eq!(replay.code, live.code);
+    // The replay says where its facts come from; the rest is the live report.
+    let mut replayed = replay.report.clone();
+    let said = replayed
+        .as_object_mut()
+        .and_then(|o| o.remove("replay"))
+        .expect("a replayed report says it is a replay");
+    assert_eq!(said["bundle"], bundle.display().to_string());
+    assert!(
+        said["gathered_by"]
+            .as_str()
+            .is_some_and(|arn| arn.starts_with("arn:aws:")),
+        "{said}"
+    );
+    assert!(
+        said["gathered_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "{said}"
+    );
+    assert!(live.report.get("replay").is_none());
     assert_eq!(
-        without_durations(replay.report.clone()),
+        without_durations(replayed),
         without_durations(live.report.clone())
     );
 }

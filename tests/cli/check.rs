@@ -64,7 +64,7 @@ fn seed_example_passes_offline_with_every_check_reported() {
     assert_eq!(report["mode"], "offline");
     assert_eq!(report["tool"]["name"], "aoc-preflight");
     let checks = report["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 15);
+    assert_eq!(checks.len(), 16);
     let ids: Vec<&str> = checks.iter().filter_map(|c| c["id"].as_str()).collect();
     assert_eq!(
         ids,
@@ -104,6 +104,7 @@ fn seed_example_passes_offline_with_every_check_reported() {
         "bucket.reachable",
         "kms.key",
         "role.exists",
+        "org.policies",
         "probe.write",
     ] {
         assert_eq!(
@@ -114,7 +115,7 @@ fn seed_example_passes_offline_with_every_check_reported() {
         );
     }
     assert_eq!(report["summary"]["pass"], 7);
-    assert_eq!(report["summary"]["skip"], 8);
+    assert_eq!(report["summary"]["skip"], 9);
 }
 
 #[test]
@@ -227,7 +228,7 @@ fn only_and_skip_select_checks() {
         "role.trust,role.s3-access,role.kms-access",
     ]);
     assert_eq!(code, 0, "{report:#}");
-    assert_eq!(report["summary"]["total"], 12);
+    assert_eq!(report["summary"]["total"], 13);
     let reported: Vec<&str> = report["checks"]
         .as_array()
         .unwrap()
@@ -298,8 +299,10 @@ role_arn = "arn:aws:iam::239600258224:role/aspera-kms-access"
     assert_eq!(report["status"], "fail");
 
     let (code, report) = json_report(&["--config", &config_arg(&config), "--attachment", "good"]);
-    assert_eq!(code, 0);
+    // Every check of `good` passes, but AoC's trust was not given: not a green gate.
+    assert_eq!(code, 3);
     assert_eq!(report["attachment"]["name"], "good");
+    assert_eq!(report["status"], "pass");
 }
 
 #[test]

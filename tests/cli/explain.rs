@@ -712,26 +712,28 @@ fn issue11_d12_messages_from_the_wild_get_the_established_cause_first() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
-/// Issue 11, defect 12: an SCP or RCP clause points at the organization's policies, says that no
-/// check reads them, and invents no check: the next command runs only real checks, and a run
+/// Issue 12: an SCP or RCP clause points at the organization's policies and at `org.policies`,
+/// which judges them: the next command runs only real checks, and a run without the policies
 /// leaves that cause unknown rather than ruled out.
 #[test]
-fn issue11_d12_an_organization_policy_is_named_without_a_made_up_check() {
+fn issue12_an_organization_policy_points_at_org_policies() {
     let message = "User: arn:aws:sts::239600258224:assumed-role/aspera-kms-access/aoc is not \
                    authorized to perform: s3:PutObject on resource: \
                    \"arn:aws:s3:::aspera-kms/aspera/x\" with an explicit deny in a service control \
                    policy";
     let (_, report) = explain_json(&[message]);
     let first = &report["matched"][0]["causes"][0];
-    assert_eq!(first["checks"], Value::Array(Vec::new()), "{first:#}");
+    assert_eq!(
+        first["checks"],
+        serde_json::json!(["org.policies"]),
+        "{first:#}"
+    );
     assert!(
-        first["unchecked"]
-            .as_str()
-            .unwrap_or("")
-            .contains("No check of aoc-preflight reads AWS Organizations policies"),
+        first.get("unchecked").is_none_or(Value::is_null),
         "{first:#}"
     );
     let next = report["next"].as_str().unwrap_or("");
+    assert!(next.contains("org.policies"), "{next}");
     let only = next.split("--only ").nth(1).unwrap_or("");
     let listed = bin().arg("checks").output().expect("runs");
     let known = String::from_utf8_lossy(&listed.stdout).to_string();
@@ -742,14 +744,69 @@ fn issue11_d12_an_organization_policy_is_named_without_a_made_up_check() {
     let out = bin().args(["explain", message]).output().expect("runs");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("1) A policy of AWS Organizations"), "{text}");
-    assert!(
-        text.contains("not checked by this tool: No check of"),
-        "{text}"
-    );
 
     let (_, report) = explain_json(&["--run", "--offline", "--config", &broken_example(), message]);
     let first = &report["matched"][0]["causes"][0];
     assert_eq!(first["verdict"], "unknown", "{first:#}");
+}
+
+/// Issue 12: AoC's AssumeRole refused by a resource control policy; `explain --run` with the
+/// RCP given confirms the organization's policy, and with AoC's exception in it does not.
+#[test]
+fn issue12_explain_confirms_an_rcp_perimeter_on_assume_role() {
+    let org = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/org");
+    let seed = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/seed/aoc.toml")
+        .display()
+        .to_string();
+    let message = "An error occurred (AccessDenied) when calling the AssumeRole operation: User: \
+                   arn:aws:iam::860559707280:role/atp-aws-us-east-1-ts-atc-node is not authorized \
+                   to perform: sts:AssumeRole on resource: \
+                   arn:aws:iam::239600258224:role/aspera-kms-access with an explicit deny in a \
+                   resource control policy";
+    let perimeter = format!("root={}", org.join("p-perim1234.json").display());
+    let (code, report) = explain_json(&[
+        "--run",
+        "--offline",
+        "--config",
+        &seed,
+        "--rcp",
+        &perimeter,
+        message,
+    ]);
+    assert_eq!(code, 1, "{report:#}");
+    let entry = &report["matched"][0];
+    assert_eq!(entry["id"], "sts.assume-role-denied", "{entry:#}");
+    let first = &entry["causes"][0];
+    assert_eq!(
+        first["checks"],
+        serde_json::json!(["org.policies"]),
+        "{first:#}"
+    );
+    assert_eq!(first["verdict"], "confirmed", "{first:#}");
+    let result = &first["results"][0];
+    assert_eq!(result["id"], "org.policies");
+    assert!(
+        result["summary"]
+            .as_str()
+            .unwrap_or("")
+            .contains("resource control policy p-perim1234"),
+        "{result:#}"
+    );
+
+    let excepted = org.join("perimeter-with-aoc.json").display().to_string();
+    let (code, report) = explain_json(&[
+        "--run",
+        "--offline",
+        "--config",
+        &seed,
+        "--rcp",
+        &excepted,
+        message,
+    ]);
+    assert_eq!(code, 0, "{report:#}");
+    let first = &report["matched"][0]["causes"][0];
+    assert_eq!(first["verdict"], "not-confirmed", "{first:#}");
 }
 
 #[test]

@@ -594,7 +594,7 @@ fn has_type(value: &Value, t: &str) -> bool {
     }
 }
 
-fn schema_errors(value: &Value) -> Vec<String> {
+pub(crate) fn schema_errors(value: &Value) -> Vec<String> {
     let schema = schema();
     let mut errors = Vec::new();
     validate(&schema, &schema, value, "", &mut errors);

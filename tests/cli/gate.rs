@@ -123,11 +123,12 @@ fn exit_1_the_attachment_is_shown_broken() {
 fn exit_1_a_required_check_was_skipped_with_what_would_let_it_run() {
     let flags = seed_flags_without_aoc();
     let mut args: Vec<&str> = flags.iter().map(String::as_str).collect();
-    // Without AoC's values, role.trust is skipped and does not stop a green run...
+    // Without AoC's values, role.trust is skipped and the run is not green (exit 3)...
     let (code, report) = offline_json(&args);
-    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(code, 3, "{report:#}");
     assert_eq!(check(&report, "role.trust")["status"], "skip");
-    // ...unless the pipeline requires it.
+    assert_eq!(warning_kinds(&report), ["trust-not-verified"], "{report:#}");
+    // ...and when the pipeline requires it, it fails (exit 1) saying what would let it run.
     args.extend(["--require", "role.trust"]);
     let (code, report) = offline_json(&args);
     assert_eq!(code, 1, "{report:#}");
@@ -267,12 +268,26 @@ fn exit_3_no_credentials() {
 /// but `--require role.trust` is how a pipeline insists, and the run then fails saying what to
 /// give.
 #[test]
-fn live_without_aoc_values_passes_only_unless_role_trust_is_required() {
+fn live_without_aoc_values_never_passes_the_gate_with_the_trust_unchecked() {
     let world = crate::support::world::World::builder("gate-no-aoc").build();
     let run = world.cmd_without_aoc_values().run();
     assert_eq!(run.status("role.trust"), "skip", "{}", run.pretty());
-    assert_eq!(run.code, 0, "{}", run.pretty());
+    // The second hole: S3 and KMS verified, the trust not: exit 3, saying why.
+    assert_eq!(run.code, 3, "{}", run.pretty());
     assert_eq!(run.report["access_verified"], true);
+    assert!(
+        run.report["gate_warnings"]
+            .as_array()
+            .is_some_and(|w| w.iter().any(|w| w["kind"] == "trust-not-verified")),
+        "{}",
+        run.pretty()
+    );
+    // Leaving the check out on purpose accepts the rest.
+    let run = world
+        .cmd_without_aoc_values()
+        .args(["--skip", "role.trust"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.pretty());
     let run = world
         .cmd_without_aoc_values()
         .args(["--require", "role.trust"])

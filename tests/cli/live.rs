@@ -51,11 +51,11 @@ fn correct_world_passes_every_check() {
     assert_eq!(run.report["schema_version"], 1);
     assert_eq!(run.report["mode"], "live", "{}", run.pretty());
     assert_eq!(run.report["status"], "pass", "{}", run.pretty());
-    assert_all_pass_but(&run, &["kms.alias", "probe.write"]);
+    assert_all_pass_but(&run, &["kms.alias", "org.policies", "probe.write"]);
     let summary = &run.report["summary"];
-    assert_eq!(summary["total"], 15, "{}", run.pretty());
+    assert_eq!(summary["total"], 16, "{}", run.pretty());
     assert_eq!(summary["pass"], 13, "{}", run.pretty());
-    assert_eq!(summary["skip"], 2, "{}", run.pretty());
+    assert_eq!(summary["skip"], 3, "{}", run.pretty());
     assert_eq!(summary["fail"], 0, "{}", run.pretty());
     assert_eq!(summary["error"], 0, "{}", run.pretty());
     // The caller is moto's default account, read live.
@@ -71,7 +71,7 @@ fn correct_world_in_another_region_passes() {
     let world = World::builder("ok-euc1").region("eu-central-1").build();
     let run = world.check();
     assert_eq!(run.code, 0, "{}", run.pretty());
-    assert_all_pass_but(&run, &["kms.alias", "probe.write"]);
+    assert_all_pass_but(&run, &["kms.alias", "org.policies", "probe.write"]);
     assert!(
         run.text("bucket.region").contains("eu-central-1"),
         "{}",
@@ -644,7 +644,7 @@ fn credentials_without_get_key_policy_give_an_error_naming_it() {
     assert!(run.with_status("fail").is_empty(), "{}", run.pretty());
     assert_eq!(
         run.with_status("skip"),
-        set(&["kms.alias", "probe.write"]),
+        set(&["kms.alias", "org.policies", "probe.write"]),
         "{}",
         run.pretty()
     );

@@ -9,6 +9,7 @@
 //! With `CI` set, insta writes nothing and a mismatch only fails; nothing in
 //! `scripts/test.sh` may set `INSTA_UPDATE`.
 
+mod actions;
 mod architecture;
 mod bundle;
 mod check;
@@ -25,7 +26,10 @@ mod gate;
 mod generate;
 mod hostile_files;
 mod hostile_values;
+mod input;
 mod live;
+mod org;
+mod org_live;
 mod printed_permissions;
 mod probe;
 mod properties;
@@ -35,3 +39,4 @@ mod sarif;
 mod secrets;
 mod simulate;
 mod support;
+mod terraform_plan;

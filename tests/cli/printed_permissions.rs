@@ -114,6 +114,23 @@ fn the_printed_permissions_are_enough_with_iam_enforced() {
             .expect("access key")
     });
     server.enforce_iam();
+    // Enforcement is on: moto's dummy credentials are refused, the user's are accepted.
+    crate::support::moto::runtime().block_on(async {
+        let who = Clients::with_credentials(
+            &server.endpoint(),
+            "us-east-1",
+            &key.access_key_id,
+            &key.secret_access_key,
+        )
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("sts:GetCallerIdentity as the user");
+        assert!(who.arn().unwrap_or_default().ends_with(user), "{who:?}");
+        let refused = clients.sts.get_caller_identity().send().await;
+        assert!(refused.is_err(), "enforcement is off: {refused:?}");
+    });
 
     let run = LiveCmd::new(&server.endpoint())
         .args(world.args())

@@ -43,6 +43,9 @@ fn operation_name(r: &Recorded) -> Result<String, String> {
         }
         Operation::Json { service, target } => match target.split_once('.') {
             Some(("TrentService", action)) if service == "kms" => Ok(format!("kms:{action}")),
+            Some(("AWSOrganizationsV20161128", action)) if service == "organizations" => {
+                Ok(format!("organizations:{action}"))
+            }
             _ => Err(format!(
                 "unexpected JSON-protocol request {service} {target}"
             )),
@@ -55,13 +58,14 @@ fn operation_name(r: &Recorded) -> Result<String, String> {
 }
 
 /// A read by the service's naming rules: S3 only `GET`/`HEAD`; KMS `Describe*`, `List*`,
-/// `Get*`; IAM and STS `Get*`, `List*`.
+/// `Get*`; Organizations `Describe*`, `List*`; IAM and STS `Get*`, `List*`.
 fn is_read_by_convention(r: &Recorded, name: &str) -> bool {
     let (service, action) = name.split_once(':').unwrap_or(("", name));
     let starts = |prefixes: &[&str]| prefixes.iter().any(|p| action.starts_with(p));
     match service {
         "s3" => r.method == "GET" || r.method == "HEAD",
         "kms" => starts(&["Describe", "List", "Get"]),
+        "organizations" => starts(&["Describe", "List"]),
         "iam" | "sts" => starts(&["Get", "List"]),
         _ => false,
     }
@@ -136,9 +140,11 @@ fn a_correct_world_is_read_with_declared_reads_only() {
     assert!(run.with_status("error").is_empty(), "{}", run.pretty());
     let seen = assert_read_only(&requests, &run.pretty());
     // What a correct world takes to read: every service, every fact (the bucket's region
-    // comes with HeadBucket, so GetBucketLocation is not needed).
+    // comes with HeadBucket, so GetBucketLocation is not needed; the account is in no
+    // organization, so DescribeOrganization is the only Organizations read).
     let expected = set(&[
         "sts:GetCallerIdentity",
+        "organizations:DescribeOrganization",
         "s3:HeadBucket",
         "s3:GetBucketEncryption",
         "s3:GetBucketPolicy",

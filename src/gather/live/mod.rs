@@ -6,7 +6,9 @@
 //! GetBucketEncryption, GetBucketPolicy, GetPublicAccessBlock, ListBuckets (only for a bucket
 //! that does not exist) (`s3`); kms:DescribeKey, ListAliases, GetKeyPolicy (`kms`);
 //! iam:GetRole, ListRolePolicies, GetRolePolicy, ListAttachedRolePolicies, GetPolicy,
-//! GetPolicyVersion (`iam`). [`operations`] lists them; `permissions` prints the IAM policy
+//! GetPolicyVersion (`iam`); organizations:DescribeOrganization, ListRoots, ListParents,
+//! DescribeOrganizationalUnit, ListPoliciesForTarget, DescribePolicy, with the credentials
+//! that can read the organization (`organizations`). [`operations`] lists them; `permissions` prints the IAM policy
 //! that allows exactly these, and its tests hold the two in step. The one writing path, the
 //! `--probe` write probe, is [`super::probe`], reached from here only when asked for.
 //!
@@ -18,6 +20,7 @@
 mod errors;
 mod iam;
 mod kms;
+mod organizations;
 pub(super) mod recorder;
 pub(super) mod s3;
 mod session;
@@ -30,12 +33,13 @@ use tokio::sync::OnceCell;
 
 use self::iam::{IamRead, RoleFacts, role_facts};
 use self::kms::{KeyFacts, KmsRead, key_facts};
+use self::organizations::{OrgCells, OrgRead, OrgReader, org_policies};
 use self::recorder::{Caller, Operation};
 use self::s3::{BucketFacts, S3Read, bucket_facts};
 use self::session::{StsRead, caller_identity, load_config};
 use crate::model::Values;
 use crate::model::attachment::{Access, Attachment};
-use crate::model::facts::{CallerIdentity, Fact, Facts, Failure, FailureKind, Mode};
+use crate::model::facts::{CallerIdentity, Fact, Facts, Failure, FailureKind, Mode, OrgPolicies};
 use crate::policy::{NamedPolicy, parse_policy};
 
 pub(super) use self::errors::{CallError, ErrorKind};
@@ -48,14 +52,19 @@ pub fn operations() -> Vec<&'static str> {
     let s3 = S3Read::ALL.iter().map(|o| o.name());
     let kms = KmsRead::ALL.iter().map(|o| o.name());
     let iam = IamRead::ALL.iter().map(|o| o.name());
-    sts.chain(s3).chain(kms).chain(iam).collect()
+    let organizations = OrgRead::ALL.iter().map(|o| o.name());
+    sts.chain(s3)
+        .chain(kms)
+        .chain(iam)
+        .chain(organizations)
+        .collect()
 }
 
 type Cells<K, V> = Mutex<HashMap<K, Arc<OnceCell<V>>>>;
 
 /// One run's connection to AWS, shared by every attachment it checks: each fact (a role, a
-/// key, a bucket, the caller's identity) is fetched once per set of credentials, however many
-/// attachments share it.
+/// key, a bucket, the caller's identity, an account's place in its organization and the
+/// policies there) is fetched once per set of credentials, however many attachments share it.
 pub struct LiveSession {
     options: LiveOptions,
     configs: Cells<(Access, String), aws_config::SdkConfig>,
@@ -63,6 +72,7 @@ pub struct LiveSession {
     buckets: Cells<(Access, String), BucketFacts>,
     keys: Cells<(Access, String), KeyFacts>,
     roles: Cells<(Access, String), RoleFacts>,
+    organizations: OrgCells,
 }
 
 /// The value of `key`'s cell, computed by `init` by whoever asks first; others wait for it.
@@ -89,6 +99,7 @@ impl LiveSession {
             buckets: Mutex::default(),
             keys: Mutex::default(),
             roles: Mutex::default(),
+            organizations: OrgCells::default(),
         }
     }
 
@@ -101,8 +112,15 @@ impl LiveSession {
         .await
     }
 
-    /// Reads every fact the checks need for one attachment.
-    pub async fn gather(&self, attachment: &Attachment, values: &Values, access: &Access) -> Facts {
+    /// Reads every fact the checks need for one attachment. `org_access` reads the
+    /// organization's policies; without it, `access` does.
+    pub async fn gather(
+        &self,
+        attachment: &Attachment,
+        values: &Values,
+        access: &Access,
+        org_access: Option<&Access>,
+    ) -> Facts {
         let region = values
             .region
             .clone()
@@ -118,12 +136,15 @@ impl LiveSession {
             .map(|r| r.to_string())
             .unwrap_or_default();
 
-        let (identity, bucket, key, role) = tokio::join!(
+        let identity = || {
             once(
                 &self.callers,
                 access.clone(),
-                caller_identity(&caller, &config, opts, access)
-            ),
+                caller_identity(&caller, &config, opts, access),
+            )
+        };
+        let (identity, bucket, key, role, organization) = tokio::join!(
+            identity(),
             once(
                 &self.buckets,
                 (access.clone(), bucket_key),
@@ -139,6 +160,8 @@ impl LiveSession {
                 (access.clone(), role_key),
                 role_facts(&caller, &config, values)
             ),
+            // Boxed: its reads nest deeply, and the whole gather runs on the caller's stack.
+            Box::pin(self.organization(&caller, values, access, org_access, &region, identity())),
         );
 
         let mut facts = Facts {
@@ -161,6 +184,7 @@ impl LiveSession {
         facts.identity_policies = role.identity;
         facts.permissions_boundary = role.boundary;
         facts.role_trust_policy = role.trust;
+        facts.organization = organization;
         facts.probe = if self.options.probe {
             super::probe::probe(&caller, &config, opts, values, &facts).await
         } else {
@@ -170,6 +194,36 @@ impl LiveSession {
         };
         facts.calls = caller.into_records();
         facts
+    }
+}
+
+impl LiveSession {
+    /// The organization policies that apply to the role's account. `identity` is the
+    /// attachment's caller identity (shared with the rest of the gather, so not asked twice).
+    async fn organization(
+        &self,
+        caller: &Caller,
+        values: &Values,
+        access: &Access,
+        org_access: Option<&Access>,
+        region: &str,
+        identity: impl Future<Output = Fact<CallerIdentity>>,
+    ) -> Fact<Option<OrgPolicies>> {
+        let Some(account) = values.role.as_ref().map(|r| r.account.clone()) else {
+            return Fact::Unavailable("needs a well-formed role ARN (input.values)".to_string());
+        };
+        let reader_access = org_access.unwrap_or(access);
+        let own_account = match org_access {
+            Some(_) => None,
+            None => identity.await.known().map(|i| i.account.clone()),
+        };
+        let config = self.config(reader_access, region).await;
+        let reader = OrgReader {
+            access: reader_access,
+            dedicated: org_access.is_some(),
+            own_account,
+        };
+        org_policies(&self.organizations, caller, &config, reader, &account).await
     }
 }
 

@@ -5,6 +5,8 @@
 //! - S3 is restXml, path-style because `--endpoint-url` is set: `HEAD /BUCKET`,
 //!   `GET /BUCKET?location`, `?encryption`, `?policy`, `?publicAccessBlock`.
 //! - KMS is awsJson1_1: `POST /` with `X-Amz-Target: TrentService.<Operation>`.
+//! - Organizations is awsJson1_1 too (`AWSOrganizationsV20161128.<Operation>`); the stub's
+//!   account is in no organization unless a test mounts other answers.
 //! - IAM and STS are awsQuery: `POST /` with a form body `Action=<Operation>&Version=...`,
 //!   answered with `<OperationResponse><OperationResult>...` XML; IAM's policy documents are
 //!   URL-encoded, as IAM returns them.
@@ -732,6 +734,31 @@ pub fn access_denied(op: Op) -> Answer {
 }
 
 // ---------------------------------------------------------------------------------------------
+// AWS Organizations (awsJson1_1), outside [`Op::ALL`]: the fault matrix is about the
+// attachment's own reads; the organization's are `skip` whenever they fail
+// ---------------------------------------------------------------------------------------------
+
+/// A mock matching one Organizations operation (`X-Amz-Target:
+/// AWSOrganizationsV20161128.<operation>`).
+pub fn organizations(operation: &str) -> MockBuilder {
+    Mock::given(method("POST")).and(header(
+        "x-amz-target",
+        format!("AWSOrganizationsV20161128.{operation}").as_str(),
+    ))
+}
+
+/// An Organizations answer.
+pub fn organizations_answer(status: u16, body: Value) -> Answer {
+    Answer::kms(status, body)
+}
+
+/// An Organizations error, in its JSON protocol.
+pub fn organizations_error(status: u16, code: &str, message: &str) -> Answer {
+    Answer::kms(status, json!({ "__type": code, "Message": message }))
+        .header("x-amzn-ErrorType", code)
+}
+
+// ---------------------------------------------------------------------------------------------
 // The server
 // ---------------------------------------------------------------------------------------------
 
@@ -766,6 +793,20 @@ impl StubAws {
                     .named(format!("{} (good)", op.name())),
             );
         }
+        // The stub's account is in no organization, as AWS answers then.
+        stub.mount(
+            organizations("DescribeOrganization")
+                .respond_with(
+                    organizations_error(
+                        400,
+                        "AWSOrganizationsNotInUseException",
+                        "Your account is not a member of an organization.",
+                    )
+                    .template(),
+                )
+                .with_priority(GOOD_PRIORITY)
+                .named("organizations:DescribeOrganization (not in an organization)"),
+        );
         stub
     }
 

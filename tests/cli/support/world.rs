@@ -86,6 +86,15 @@ pub struct WorldBuilder {
     role_external_id: Option<String>,
     bucket_policy_extra: Vec<String>,
     tls_statement: bool,
+    account: Option<AccountKeys>,
+}
+
+/// Static keys moto maps to an account other than its default one (an IAM user's there).
+#[derive(Debug, Clone)]
+pub struct AccountKeys {
+    pub account: String,
+    pub access_key: String,
+    pub secret_key: String,
 }
 
 /// A world seeded in moto.
@@ -105,6 +114,9 @@ pub struct World {
     pub role_external_id: String,
     /// The key as entered in AoC (`--kms-key`).
     pub kms_key: String,
+    /// The account it lives in, and the keys that read it when that is not moto's default.
+    pub account: String,
+    keys: Option<AccountKeys>,
     _dir: tempfile::TempDir,
     trust_file: PathBuf,
 }
@@ -148,14 +160,14 @@ pub fn trust_policy(region: &str, external_id: &str) -> Value {
 }
 
 /// The default key policy: delegate to IAM through the account root.
-pub fn root_delegation_key_policy() -> String {
+pub fn root_delegation_key_policy(account: &str) -> String {
     json!({
         "Version": "2012-10-17",
         "Id": "key-default-1",
         "Statement": [{
             "Sid": "Enable IAM User Permissions",
             "Effect": "Allow",
-            "Principal": { "AWS": format!("arn:aws:iam::{ACCOUNT}:root") },
+            "Principal": { "AWS": format!("arn:aws:iam::{account}:root") },
             "Action": "kms:*",
             "Resource": "*"
         }]
@@ -191,6 +203,7 @@ impl World {
             role_external_id: None,
             bucket_policy_extra: Vec::new(),
             tls_statement: true,
+            account: None,
         }
     }
 
@@ -212,7 +225,16 @@ impl World {
 
     /// The live command against this world's server, with the attachment's flags.
     pub fn cmd(&self) -> LiveCmd {
-        LiveCmd::new(&self.endpoint).args(self.args())
+        self.live().args(self.args())
+    }
+
+    /// The live command with the credentials of the world's account.
+    fn live(&self) -> LiveCmd {
+        let cmd = LiveCmd::new(&self.endpoint);
+        match &self.keys {
+            Some(k) => cmd.credentials(&k.access_key, &k.secret_key),
+            None => cmd,
+        }
     }
 
     /// The live command with some of the attachment's flags given other values (a typo).
@@ -224,7 +246,7 @@ impl World {
                 None => args.extend([(*flag).into(), (*value).into()]),
             }
         }
-        LiveCmd::new(&self.endpoint).args(args)
+        self.live().args(args)
     }
 
     /// The live command with the attachment's values but none of AoC's trust values (no
@@ -334,6 +356,12 @@ impl WorldBuilder {
         self
     }
 
+    /// Everything in this account instead of moto's default one, seeded and read with its keys.
+    pub fn in_account(mut self, keys: AccountKeys) -> Self {
+        self.account = Some(keys);
+        self
+    }
+
     /// Seeds the world in the shared server.
     pub fn build(self) -> World {
         self.build_on(moto::shared())
@@ -349,20 +377,29 @@ impl WorldBuilder {
         let base = format!("aoc-{n:03}-{}", self.tag);
         let bucket_region = self.bucket_region.clone().unwrap_or(self.region.clone());
         let key_region = self.key_region.clone().unwrap_or(self.region.clone());
-        let global = Clients::new(&endpoint, "us-east-1");
-        let in_key_region = Clients::new(&endpoint, &key_region);
-        let in_bucket_region = Clients::new(&endpoint, &bucket_region);
+        let (account, key, secret) = match &self.account {
+            Some(k) => (
+                k.account.as_str(),
+                k.access_key.as_str(),
+                k.secret_key.as_str(),
+            ),
+            None => (ACCOUNT, moto::ACCESS_KEY, moto::SECRET_KEY),
+        };
+        let clients = |region: &str| Clients::with_credentials(&endpoint, region, key, secret);
+        let global = clients("us-east-1");
+        let in_key_region = clients(&key_region);
+        let in_bucket_region = clients(&bucket_region);
 
         let role_name = format!("{base}-role");
-        let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/aoc/{role_name}");
+        let role_arn = format!("arn:aws:iam::{account}:role/aoc/{role_name}");
         let alias_name = format!("alias/{base}");
-        let alias_arn = format!("arn:aws:kms:{key_region}:{ACCOUNT}:{alias_name}");
+        let alias_arn = format!("arn:aws:kms:{key_region}:{account}:{alias_name}");
 
         // The key, as the procedure creates it: symmetric, ENCRYPT_DECRYPT, stated explicitly
         // (moto reports KeyUsage/KeySpec only when given).
         let key_policy = match &self.key_policy {
-            Some(p) => fill(p, &[("${ROLE_ARN}", &role_arn), ("${ACCOUNT}", ACCOUNT)]),
-            None => root_delegation_key_policy(),
+            Some(p) => fill(p, &[("${ROLE_ARN}", &role_arn), ("${ACCOUNT}", account)]),
+            None => root_delegation_key_policy(account),
         };
         let key = in_key_region
             .kms
@@ -435,7 +472,7 @@ impl WorldBuilder {
             ("${ALIAS_ARN}", alias_arn.as_str()),
             ("${OTHER_KEY_ARN}", other_key_arn.as_str()),
             ("${ROLE_ARN}", role_arn.as_str()),
-            ("${ACCOUNT}", ACCOUNT),
+            ("${ACCOUNT}", account),
         ];
 
         if self.create_bucket {
@@ -637,6 +674,8 @@ impl WorldBuilder {
             external_id,
             role_external_id,
             kms_key,
+            account: account.to_string(),
+            keys: self.account.clone(),
             _dir: dir,
             trust_file,
         }
