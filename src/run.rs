@@ -116,7 +116,11 @@ pub fn judge_gated(
     let mut judged: Vec<(&checks::CheckDef, Vec<Finding>)> = checks::ALL
         .iter()
         .filter(|c| selected(c.id))
-        .map(|c| (c, (c.run)(&input)))
+        .map(|c| {
+            let mut findings = (c.run)(&input);
+            checks::locate::locate(&input, &mut findings);
+            (c, findings)
+        })
         .collect();
     // Two checks may fix the same policy (a file with the S3 and the KMS grants, the
     // boundary): one merged document, or applying both would undo one.
@@ -216,6 +220,7 @@ pub fn check(args: &CheckArgs, progress: bool) -> Result<CheckRun, UsageError> {
     let inputs = spec::resolve(spec::Sources::of(&args.input))?;
     let required: Vec<Vec<String>> = inputs.iter().map(|i| i.required.clone()).collect();
     let accesses: Vec<_> = inputs.iter().map(|i| i.access.clone()).collect();
+    let config_entries: Vec<_> = inputs.iter().map(|i| i.config_entry.clone()).collect();
     let notes: Vec<_> = inputs.iter().map(|i| i.notes.clone()).collect();
     let facts = if args.input.offline {
         inputs
@@ -239,7 +244,7 @@ pub fn check(args: &CheckArgs, progress: bool) -> Result<CheckRun, UsageError> {
             facts,
         })
         .collect();
-    judge_all(
+    let mut run = judge_all(
         Bundle::new(entries),
         accesses,
         required,
@@ -247,7 +252,16 @@ pub fn check(args: &CheckArgs, progress: bool) -> Result<CheckRun, UsageError> {
         None,
         args,
         &gate,
-    )
+    )?;
+    for (report, table) in run.reports.iter_mut().zip(&config_entries) {
+        if let Some(table) = table {
+            checks::locate::config_entry(&mut report.checks, &mut report.suppressed, table);
+        }
+        if let Ok(here) = std::env::current_dir() {
+            checks::locate::relative_to(&here, &mut report.checks, &mut report.suppressed);
+        }
+    }
+    Ok(run)
 }
 
 /// Judges every attachment of a bundle into its report. `required`: per attachment, the
@@ -270,7 +284,7 @@ fn judge_all(
         attachment.aoc_trust.policy = entry.aoc_trust_policy.clone();
         let from_config = required.get(i).map(Vec::as_slice).unwrap_or_default();
         let required = required_checks(args, from_config)?;
-        let gated = judge_gated(
+        let mut gated = judge_gated(
             &attachment,
             &entry.facts,
             &args.only,
@@ -278,6 +292,9 @@ fn judge_all(
             &required,
             gate,
         )?;
+        if let Ok(here) = std::env::current_dir() {
+            checks::locate::relative_to(&here, &mut gated.results, &mut gated.suppressed);
+        }
         matched.extend(gated.matched.iter().copied());
         let mut report = Report::new(entry.facts.mode.as_str(), attachment, gated.results);
         report.access_verified = checks::gate::access_verified(&report.checks, &gated.suppressed);

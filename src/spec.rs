@@ -17,6 +17,7 @@ use crate::error::{UsageError, read_input};
 use crate::model::attachment::{Access, AocTrust, Attachment, AttachmentInput, OfflineDocuments};
 use crate::model::gate::Suppression;
 use crate::model::org_input::OrgPolicyFile;
+use crate::model::verdict::Location;
 
 /// The config file: several `[[attachment]]` tables, and `[defaults]` for keys they share
 /// (an audit role, a profile, a region). Unknown keys are an error so that a typo
@@ -178,25 +179,27 @@ impl<'a> Sources<'a> {
 /// Builds the attachments to check from `--config` and the flags. Flags override every
 /// attachment's value of the same name; with `--attachment NAME` only that one is kept.
 pub fn resolve(sources: Sources<'_>) -> Result<Vec<AttachmentInput>, UsageError> {
-    let mut entries: Vec<ConfigAttachment> = match sources.config {
+    let mut entries: Vec<(ConfigAttachment, Option<Location>)> = match sources.config {
         Some(path) => {
-            let file = load_config(path)?;
+            let (file, text) = load_config_text(path)?;
             let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
-            let mut entries: Vec<ConfigAttachment> = file
+            let tables = table_locations(path, &text, &file);
+            let mut entries: Vec<(ConfigAttachment, Option<Location>)> = file
                 .attachment
                 .into_iter()
                 .map(|a| relative_to(a.or_defaults(&file.defaults), &base))
+                .zip(tables.iter().cloned().map(Some))
                 .collect();
             // A file with only defaults describes one attachment.
             if entries.is_empty() {
-                entries.push(relative_to(file.defaults, &base));
+                entries.push((relative_to(file.defaults, &base), tables.first().cloned()));
             }
             entries
         }
         None => Vec::new(),
     };
     if let Some(wanted) = sources.attachment {
-        entries.retain(|a| a.name.as_deref() == Some(wanted));
+        entries.retain(|(a, _)| a.name.as_deref() == Some(wanted));
         if entries.is_empty() {
             return Err(UsageError(format!(
                 "--attachment: no attachment named `{wanted}` in the config file"
@@ -204,13 +207,18 @@ pub fn resolve(sources: Sources<'_>) -> Result<Vec<AttachmentInput>, UsageError>
         }
     }
     if entries.is_empty() {
-        entries.push(ConfigAttachment::default());
+        entries.push((ConfigAttachment::default(), None));
     }
     let several = entries.len() > 1;
     let (built, errors): (Vec<_>, Vec<_>) = entries
         .into_iter()
         .enumerate()
-        .map(|(i, entry)| build(entry, sources, several.then_some(i)))
+        .map(|(i, (entry, table))| {
+            build(entry, sources, several.then_some(i)).map(|input| AttachmentInput {
+                config_entry: table,
+                ..input
+            })
+        })
         .partition(Result::is_ok);
     // A fleet file's problems are all reported in one run, like one attachment's.
     let errors: Vec<String> = errors
@@ -222,6 +230,56 @@ pub fn resolve(sources: Sources<'_>) -> Result<Vec<AttachmentInput>, UsageError>
         return Err(UsageError(errors.join("; ")));
     }
     Ok(built.into_iter().filter_map(Result::ok).collect())
+}
+
+/// Where each attachment of the config file is written, in the order of its
+/// `[[attachment]]` tables: the table's header line, found in the text (the parsed values do
+/// not keep positions). A file with no table (only `[defaults]`, or inline arrays the scan
+/// cannot place) points at its `[defaults]` line, else at line 1.
+fn table_locations(path: &Path, text: &str, file: &ConfigFile) -> Vec<Location> {
+    let header = |line: &str, name: &str| {
+        let compact: String = line
+            .split('#')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        compact == name
+    };
+    let lines_of = |name: &str| -> Vec<usize> {
+        text.lines()
+            .enumerate()
+            .filter(|(_, line)| header(line, name))
+            .map(|(i, _)| i + 1)
+            .collect()
+    };
+    let at = |line: usize, anchor: String| Location {
+        file: path.display().to_string(),
+        line,
+        column: 1,
+        anchor,
+    };
+    let tables = lines_of("[[attachment]]");
+    if !file.attachment.is_empty() && tables.len() == file.attachment.len() {
+        return file
+            .attachment
+            .iter()
+            .zip(tables)
+            .enumerate()
+            .map(|(i, (a, line))| {
+                let anchor = match &a.name {
+                    Some(name) => format!("attachment `{name}`"),
+                    None => format!("attachment #{}", i + 1),
+                };
+                at(line, anchor)
+            })
+            .collect();
+    }
+    let defaults = lines_of("[defaults]").first().copied().unwrap_or(1);
+    let count = file.attachment.len().max(1);
+    (0..count)
+        .map(|i| at(defaults, format!("attachment #{}", i + 1)))
+        .collect()
 }
 
 /// The config file's `[[suppress]]` tables, checked: a check ID or finding key that does not
@@ -277,8 +335,13 @@ pub fn suppressions(config: Option<&Path>) -> Result<Vec<Suppression>, UsageErro
 
 /// Reads and parses the config file; errors give the file, line and column on one line.
 fn load_config(path: &Path) -> Result<ConfigFile, UsageError> {
+    load_config_text(path).map(|(file, _)| file)
+}
+
+/// [`load_config`], with the text it was parsed from.
+fn load_config_text(path: &Path) -> Result<(ConfigFile, String), UsageError> {
     let text = read_input(path)?;
-    toml::from_str::<ConfigFile>(&text).map_err(|e| {
+    let file = toml::from_str::<ConfigFile>(&text).map_err(|e| {
         let (line, column) = e
             .span()
             .map(|span| line_column(&text, span.start))
@@ -288,7 +351,8 @@ fn load_config(path: &Path) -> Result<ConfigFile, UsageError> {
             path.display(),
             e.message().trim().replace('\n', " ")
         ))
-    })
+    })?;
+    Ok((file, text))
 }
 
 /// 1-based line and column of a byte offset.
@@ -472,6 +536,7 @@ fn build(
             aoc_trust,
         },
         documents,
+        config_entry: None,
     })
 }
 

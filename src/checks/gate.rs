@@ -132,6 +132,7 @@ impl Gate<'_> {
                         summary: summary_of(f),
                         reason: s.reason.clone(),
                         expires: s.expires,
+                        locations: f.locations.clone(),
                     });
                     continue;
                 }

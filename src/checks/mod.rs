@@ -14,6 +14,7 @@ pub mod input_values;
 pub mod kms_alias;
 pub mod kms_key;
 pub mod kms_key_policy;
+pub mod locate;
 pub mod org_policies;
 pub mod policy_help;
 pub mod probe_write;

@@ -649,6 +649,7 @@ fn allow_list_fix(group: &Group<'_>, level: usize, org: &OrgPolicies) -> Vec<Fix
         action: ActionSpec::Action(actions.clone()),
         resource: Some(crate::policy::ResourceSpec::Resource(vec!["*".into()])),
         conditions: Vec::new(),
+        position: None,
     });
     let mut steps = vec![FixStep::note(advice)];
     steps.extend(org_policy_fix(

@@ -67,6 +67,7 @@ pub fn check_result(catalog: &Catalog, def: &CheckDef, findings: &[Finding]) -> 
                 .find(|(name, _)| *name == "action")
                 .map(|(_, v)| v.clone()),
             failure: f.failure,
+            locations: f.locations.clone(),
         });
     }
     CheckResult {

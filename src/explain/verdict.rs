@@ -177,6 +177,7 @@ mod tests {
                     evidence: Vec::new(),
                     action: None,
                     failure: None,
+                    locations: Vec::new(),
                 })
                 .collect(),
         }

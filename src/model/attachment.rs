@@ -75,6 +75,10 @@ pub struct AttachmentInput {
     pub attachment: Attachment,
     pub documents: OfflineDocuments,
     pub access: Access,
+    /// The attachment's `[[attachment]]` table in the config file (its `[defaults]`, or line
+    /// 1, for a file without one), when it came from one: where a finding no statement holds
+    /// points.
+    pub config_entry: Option<super::verdict::Location>,
     /// Check IDs the config file requires for this attachment (`require`, its own and
     /// `[defaults]`'s).
     pub required: Vec<String>,

@@ -88,6 +88,9 @@ pub struct SuppressedFinding {
     pub summary: String,
     /// The suppression's reason.
     pub reason: String,
+    /// Where the finding is in the user's files (as in a check's findings).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<super::verdict::Location>,
     #[serde(
         skip_serializing_if = "Option::is_none",
         serialize_with = "date_as_text"

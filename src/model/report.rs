@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::attachment::Attachment;
 use super::facts::{CallRecord, FailureKind};
 use super::gate::{ACCESS_CHECKS, GateWarning, SuppressedFinding};
-use super::verdict::{FixDocument, FixStep, Status};
+use super::verdict::{FixDocument, FixStep, Location, Status};
 
 /// Bumped when a field changes meaning or disappears; adding fields does not bump it.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -214,6 +214,11 @@ pub struct FindingResult {
     /// `service`, `other`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<FailureKind>,
+    /// Where in the user's files the finding is, most relevant first (for a check that
+    /// fails, warns or could not decide): the statements at fault, the file a fix changes, or
+    /// the attachment's table in the config file. Absent when not known.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<Location>,
 }
 
 /// The most serious of some statuses; `pass` for none (a report of no check has nothing that

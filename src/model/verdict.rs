@@ -2,7 +2,7 @@
 //! typed steps (a note, a whole document for one layer, an example, a diff, a command) that
 //! every report sink renders its own way.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::facts::{Fact, FailureKind};
 
@@ -61,6 +61,25 @@ pub struct Finding {
     /// report collapses failures of the tool's own access (network, credentials, its read
     /// permissions) into one cause.
     pub failure: Option<FailureKind>,
+    /// Where to look in the user's files, most relevant first: the statements at fault, else
+    /// the file a fix would change, else the attachment's entry in the config file. Empty
+    /// when nothing the user wrote holds the problem, or the tool does not know where it is.
+    pub locations: Vec<Location>,
+}
+
+/// A place in a file the user wrote that a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    /// The path as the user gave it (a policy file), or as the config file names it.
+    pub file: String,
+    /// 1-based.
+    pub line: usize,
+    /// 1-based, in characters.
+    pub column: usize,
+    /// What the place is, in words that do not change when lines move: `statement Sid
+    /// \`X\``, `statement <hash of its content>` for one without a Sid, `document`, or
+    /// `attachment \`NAME\``. What SARIF fingerprints are computed from, not the line.
+    pub anchor: String,
 }
 
 /// A policy document a fix proposes, and where it goes.
@@ -144,7 +163,16 @@ impl Finding {
             evidence: Vec::new(),
             fix: Vec::new(),
             failure: None,
+            locations: Vec::new(),
         }
+    }
+
+    /// Points the finding at a place in the user's files (after those it already has).
+    pub fn at(mut self, location: Location) -> Self {
+        if !self.locations.contains(&location) {
+            self.locations.push(location);
+        }
+        self
     }
 
     /// The kind of failure that kept a fact from being known.

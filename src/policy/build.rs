@@ -30,6 +30,7 @@ pub fn allow_statement(
         action: ActionSpec::Action(actions.to_vec()),
         resource: resource.map(|r| ResourceSpec::Resource(vec![r.to_string()])),
         conditions: Vec::new(),
+        position: None,
     }
 }
 

@@ -52,8 +52,10 @@ pub enum Effect {
     Deny,
 }
 
-/// One statement. Single strings and arrays in the JSON both become `Vec<String>`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One statement. Single strings and arrays in the JSON both become `Vec<String>`. Two
+/// statements are equal when they say the same at the same index, wherever in a text they were
+/// written: a document and its re-serialisation parse equal.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Statement {
     /// Zero-based position in the document's `Statement` array (0 for a single object).
     pub index: usize,
@@ -67,6 +69,41 @@ pub struct Statement {
     /// All conditions of the statement, flattened; every one must hold (AND). Within one
     /// condition, several values are ORed (or NORed for negated operators), as AWS does.
     pub conditions: Vec<Condition>,
+    /// Where the statement's `{` is in the text it was parsed from; `None` for a statement
+    /// the tool built. Not kept in bundles: a replay has no text to point into.
+    #[serde(skip)]
+    pub position: Option<Position>,
+}
+
+impl PartialEq for Statement {
+    fn eq(&self, other: &Self) -> bool {
+        // Destructured without `..`: a new field must be placed on one side or the other.
+        let Statement {
+            index,
+            sid,
+            effect,
+            principal,
+            action,
+            resource,
+            conditions,
+            position: _,
+        } = self;
+        *index == other.index
+            && *sid == other.sid
+            && *effect == other.effect
+            && *principal == other.principal
+            && *action == other.action
+            && *resource == other.resource
+            && *conditions == other.conditions
+    }
+}
+
+/// Where something starts in a policy's text: 1-based line and column (in characters), in
+/// the file as given (or in the decoded JSON of a URL-encoded document).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

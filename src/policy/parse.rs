@@ -8,15 +8,16 @@
 //! an `Effect` other than `Allow`/`Deny`, both or neither of `Action`/`NotAction`, and so on
 //! (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html>).
 //! Errors name the JSON path (`Statement[1].Effect`) and, where they can be found, the line
-//! and column of the offending value.
+//! and column of the offending value. Each statement keeps the line and column of its `{`, so
+//! a finding about it can point at the file and line to change.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
 use super::{
-    ActionSpec, Condition, Effect, PolicyDocument, PrincipalSpec, Principals, ResourceSpec,
-    Statement,
+    ActionSpec, Condition, Effect, PolicyDocument, Position, PrincipalSpec, Principals,
+    ResourceSpec, Statement,
 };
 
 /// A document that is not a valid policy. `line`/`column` are 1-based and point into the
@@ -256,17 +257,26 @@ impl Parser<'_> {
                 ));
             }
         };
+        // One pass over the text for every statement: locating each one by its path would
+        // read the document again per statement.
+        let positions = statement_positions(self.source);
         let statements = match top.get("Statement") {
             None => return Err(self.err(&[], &[], "missing \"Statement\"")),
             Some(Value::Object(obj)) => {
-                vec![self.statement(obj, 0, &[Seg::Key("Statement".into())])?]
+                let mut st = self.statement(obj, 0, &[Seg::Key("Statement".into())])?;
+                st.position = positions.first().copied();
+                vec![st]
             }
             Some(Value::Array(items)) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
                     let path = [Seg::Key("Statement".into()), Seg::Index(i)];
                     match item {
-                        Value::Object(obj) => out.push(self.statement(obj, i, &path)?),
+                        Value::Object(obj) => {
+                            let mut st = self.statement(obj, i, &path)?;
+                            st.position = positions.get(i).copied();
+                            out.push(st);
+                        }
                         other => {
                             return Err(self.err(
                                 &path,
@@ -398,6 +408,7 @@ impl Parser<'_> {
             action,
             resource,
             conditions,
+            position: None,
         })
     }
 
@@ -542,8 +553,72 @@ impl Parser<'_> {
 }
 
 /// Finds the 1-based line and column of the value at `path` in JSON `text` (already known
-/// to be valid). A small scanner rather than a second parser: it only skips values.
+/// to be valid).
 fn locate(text: &str, path: &[Seg]) -> Option<(usize, usize)> {
+    let offset = locate_offset(text, path)?;
+    let position = positions_of(text, &[offset]).into_iter().next()?;
+    Some((position.line, position.column))
+}
+
+/// The position of every statement's `{`, in document order: of the one object when
+/// `Statement` is an object, of each object of the array otherwise.
+fn statement_positions(text: &str) -> Vec<Position> {
+    let Some(start) = locate_offset(text, &[Seg::Key("Statement".into())]) else {
+        return Vec::new();
+    };
+    let bytes = text.as_bytes();
+    let mut pos = start;
+    let mut offsets = Vec::new();
+    match bytes.get(pos) {
+        Some(b'{') => offsets.push(pos),
+        Some(b'[') => {
+            pos += 1;
+            loop {
+                skip_ws(bytes, &mut pos);
+                if matches!(bytes.get(pos), None | Some(b']')) {
+                    break;
+                }
+                offsets.push(pos);
+                if skip_value(bytes, &mut pos).is_none() {
+                    break;
+                }
+                skip_ws(bytes, &mut pos);
+                if bytes.get(pos) != Some(&b',') {
+                    break;
+                }
+                pos += 1;
+            }
+        }
+        _ => {}
+    }
+    positions_of(text, &offsets)
+}
+
+/// Line and column of each byte offset (ascending), reading the text once for all of them.
+fn positions_of(text: &str, offsets: &[usize]) -> Vec<Position> {
+    let mut out = Vec::with_capacity(offsets.len());
+    let (mut line, mut column, mut scanned) = (1usize, 1usize, 0usize);
+    for &offset in offsets {
+        let Some(between) = text.get(scanned..offset) else {
+            break;
+        };
+        for c in between.chars() {
+            if c == '\n' {
+                line += 1;
+                column = 1;
+            } else {
+                column += 1;
+            }
+        }
+        scanned = offset;
+        out.push(Position { line, column });
+    }
+    out
+}
+
+/// The byte offset of the value at `path` in JSON `text` (already known to be valid). A
+/// small scanner rather than a second parser: it only skips values.
+fn locate_offset(text: &str, path: &[Seg]) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut pos = 0usize;
     skip_ws(bytes, &mut pos);
@@ -602,11 +677,7 @@ fn locate(text: &str, path: &[Seg]) -> Option<(usize, usize)> {
             _ => return None,
         }
     }
-    let before = text.get(..pos)?;
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let column = before[line_start..].chars().count() + 1;
-    Some((line, column))
+    (pos <= text.len()).then_some(pos)
 }
 
 fn skip_ws(bytes: &[u8], pos: &mut usize) {
@@ -879,6 +950,32 @@ mod tests {
         let _ = parse_policy("%7B%ZZ");
         let _ = parse_policy("%7b%FF%FE");
         let _ = parse_policy("\u{feff}{\"Statement\": []}");
+    }
+
+    #[test]
+    fn statements_keep_the_line_and_column_of_their_brace() {
+        let text = "{\n  \"Statement\": [\n    {\"Sid\": \"é{\", \"Effect\": \"Allow\", \"Action\": \"s3:*\"},\n\n      { \"Effect\": \"Deny\",\n        \"Action\": [\"x\"], \"Condition\": {\"Bool\": {\"k\": \"[\"}}}, {\"Effect\": \"Allow\", \"Action\": \"y\"}\n  ]\n}";
+        let doc = parse_policy(text).unwrap();
+        let at: Vec<Option<(usize, usize)>> = doc
+            .statements
+            .iter()
+            .map(|s| s.position.map(|p| (p.line, p.column)))
+            .collect();
+        // The third statement follows the second on its line, after a `[` and `}` in strings.
+        let line6 = text.lines().nth(5).unwrap();
+        let third = line6.find("{\"Effect\": \"Allow\"").unwrap() + 1;
+        assert_eq!(at, [Some((3, 5)), Some((5, 7)), Some((6, third))]);
+
+        let single =
+            parse_policy("\n\n {\"Statement\":\n\t{\"Effect\": \"Allow\", \"Action\": \"s3:*\"}}")
+                .unwrap();
+        assert_eq!(
+            single.statements[0].position,
+            Some(Position { line: 4, column: 2 })
+        );
+        // A document written by the tool has no text to point into.
+        let built = crate::policy::build::allow_statement(None, None, &[], None);
+        assert_eq!(built.position, None);
     }
 
     #[test]

@@ -169,6 +169,7 @@ mod tests {
                 evidence: Vec::new(),
                 action: None,
                 failure: None,
+                locations: Vec::new(),
             }],
         }
     }

@@ -651,6 +651,7 @@ mod tests {
                 evidence: Vec::new(),
                 action: None,
                 failure: None,
+                locations: Vec::new(),
             }],
         }
     }

@@ -9,12 +9,19 @@
 //! an alert whatever its `kind`, and it closes an alert when a later analysis no longer
 //! reports it, so leaving passes out is what makes a fixed problem disappear.
 //!
-//! GitHub needs a location in a file for each result. The report model does not carry the
-//! file a finding came from, so each result points at a stable pseudo path,
-//! `aoc-preflight/<attachment>/<check-id>`, line 1: a relative URI, the same on every run,
-//! which is what GitHub's fingerprinting needs. `partialFingerprints` are our own hash of
-//! attachment, check and reasons, so GitHub does not try to hash lines of a file that does
-//! not exist, and a problem keeps its alert across runs.
+//! GitHub needs a location in a file for each result, and annotates a pull request only on
+//! a real one. A check's findings carry places in the user's files (`checks::locate`): the
+//! statement at fault in a policy file, the file a fix changes, or the attachment's table in
+//! the config file. A check's result lists every place of the findings behind its status,
+//! the first finding's first place first (GitHub shows the alert there); paths become URIs
+//! relative to where the tool ran (the repository, in CI). A check whose findings have no
+//! place (a replay of saved facts, flags without a config file) points at a stable pseudo
+//! path, `aoc-preflight/<attachment>/<check-id>`, line 1.
+//!
+//! `partialFingerprints` are our own hash of attachment, check, reasons and, for a result at
+//! a place, its file and what the place is (a statement's Sid, or a hash of its content),
+//! never its line: GitHub does not hash lines itself, and a problem keeps its alert across
+//! runs and when unrelated lines above it move.
 
 use std::collections::BTreeSet;
 use std::io::{self, Write};
@@ -22,8 +29,8 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::junit::attachment_label;
-use crate::model::report::{CheckResult, FleetReport};
-use crate::model::verdict::Status;
+use crate::model::report::{CheckResult, FindingResult, FleetReport};
+use crate::model::verdict::{Location, Status};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -106,9 +113,9 @@ pub fn log(fleet: &FleetReport) -> Value {
 }
 
 /// A finding a `[[suppress]]` entry accepted: a result as it would have been, with an
-/// `external` suppression carrying the entry's reason. Its fingerprint is the one the check's
-/// result has when that finding alone is behind it, so GitHub marks that alert suppressed
-/// instead of opening a new one.
+/// `external` suppression carrying the entry's reason. Its place and fingerprint are the ones
+/// the check's result has when that finding alone is behind it, so GitHub marks that alert
+/// suppressed instead of opening a new one.
 fn suppressed_results(
     report: &crate::model::report::Report,
     label: &str,
@@ -118,28 +125,14 @@ fn suppressed_results(
         .suppressed
         .iter()
         .map(|s| {
-            let uri = format!(
-                "aoc-preflight/{}/{}",
-                uri_segment(label),
-                uri_segment(&s.check)
-            );
+            let reasons = std::slice::from_ref(&s.finding);
             let mut result = json!({
                 "ruleId": s.check,
                 "level": level(s.status).unwrap_or("note"),
                 "message": { "text": format!("[{label}] {}", s.summary) },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": uri },
-                        "region": { "startLine": 1 },
-                    },
-                    "logicalLocations": [{
-                        "name": label,
-                        "fullyQualifiedName": format!("{label}/{}", s.check),
-                        "kind": "resource",
-                    }],
-                }],
+                "locations": locations(&s.locations.iter().collect::<Vec<_>>(), label, &s.check),
                 "partialFingerprints": {
-                    FINGERPRINT_KEY: fingerprint(label, &s.check, std::slice::from_ref(&s.finding)),
+                    FINGERPRINT_KEY: fingerprint_at(label, &s.check, reasons, s.locations.first()),
                 },
                 "suppressions": [{
                     "kind": "external",
@@ -149,7 +142,7 @@ fn suppressed_results(
                 "properties": {
                     "attachment": label,
                     "status": s.status.as_str(),
-                    "reasons": [s.finding],
+                    "reasons": reasons,
                 },
             });
             if let Some(i) = rule_ids.iter().position(|id| *id == s.check) {
@@ -232,30 +225,28 @@ fn rule(id: &str, report_title: &str) -> Value {
     rule
 }
 
+/// The result of a check that needs attention: at every place the findings behind its
+/// status name (the first one's first place first, which is where GitHub shows the alert).
 fn result(check: &CheckResult, label: &str, level: &str, rule_index: Option<usize>) -> Value {
-    let uri = format!(
-        "aoc-preflight/{}/{}",
-        uri_segment(label),
-        uri_segment(&check.id)
-    );
-    let reasons = reasons(check);
+    let behind: Vec<&FindingResult> = check
+        .findings
+        .iter()
+        .filter(|f| f.status == check.status)
+        .collect();
+    let mut places: Vec<&Location> = Vec::new();
+    for place in behind.iter().flat_map(|f| &f.locations) {
+        if !places.contains(&place) {
+            places.push(place);
+        }
+    }
+    let reasons = reasons(behind.iter().copied());
     let mut result = json!({
         "ruleId": check.id,
         "level": level,
         "message": { "text": message(check, label) },
-        "locations": [{
-            "physicalLocation": {
-                "artifactLocation": { "uri": uri },
-                "region": { "startLine": 1 },
-            },
-            "logicalLocations": [{
-                "name": label,
-                "fullyQualifiedName": format!("{label}/{}", check.id),
-                "kind": "resource",
-            }],
-        }],
+        "locations": locations(&places, label, &check.id),
         "partialFingerprints": {
-            FINGERPRINT_KEY: fingerprint(label, &check.id, &reasons),
+            FINGERPRINT_KEY: fingerprint_at(label, &check.id, &reasons, places.first().copied()),
         },
         "properties": {
             "attachment": label,
@@ -267,6 +258,48 @@ fn result(check: &CheckResult, label: &str, level: &str, rule_index: Option<usiz
         result["ruleIndex"] = json!(i);
     }
     result
+}
+
+/// SARIF locations: each place in the user's files, or, when there is none, the stable
+/// pseudo path `aoc-preflight/<attachment>/<check-id>` line 1 (GitHub needs a file).
+fn locations(places: &[&Location], label: &str, check_id: &str) -> Value {
+    let logical = json!([{
+        "name": label,
+        "fullyQualifiedName": format!("{label}/{check_id}"),
+        "kind": "resource",
+    }]);
+    if places.is_empty() {
+        let uri = format!(
+            "aoc-preflight/{}/{}",
+            uri_segment(label),
+            uri_segment(check_id)
+        );
+        return json!([{
+            "physicalLocation": {
+                "artifactLocation": { "uri": uri },
+                "region": { "startLine": 1 },
+            },
+            "logicalLocations": logical,
+        }]);
+    }
+    Value::Array(
+        places
+            .iter()
+            .map(|place| {
+                json!({
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": file_uri(&place.file) },
+                        "region": {
+                            "startLine": place.line.max(1),
+                            "startColumn": place.column.max(1),
+                        },
+                    },
+                    "logicalLocations": logical,
+                    "message": { "text": place.anchor },
+                })
+            })
+            .collect(),
+    )
 }
 
 /// What the alert says: which attachment, the summary, then the evidence and the fix, as
@@ -296,16 +329,71 @@ fn message(check: &CheckResult, label: &str) -> String {
     text
 }
 
-/// The stable reason keys behind the check's status (not their text, which carries values
-/// that may change from run to run, such as a timeout's message).
-fn reasons(check: &CheckResult) -> Vec<String> {
-    let set: BTreeSet<&str> = check
-        .findings
-        .iter()
-        .filter(|f| f.status == check.status)
-        .map(|f| f.reason.as_str())
-        .collect();
+/// The stable reason keys of some findings (not their text, which carries values that may
+/// change from run to run, such as a timeout's message).
+fn reasons<'a>(findings: impl Iterator<Item = &'a FindingResult>) -> Vec<String> {
+    let set: BTreeSet<&str> = findings.map(|f| f.reason.as_str()).collect();
     set.into_iter().map(str::to_string).collect()
+}
+
+/// [`fingerprint`], and for a result at a place in the user's files, that place as its file
+/// and anchor (a statement's Sid or content hash), never its line: an alert keeps its
+/// fingerprint when unrelated lines above it move.
+fn fingerprint_at(label: &str, id: &str, reasons: &[String], at: Option<&Location>) -> String {
+    match at {
+        None => fingerprint(label, id, reasons),
+        Some(place) => {
+            let mut inputs = reasons.to_vec();
+            inputs.push(format!("@{}", file_uri(&place.file)));
+            inputs.push(format!("@{}", place.anchor));
+            fingerprint(label, id, &inputs)
+        }
+    }
+}
+
+/// A file path as the URI SARIF wants: relative paths (to where the tool ran, which in CI is
+/// the repository) as a relative reference with `/` and without `.` or `..` steps that can be
+/// resolved, so GitHub finds the file in the repository; absolute ones as `file://` URIs.
+fn file_uri(path: &str) -> String {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    // RFC 3986 unreserved characters stay as they are; everything else is escaped.
+    const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    let unified = path.replace('\\', "/");
+    let drive = unified.len() >= 2
+        && unified.as_bytes()[0].is_ascii_alphabetic()
+        && unified.as_bytes()[1] == b':';
+    let absolute = unified.starts_with('/') || drive;
+    let mut steps: Vec<&str> = Vec::new();
+    for step in unified.split('/') {
+        match step {
+            "" | "." => {}
+            ".." if steps.last().is_some_and(|s| *s != "..") => {
+                steps.pop();
+            }
+            ".." if absolute => {}
+            other => steps.push(other),
+        }
+    }
+    let encoded: Vec<String> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            if drive && i == 0 {
+                (*s).to_string()
+            } else {
+                utf8_percent_encode(s, SEGMENT).to_string()
+            }
+        })
+        .collect();
+    if absolute {
+        format!("file:///{}", encoded.join("/"))
+    } else {
+        encoded.join("/")
+    }
 }
 
 /// FNV-1a (64 bits) over attachment, check and reasons: stable across runs, platforms and
@@ -364,7 +452,7 @@ fn unwrap_lines(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::model::attachment::Attachment;
-    use crate::model::report::{FindingResult, Report};
+    use crate::model::report::Report;
 
     fn check(id: &str, status: Status, reason: &str) -> CheckResult {
         CheckResult {
@@ -384,6 +472,7 @@ mod tests {
                 evidence: Vec::new(),
                 action: None,
                 failure: None,
+                locations: Vec::new(),
             }],
         }
     }
@@ -481,6 +570,41 @@ mod tests {
         assert_ne!(a, fingerprint("at", "trole.trust", &["x".to_string()]));
         // Pinned: a different hash would close every alert on GitHub and open it again.
         assert_eq!(a, "0f00068edf5c55c3");
+    }
+
+    #[test]
+    fn file_paths_become_uris_github_resolves_in_the_repository() {
+        assert_eq!(
+            file_uri("examples/broken/../seed/key-policy.json"),
+            "examples/seed/key-policy.json"
+        );
+        assert_eq!(file_uri("./a b/p#1.json"), "a%20b/p%231.json");
+        assert_eq!(file_uri("..\\up\\x.json"), "../up/x.json");
+        assert_eq!(file_uri("/tmp/../abs.json"), "file:///abs.json");
+        assert_eq!(file_uri("C:\\work\\p.json"), "file:///C:/work/p.json");
+    }
+
+    #[test]
+    fn a_place_fingerprints_by_file_and_anchor_not_by_line() {
+        let place = |line| Location {
+            file: "p.json".into(),
+            line,
+            column: 5,
+            anchor: "statement Sid `A`".into(),
+        };
+        let reasons = ["x".to_string()];
+        let at = |l: &Location| fingerprint_at("att", "role.trust", &reasons, Some(l));
+        assert_eq!(at(&place(3)), at(&place(30)));
+        let other = Location {
+            anchor: "statement Sid `B`".into(),
+            ..place(3)
+        };
+        assert_ne!(at(&place(3)), at(&other));
+        // Without a place, the fingerprint is the one alerts have had since v1.
+        assert_eq!(
+            fingerprint_at("att", "role.trust", &reasons, None),
+            fingerprint("att", "role.trust", &reasons)
+        );
     }
 
     #[test]

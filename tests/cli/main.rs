@@ -35,6 +35,7 @@ mod probe;
 mod properties;
 mod read_only;
 mod remediation;
+mod sarif;
 mod secrets;
 mod simulate;
 mod support;
