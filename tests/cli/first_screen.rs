@@ -108,6 +108,42 @@ fn a_dead_endpoint_is_one_cause_with_network_advice_and_exit_3() {
     assert!(text.contains("Connection refused"), "{text}");
 }
 
+/// `--endpoint-url` with a wrong path: whatever listens there answers every request with a
+/// bare 404, not AWS's error document. That is one endpoint cause, not six refusals to the
+/// tool, and the HEAD's 404 is not taken for "there is no bucket".
+#[test]
+fn a_wrong_endpoint_path_is_one_endpoint_cause_not_a_missing_bucket_and_exit_3() {
+    let stub = StubAws::start(StubWorld::default());
+    stub.mount(
+        wiremock::Mock::given(wiremock::matchers::path_regex("^/s3"))
+            .respond_with(wiremock::ResponseTemplate::new(404))
+            .with_priority(1),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = bin(dir.path());
+    with_dummy_credentials(&mut cmd)
+        .arg("check")
+        .args(attachment_args())
+        .args([
+            "--endpoint-url",
+            &format!("{}/s3", stub.endpoint()),
+            "--timeout",
+            "10",
+        ]);
+    let (code, text) = run(&mut cmd);
+    assert_eq!(code, 3, "{text}");
+    assert_one_cause(
+        &text,
+        "but not as AWS does: the endpoint is wrong",
+        "Check the endpoint URL (`--endpoint-url`",
+    );
+    assert!(!text.contains("There is no bucket named"), "{text}");
+    assert!(!text.contains("the tool needs"), "{text}");
+    for id in ["bucket.reachable", "aws.credentials"] {
+        assert!(what_to_fix(&text).contains(id), "{id} not stopped:\n{text}");
+    }
+}
+
 #[test]
 fn no_credentials_is_one_cause_with_credential_advice_and_exit_3() {
     let dir = tempfile::tempdir().unwrap();
