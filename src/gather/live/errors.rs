@@ -148,6 +148,11 @@ impl CallError {
                 "{permission} on {resource}: the endpoint answered HTTP {} but not as AWS does (no AWS error in the answer); check --endpoint-url (host, port and path) or AWS_ENDPOINT_URL",
                 self.status.unwrap_or_default()
             ),
+            // Rejected credentials also come back as 403: no permission would help.
+            ErrorKind::Service if self.credentials_problem() => format!(
+                "{permission} on {resource}: AWS rejected the tool's credentials ({})",
+                self.brief()
+            ),
             ErrorKind::Service if self.access_denied() => format!(
                 "the tool needs {permission} on {resource} (AWS answered {}{}); `aoc-preflight permissions` prints the policy to grant",
                 self.status.map(|s| s.to_string()).unwrap_or_default(),
@@ -433,6 +438,21 @@ mod tests {
             Duration::from_secs(3),
         );
         assert_eq!(refused.kind, AccessDenied);
+        let expired = answered("ExpiredToken", 403).failure(
+            "iam:GetRole",
+            "arn:aws:iam::111122223333:role/r",
+            Duration::from_secs(3),
+        );
+        assert_eq!(expired.kind, ExpiredCredentials);
+        assert!(
+            expired
+                .message
+                .contains("AWS rejected the tool's credentials")
+                && !expired.message.contains("needs")
+                && !expired.message.contains("permissions"),
+            "{}",
+            expired.message
+        );
         assert!(
             refused
                 .message
