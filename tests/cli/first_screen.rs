@@ -106,6 +106,9 @@ fn a_dead_endpoint_is_one_cause_with_network_advice_and_exit_3() {
         "Check the endpoint (`--endpoint-url`",
     );
     assert!(text.contains("Connection refused"), "{text}");
+    // The organization's policies were not reached either: not a member account's refusal,
+    // so no advice to read them with other credentials.
+    assert!(!text.contains("org_profile"), "{text}");
 }
 
 /// `--endpoint-url` with a wrong path: whatever listens there answers every request with a
@@ -161,6 +164,7 @@ fn no_credentials_is_one_cause_with_credential_advice_and_exit_3() {
         "The tool's AWS credentials do not work",
         "`aws sts get-caller-identity` with the same settings",
     );
+    assert!(!text.contains("org_profile"), "{text}");
 }
 
 /// Every operation answers as AWS does to an expired session token: `ExpiredToken` (KMS:

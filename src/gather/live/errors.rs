@@ -194,22 +194,24 @@ where
         SdkError::TimeoutError(_) => ErrorKind::Timeout,
         SdkError::DispatchFailure(d) if d.is_timeout() => ErrorKind::Timeout,
         SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) => ErrorKind::Transport,
+        // AWS's error answers carry an error document (or, in JSON protocols, may name the
+        // error in a header). An error status without either is not AWS speaking: a wrong
+        // path or port answered. The SDK's code does not tell: S3's parser makes one up
+        // from the status (`NotFound`) for an empty body, and a body that is not AWS's may
+        // not parse at all. A HEAD answer never has a body, so its callers judge it
+        // themselves (see `s3::bucket_facts`).
+        _ if !matches!(status, Some(200..=299))
+            && err.raw_response().is_some_and(|r| {
+                r.headers().get("x-amzn-errortype").is_none()
+                    && !r.body().bytes().is_some_and(aws_error_document)
+            }) =>
+        {
+            ErrorKind::NotAws
+        }
         SdkError::ResponseError(_) => ErrorKind::Unreadable,
         _ if error_chain_contains(&err, INCOMPLETE_ANSWER) => ErrorKind::Unreadable,
         // A success status with an error means the body did not deserialize.
         _ if matches!(status, Some(200..=299)) => ErrorKind::Unreadable,
-        // AWS's error answers carry an error document (or, in JSON protocols, may name the
-        // error in a header). An error status without either is not AWS speaking: a wrong
-        // path or port answered. The SDK's code does not tell: S3's parser makes one up
-        // from the status (`NotFound`) for an empty body. A HEAD answer never has a body, so
-        // its callers judge it themselves (see `s3::bucket_facts`).
-        _ if err.raw_response().is_some_and(|r| {
-            r.headers().get("x-amzn-errortype").is_none()
-                && !r.body().bytes().is_some_and(aws_error_document)
-        }) =>
-        {
-            ErrorKind::NotAws
-        }
         _ => ErrorKind::Service,
     };
     let message = if message.is_empty() {
