@@ -70,6 +70,9 @@ pub enum FailureKind {
     Timeout,
     /// The request could not be sent: DNS, connection refused, TLS, a wrong endpoint.
     Network,
+    /// Something answered, but not as AWS does (an error status without an AWS error: a
+    /// wrong path or port in the endpoint URL, a web server or proxy in its place).
+    Endpoint,
     /// AWS answered, but the answer could not be read (malformed or truncated).
     Unreadable,
     /// AWS answered with another error (throttling, an internal error, ...).

@@ -32,6 +32,8 @@ pub enum AccessProblem {
     ExpiredCredentials,
     /// The requests could not be sent: DNS, connection refused, TLS, the endpoint.
     Network,
+    /// Something answered at the endpoint, but not as AWS does.
+    Endpoint,
     /// AWS did not answer in time.
     Timeout,
     /// AWS refused the tool's own reads.
@@ -44,6 +46,7 @@ impl AccessProblem {
             FailureKind::Credentials => Some(AccessProblem::Credentials),
             FailureKind::ExpiredCredentials => Some(AccessProblem::ExpiredCredentials),
             FailureKind::Network => Some(AccessProblem::Network),
+            FailureKind::Endpoint => Some(AccessProblem::Endpoint),
             FailureKind::Timeout => Some(AccessProblem::Timeout),
             FailureKind::AccessDenied => Some(AccessProblem::AccessDenied),
             FailureKind::Unreadable | FailureKind::Service | FailureKind::Other => None,
@@ -59,6 +62,9 @@ impl AccessProblem {
             AccessProblem::ExpiredCredentials => "The tool's AWS credentials have expired.",
             AccessProblem::Network => {
                 "The tool could not reach AWS: its requests could not be sent."
+            }
+            AccessProblem::Endpoint => {
+                "Something answered the tool's requests, but not as AWS does: the endpoint is wrong."
             }
             AccessProblem::Timeout => "AWS did not answer the tool in time.",
             AccessProblem::AccessDenied => {
@@ -87,6 +93,12 @@ impl AccessProblem {
                  something listening there?), DNS (can this machine resolve AWS's host names?), \
                  and the network path (a proxy in HTTPS_PROXY, a firewall, a VPC endpoint). \
                  Then run again."
+            }
+            AccessProblem::Endpoint => {
+                "Check the endpoint URL (`--endpoint-url` or AWS_ENDPOINT_URL, if set): its \
+                 host, port and path must be the AWS (or AWS-compatible) service itself, with \
+                 no path after the host unless the service needs one; a web server, proxy or \
+                 the wrong port answers with its own error page. Then run again."
             }
             AccessProblem::Timeout => {
                 "Check the network path and `--endpoint-url`, or give AWS longer with \

@@ -128,6 +128,7 @@ fn report_body(md: &mut String, report: &Report, options: &Options) {
         report,
     )));
     md.push_str("```\n\n");
+    md.push_str(&format!("{}\n\n", super::mermaid::LEGEND));
     let causes = causes::causes(report);
     what_to_fix(md, &causes);
     md.push_str("| Check | Status | Summary |\n|---|---|---|\n");

@@ -1,23 +1,41 @@
 //! The access path ([`super::path`]) as a Mermaid flowchart, for the Markdown report (GitHub and
-//! GitLab draw it in step summaries, pull requests and issues): the broken links red, each
-//! labelled with the checks that flag it. Values are the user's and AWS's text, so every label
+//! GitLab draw it in step summaries, pull requests and issues): the broken links red, those
+//! not determined purple and dashed, each labelled with the checks that flag it. Values are the user's and AWS's text, so every label
 //! is quoted and its special characters written as Mermaid entity codes.
 
 use super::path::{AccessPath, NodeKind, flagged};
 use crate::model::verdict::Status;
 
-/// Colours, GitHub's palette: red for broken, orange for a warning, grey for not checked.
+/// Colours, GitHub's palette (as in the DOT graph): red for broken, purple for not
+/// determined, orange for a warning, grey for not checked.
 const RED: &str = "#cf222e";
+const PURPLE: &str = "#8250df";
 const ORANGE: &str = "#bc4c00";
 const GREEN: &str = "#1a7f37";
 const GREY: &str = "#6e7781";
 
+/// How a link or node that could not be determined is drawn besides its colour: dashed, so
+/// that it does not read as broken even without colour.
+const UNDETERMINED_DASH: &str = ",stroke-dasharray:5 5";
+
+/// What the marks and colours mean, a line under the flowchart (Mermaid has no legend).
+pub const LEGEND: &str = "✓ pass (green) · ✗ fail (red) · ! warning (orange) · ? not determined (purple, dashed) · – not checked (grey)";
+
 fn colour(status: Status) -> &'static str {
     match status {
-        Status::Fail | Status::Error => RED,
+        Status::Fail => RED,
+        Status::Error => PURPLE,
         Status::Warn => ORANGE,
         Status::Pass => GREEN,
         Status::Skip => GREY,
+    }
+}
+
+fn dash(status: Status) -> &'static str {
+    if status == Status::Error {
+        UNDETERMINED_DASH
+    } else {
+        ""
     }
 }
 
@@ -94,8 +112,9 @@ pub fn flowchart(path: &AccessPath) -> String {
             1
         };
         styles.push(format!(
-            "  linkStyle {i} stroke:{},stroke-width:{width}px\n",
-            colour(state)
+            "  linkStyle {i} stroke:{},stroke-width:{width}px{}\n",
+            colour(state),
+            dash(state)
         ));
     }
     for style in styles {
@@ -105,9 +124,10 @@ pub fn flowchart(path: &AccessPath) -> String {
         let state = node.state();
         if matches!(state, Status::Fail | Status::Error | Status::Warn) {
             m.push_str(&format!(
-                "  style {} stroke:{},stroke-width:3px\n",
+                "  style {} stroke:{},stroke-width:3px{}\n",
                 node.kind.id(),
-                colour(state)
+                colour(state),
+                dash(state)
             ));
         }
     }

@@ -141,6 +141,28 @@ fn markdown_of_the_seed_with_its_mermaid_block_matches_its_snapshot() {
     insta::assert_snapshot!("seed_markdown_report", md);
 }
 
+/// A dead endpoint determines nothing: the flowchart draws those links purple and dashed,
+/// not red like a failure, and the report says what the marks and colours mean.
+#[test]
+fn mermaid_draws_not_determined_apart_from_failed() {
+    let (code, md) = dead_endpoint_run("markdown");
+    assert_eq!(code, 3, "{md}");
+    let blocks = mermaid_blocks(&md);
+    let chart = blocks.first().expect("a mermaid block");
+    let undetermined: Vec<&str> = chart
+        .lines()
+        .filter(|l| l.trim_start().starts_with("linkStyle") && l.contains("stroke-width:3px"))
+        .collect();
+    assert!(!undetermined.is_empty(), "{chart}");
+    for line in undetermined {
+        assert!(
+            line.contains("#8250df") && line.contains("stroke-dasharray"),
+            "{line}\n{chart}"
+        );
+    }
+    assert!(md.contains("? not determined (purple, dashed)"), "{md}");
+}
+
 /// Every ```mermaid block of a Markdown text.
 fn mermaid_blocks(md: &str) -> Vec<String> {
     let mut blocks = Vec::new();

@@ -301,6 +301,16 @@ fn expect(op: Op, fault: Fault) -> Option<Expect> {
             tries: Some(1),
             exit: 0,
         },
+        // sts:GetCallerIdentity needs no permission and ignores an explicit Deny: a refusal
+        // says the credentials are not accepted, which is what aws.credentials fails on.
+        Fault::AccessDenied if op == Op::GetCallerIdentity => Expect {
+            changed: vec![("aws.credentials", "fail")],
+            says: vec!["needs no permission".to_string(), "credentials".to_string()],
+            says_in: Vec::new(),
+            one_of: &[],
+            tries: Some(1),
+            exit: 3,
+        },
         Fault::AccessDenied => Expect::error(
             op,
             fault,

@@ -106,6 +106,45 @@ fn a_dead_endpoint_is_one_cause_with_network_advice_and_exit_3() {
         "Check the endpoint (`--endpoint-url`",
     );
     assert!(text.contains("Connection refused"), "{text}");
+    // The organization's policies were not reached either: not a member account's refusal,
+    // so no advice to read them with other credentials.
+    assert!(!text.contains("org_profile"), "{text}");
+}
+
+/// `--endpoint-url` with a wrong path: whatever listens there answers every request with a
+/// bare 404, not AWS's error document. That is one endpoint cause, not six refusals to the
+/// tool, and the HEAD's 404 is not taken for "there is no bucket".
+#[test]
+fn a_wrong_endpoint_path_is_one_endpoint_cause_not_a_missing_bucket_and_exit_3() {
+    let stub = StubAws::start(StubWorld::default());
+    stub.mount(
+        wiremock::Mock::given(wiremock::matchers::path_regex("^/s3"))
+            .respond_with(wiremock::ResponseTemplate::new(404))
+            .with_priority(1),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = bin(dir.path());
+    with_dummy_credentials(&mut cmd)
+        .arg("check")
+        .args(attachment_args())
+        .args([
+            "--endpoint-url",
+            &format!("{}/s3", stub.endpoint()),
+            "--timeout",
+            "10",
+        ]);
+    let (code, text) = run(&mut cmd);
+    assert_eq!(code, 3, "{text}");
+    assert_one_cause(
+        &text,
+        "but not as AWS does: the endpoint is wrong",
+        "Check the endpoint URL (`--endpoint-url`",
+    );
+    assert!(!text.contains("There is no bucket named"), "{text}");
+    assert!(!text.contains("the tool needs"), "{text}");
+    for id in ["bucket.reachable", "aws.credentials"] {
+        assert!(what_to_fix(&text).contains(id), "{id} not stopped:\n{text}");
+    }
 }
 
 #[test]
@@ -125,6 +164,7 @@ fn no_credentials_is_one_cause_with_credential_advice_and_exit_3() {
         "The tool's AWS credentials do not work",
         "`aws sts get-caller-identity` with the same settings",
     );
+    assert!(!text.contains("org_profile"), "{text}");
 }
 
 /// Every operation answers as AWS does to an expired session token: `ExpiredToken` (KMS:
@@ -163,6 +203,85 @@ fn an_expired_token_is_one_cause_with_renewal_advice_and_exit_3() {
         &text,
         "The tool's AWS credentials have expired.",
         "aws sso login --profile NAME",
+    );
+    // An expired token is not a missing permission, whatever the status.
+    assert!(!text.contains("the tool needs"), "{text}");
+    assert!(!text.contains("prints the policy"), "{text}");
+}
+
+/// Every operation answers as AWS does to an access key it does not know, S3's HEAD with a
+/// bare 403: with credentials AWS rejects, that 403 says nothing about the bucket, so
+/// `bucket.reachable` is stopped by the credentials too, and nothing advises a permission.
+#[test]
+fn rejected_credentials_stop_bucket_reachable_too_and_advise_no_permission() {
+    let stub = StubAws::start(StubWorld::default());
+    for op in Op::ALL {
+        let (status, code) = match op {
+            Op::DescribeKey | Op::ListAliases | Op::GetKeyPolicy => {
+                (400, "UnrecognizedClientException")
+            }
+            Op::HeadBucket
+            | Op::GetBucketLocation
+            | Op::GetBucketEncryption
+            | Op::GetBucketPolicy
+            | Op::GetPublicAccessBlock => (403, "InvalidAccessKeyId"),
+            _ => (403, "InvalidClientTokenId"),
+        };
+        stub.fail_always(
+            op,
+            error(
+                op,
+                status,
+                code,
+                "The security token included in the request is invalid.",
+            )
+            .template(),
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = bin(dir.path());
+    with_dummy_credentials(&mut cmd)
+        .arg("check")
+        .args(attachment_args())
+        .args(["--endpoint-url", &stub.endpoint(), "--timeout", "10"]);
+    let (code, text) = run(&mut cmd);
+    assert_eq!(code, 3, "{text}");
+    assert_one_cause(
+        &text,
+        "The tool's AWS credentials do not work",
+        "`aws sts get-caller-identity` with the same settings",
+    );
+    assert!(what_to_fix(&text).contains("bucket.reachable"), "{text}");
+    for advice in ["may not read it", "the tool needs", "prints the policy"] {
+        assert!(!text.contains(advice), "{advice:?} advised:\n{text}");
+    }
+}
+
+/// sts:GetCallerIdentity needs no permission and ignores an explicit Deny: refused, it says the
+/// credentials are not accepted, not that the tool needs a permission.
+#[test]
+fn access_denied_to_get_caller_identity_is_a_credentials_problem() {
+    let stub = StubAws::start(StubWorld::default());
+    stub.fail_always(
+        Op::GetCallerIdentity,
+        access_denied(Op::GetCallerIdentity).template(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = bin(dir.path());
+    with_dummy_credentials(&mut cmd)
+        .arg("check")
+        .args(attachment_args())
+        .args(["--endpoint-url", &stub.endpoint(), "--timeout", "10"]);
+    let (code, text) = run(&mut cmd);
+    assert_eq!(code, 3, "{text}");
+    let fix = what_to_fix(&text);
+    assert!(
+        fix.contains("The tool's AWS credentials do not work"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("the tool needs sts:GetCallerIdentity"),
+        "{text}"
     );
 }
 

@@ -31,6 +31,9 @@ pub(in crate::gather) enum ErrorKind {
     Transport,
     /// AWS answered, but the answer could not be read (malformed or truncated).
     Unreadable,
+    /// Something answered with an error status, but not as AWS does: no AWS error document
+    /// (a web server's 404 page, an empty body, HTML from a proxy). The endpoint is wrong.
+    NotAws,
 }
 
 impl CallError {
@@ -52,7 +55,7 @@ impl CallError {
                 "UnrecognizedClientException",
                 "AuthFailure",
             ]),
-            ErrorKind::Timeout | ErrorKind::Unreadable => false,
+            ErrorKind::Timeout | ErrorKind::Unreadable | ErrorKind::NotAws => false,
         }
     }
 
@@ -67,6 +70,12 @@ impl CallError {
         match self.kind {
             ErrorKind::Timeout => return "no answer in time".to_string(),
             ErrorKind::Unreadable => return "AWS's answer could not be read".to_string(),
+            ErrorKind::NotAws => {
+                return format!(
+                    "HTTP {} without an AWS error (not an AWS endpoint)",
+                    self.status.unwrap_or_default()
+                );
+            }
             _ => {}
         }
         let mut out = self.code.clone();
@@ -101,6 +110,7 @@ impl CallError {
         match self.kind {
             ErrorKind::Timeout => FailureKind::Timeout,
             ErrorKind::Unreadable => FailureKind::Unreadable,
+            ErrorKind::NotAws => FailureKind::Endpoint,
             _ if self.credentials_problem() && expired => FailureKind::ExpiredCredentials,
             _ if self.credentials_problem() => FailureKind::Credentials,
             ErrorKind::Transport => FailureKind::Network,
@@ -133,6 +143,15 @@ impl CallError {
                 self.status
                     .map(|s| format!(", HTTP {s}"))
                     .unwrap_or_default()
+            ),
+            ErrorKind::NotAws => format!(
+                "{permission} on {resource}: the endpoint answered HTTP {} but not as AWS does (no AWS error in the answer); check --endpoint-url (host, port and path) or AWS_ENDPOINT_URL",
+                self.status.unwrap_or_default()
+            ),
+            // Rejected credentials also come back as 403: no permission would help.
+            ErrorKind::Service if self.credentials_problem() => format!(
+                "{permission} on {resource}: AWS rejected the tool's credentials ({})",
+                self.brief()
             ),
             ErrorKind::Service if self.access_denied() => format!(
                 "the tool needs {permission} on {resource} (AWS answered {}{}); `aoc-preflight permissions` prints the policy to grant",
@@ -175,6 +194,20 @@ where
         SdkError::TimeoutError(_) => ErrorKind::Timeout,
         SdkError::DispatchFailure(d) if d.is_timeout() => ErrorKind::Timeout,
         SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) => ErrorKind::Transport,
+        // AWS's error answers carry an error document (or, in JSON protocols, may name the
+        // error in a header). An error status without either is not AWS speaking: a wrong
+        // path or port answered. The SDK's code does not tell: S3's parser makes one up
+        // from the status (`NotFound`) for an empty body, and a body that is not AWS's may
+        // not parse at all. A HEAD answer never has a body, so its callers judge it
+        // themselves (see `s3::bucket_facts`).
+        _ if !matches!(status, Some(200..=299))
+            && err.raw_response().is_some_and(|r| {
+                r.headers().get("x-amzn-errortype").is_none()
+                    && !r.body().bytes().is_some_and(aws_error_document)
+            }) =>
+        {
+            ErrorKind::NotAws
+        }
         SdkError::ResponseError(_) => ErrorKind::Unreadable,
         _ if error_chain_contains(&err, INCOMPLETE_ANSWER) => ErrorKind::Unreadable,
         // A success status with an error means the body did not deserialize.
@@ -204,6 +237,22 @@ where
         status,
         bucket_region,
         kind,
+    }
+}
+
+/// True when `body` is an error document as AWS's protocols write one: XML with a `Code`
+/// (restXml, awsQuery) or a JSON object naming its type (awsJson, `__type` or `code`).
+fn aws_error_document(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim_start();
+    if text.starts_with('<') {
+        return text.contains("<Code>") && !text.to_ascii_lowercase().contains("<html");
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(map)) => ["__type", "code", "Code"]
+            .iter()
+            .any(|k| map.contains_key(*k)),
+        _ => false,
     }
 }
 
@@ -322,6 +371,25 @@ mod tests {
     }
 
     #[test]
+    fn only_aws_error_documents_are_aws_answers() {
+        assert!(aws_error_document(
+            b"<?xml version=\"1.0\"?><Error><Code>NoSuchBucket</Code></Error>"
+        ));
+        assert!(aws_error_document(
+            b"<ErrorResponse><Error><Code>AccessDenied</Code></Error></ErrorResponse>"
+        ));
+        assert!(aws_error_document(
+            br#"{"__type":"NotFoundException","message":"m"}"#
+        ));
+        assert!(!aws_error_document(b""));
+        assert!(!aws_error_document(b"Not Found"));
+        assert!(!aws_error_document(
+            b"<html><body><h1>404 Not Found</h1><p><Code>x</Code></p></body></html>"
+        ));
+        assert!(!aws_error_document(br#"{"error":"not found"}"#));
+    }
+
+    #[test]
     fn failures_are_told_apart_by_kind() {
         use FailureKind::*;
         let cases = [
@@ -360,6 +428,11 @@ mod tests {
             ..answered("", 200)
         };
         assert_eq!(unreadable.failure_kind(), Unreadable);
+        let not_aws = CallError {
+            kind: ErrorKind::NotAws,
+            ..answered("", 404)
+        };
+        assert_eq!(not_aws.failure_kind(), Endpoint);
         // The message is the one the report always gave; the kind is added.
         let refused = answered("AccessDenied", 403).failure(
             "kms:GetKeyPolicy",
@@ -367,6 +440,21 @@ mod tests {
             Duration::from_secs(3),
         );
         assert_eq!(refused.kind, AccessDenied);
+        let expired = answered("ExpiredToken", 403).failure(
+            "iam:GetRole",
+            "arn:aws:iam::111122223333:role/r",
+            Duration::from_secs(3),
+        );
+        assert_eq!(expired.kind, ExpiredCredentials);
+        assert!(
+            expired
+                .message
+                .contains("AWS rejected the tool's credentials")
+                && !expired.message.contains("needs")
+                && !expired.message.contains("permissions"),
+            "{}",
+            expired.message
+        );
         assert!(
             refused
                 .message

@@ -39,7 +39,9 @@ use self::s3::{BucketFacts, S3Read, bucket_facts};
 use self::session::{StsRead, caller_identity, load_config};
 use crate::model::Values;
 use crate::model::attachment::{Access, Attachment};
-use crate::model::facts::{CallerIdentity, Fact, Facts, Failure, FailureKind, Mode, OrgPolicies};
+use crate::model::facts::{
+    BucketHead, CallerIdentity, Fact, Facts, Failure, FailureKind, Mode, OrgPolicies,
+};
 use crate::policy::{NamedPolicy, parse_policy};
 
 pub(super) use self::errors::{CallError, ErrorKind};
@@ -169,7 +171,7 @@ impl LiveSession {
             caller: identity,
             ..Facts::default()
         };
-        facts.bucket_head = bucket.head;
+        facts.bucket_head = credible_head(bucket.head, &facts.caller);
         facts.bucket_region = bucket.region;
         facts.bucket_owner_account = bucket.owner;
         facts.bucket_not_owned_by = bucket.not_owned_by;
@@ -224,6 +226,27 @@ impl LiveSession {
             own_account,
         };
         org_policies(&self.organizations, caller, &config, reader, &account).await
+    }
+}
+
+/// HeadBucket's bare status, unless the credentials it was sent with are rejected: S3 answers
+/// a HEAD with bad credentials with the same 403 (or 400) as a HEAD it refuses, so when
+/// sts:GetCallerIdentity rejected the same credentials the status proves nothing about the
+/// bucket, and the fact is the credentials' failure.
+fn credible_head(head: Fact<BucketHead>, caller: &Fact<CallerIdentity>) -> Fact<BucketHead> {
+    match (&head, caller) {
+        (Fact::Known(h), Fact::Failed(why))
+            if why.kind.is_credentials() && matches!(h.status, 400 | 403) =>
+        {
+            Fact::Failed(Failure::new(
+                why.kind,
+                format!(
+                    "HeadBucket answered HTTP {}, which says nothing about the bucket with credentials AWS rejected ({})",
+                    h.status, why.message
+                ),
+            ))
+        }
+        _ => head,
     }
 }
 

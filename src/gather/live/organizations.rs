@@ -6,8 +6,10 @@
 //!
 //! All but `DescribeOrganization` answer only the management account or a delegated
 //! administrator, so these reads may use their own credentials (`org_profile`,
-//! `org_assume_role_arn`). Policies that cannot be read are `Unavailable`, never `Failed`:
-//! the check that judges them is `skip`, saying how to give credentials that can read them.
+//! `org_assume_role_arn`). Policies the organization refuses to show are `Unavailable`: the
+//! check that judges them is `skip`, saying how to give credentials that can read them. When
+//! the reads fail as every read does (no network, a wrong endpoint, no time, credentials
+//! rejected), they are `Failed` with that kind, one more fact that cause stopped.
 //! In a fleet, the organization, each OU's and each account's place and policies, and each
 //! policy's content are read once per set of reading credentials.
 
@@ -19,7 +21,7 @@ use super::errors::CallError;
 use super::recorder::{Caller, operations};
 use super::{Cells, once, policy_fact};
 use crate::model::attachment::Access;
-use crate::model::facts::{Fact, OrgLevel, OrgLevelKind, OrgPolicies, OrgPolicy};
+use crate::model::facts::{Fact, FailureKind, OrgLevel, OrgLevelKind, OrgPolicies, OrgPolicy};
 
 operations! {
     /// The Organizations reads (only for the organization's policies; see `permissions`).
@@ -146,11 +148,33 @@ pub(super) async fn org_policies(
             match reads.account(account).await {
                 Ok(Some(policies)) => Fact::Known(Some(policies)),
                 Ok(None) => not_in_organization(&reader, account),
+                // Not reaching AWS, or credentials it rejects, stops every read alike: the
+                // organization's policies are as undetermined as the rest, for the same
+                // reason, so they join that one cause. Only a refusal of the organization
+                // reads themselves (a member account, a target not found) is the usual case
+                // that `org_profile` answers.
+                Err(e) if stops_every_read(e.error.failure_kind()) => {
+                    let target = if e.target.is_empty() { "*" } else { &e.target };
+                    caller.failed(&e.error, e.permission, target)
+                }
                 Err(e) => Fact::Unavailable(unreadable(&reader, account, &e)),
             }
         },
     )
     .await
+}
+
+/// A failure that is the tool's way to AWS (network, endpoint, time, credentials), not the
+/// organization refusing its reads.
+fn stops_every_read(kind: FailureKind) -> bool {
+    matches!(
+        kind,
+        FailureKind::Network
+            | FailureKind::Endpoint
+            | FailureKind::Timeout
+            | FailureKind::Credentials
+            | FailureKind::ExpiredCredentials
+    )
 }
 
 /// "Not in an organization" answered for the reading credentials' own account: about the
@@ -590,6 +614,18 @@ mod tests {
             access,
             dedicated,
             own_account: own.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn only_the_tools_way_to_aws_stops_the_organization_reads_as_a_failure() {
+        use FailureKind::*;
+        for kind in [Network, Endpoint, Timeout, Credentials, ExpiredCredentials] {
+            assert!(stops_every_read(kind), "{kind:?}");
+        }
+        // A member account refused ListRoots, AccountNotFound: `org_profile` is the way out.
+        for kind in [AccessDenied, Service, Unreadable, Other] {
+            assert!(!stops_every_read(kind), "{kind:?}");
         }
     }
 

@@ -3,7 +3,7 @@
 //! (`HeadBucket` with `ExpectedBucketOwner`), and, for a bucket that does not exist, the
 //! caller's own buckets to suggest the name meant.
 
-use super::errors::{CompleteXml, ErrorKind};
+use super::errors::{CallError, CompleteXml, ErrorKind};
 use super::recorder::{Caller, operations};
 use super::{LiveOptions, MapSome, Missing, policy_fact};
 use crate::model::Values;
@@ -73,6 +73,16 @@ pub(in crate::gather) fn s3_client(
     aws_sdk_s3::Client::from_conf(conf)
 }
 
+/// A HEAD answer has no body, so S3's own errors to it are a bare status, which the error
+/// classification takes for something other than AWS answering: for HeadBucket that is how S3
+/// speaks. (Whether a 404 came from S3 at all is judged with ListBuckets.)
+fn bare_status_is_s3s(mut e: CallError) -> CallError {
+    if e.kind == ErrorKind::NotAws {
+        e.kind = ErrorKind::Service;
+    }
+    e
+}
+
 pub(super) async fn bucket_facts(
     caller: &Caller,
     config: &aws_config::SdkConfig,
@@ -102,7 +112,8 @@ pub(super) async fn bucket_facts(
             1,
             s3.head_bucket().bucket(bucket).send(),
         )
-        .await;
+        .await
+        .map_err(bare_status_is_s3s);
     let (head_fact, header_region) = match &head {
         Ok(out) => (
             Fact::Known(BucketHead {
@@ -112,7 +123,8 @@ pub(super) async fn bucket_facts(
             out.bucket_region().map(str::to_string),
         ),
         // These statuses are answers about the bucket (301 another region, 403 not readable,
-        // 404 no such bucket); any other error is the call failing, not a finding.
+        // 404 no such bucket); any other error is the call failing, not a finding. (A 404
+        // from something that is not S3 is told apart with ListBuckets below.)
         Err(e) if e.kind == ErrorKind::Service && matches!(e.status, Some(301 | 403 | 404)) => (
             Fact::Known(BucketHead {
                 status: e.status.unwrap_or_default(),
@@ -128,21 +140,34 @@ pub(super) async fn bucket_facts(
     let status = head_fact.known().map(|h| h.status);
     let answered = match &head {
         Ok(_) => true,
-        Err(e) => matches!(e.kind, ErrorKind::Service | ErrorKind::Unreadable),
+        Err(e) => {
+            matches!(e.kind, ErrorKind::Service | ErrorKind::Unreadable)
+        }
     };
     if status == Some(404) {
+        // A typo is the usual cause: the caller's own bucket list may hold the name meant.
+        // Optional: a refusal only means no suggestion from it.
+        let listed = caller
+            .call(S3Read::ListBuckets, "", 2, s3.list_buckets().send())
+            .await;
+        // HeadBucket's bare 404 is S3's "no such bucket" only if the endpoint is S3: anything
+        // at a wrong path or port answers 404 too. ListBuckets, sent to the same endpoint,
+        // has a body, so it tells: an answer that is not AWS's (success or AWS error
+        // document) means the 404 said nothing about the bucket. Without such a refutation
+        // (ListBuckets answered by AWS, refused, or timed out) the 404 stands.
+        if let Err(e) = &listed
+            && e.kind == ErrorKind::NotAws
+        {
+            let why = caller.missing(e, "s3:ListBucket (HeadBucket)", &bucket_arn);
+            return BucketFacts::missing(None, &why);
+        }
         let mut facts = BucketFacts::missing(
             Some(head_fact),
             &Missing::Unavailable(format!(
                 "the bucket {bucket} does not exist (bucket.reachable)"
             )),
         );
-        // A typo is the usual cause: the caller's own bucket list may hold the name meant.
-        // Optional: a refusal only means no suggestion from it.
-        facts.listed = match caller
-            .call(S3Read::ListBuckets, "", 2, s3.list_buckets().send())
-            .await
-        {
+        facts.listed = match listed {
             Ok(out) => Fact::Known(
                 out.buckets()
                     .iter()
@@ -322,7 +347,8 @@ async fn bucket_owner(
                 .expected_bucket_owner(&account)
                 .send(),
         )
-        .await;
+        .await
+        .map_err(bare_status_is_s3s);
     match asked {
         Ok(_) => (Fact::Known(account), Vec::new()),
         Err(e) if e.kind == ErrorKind::Service && e.status == Some(403) => (

@@ -12,7 +12,7 @@ use aws_config::timeout::TimeoutConfig;
 use super::errors::CompleteXml;
 use super::recorder::{Caller, operations};
 use crate::model::attachment::Access;
-use crate::model::facts::{CREDENTIALS_PROBLEM, CallerIdentity, Fact};
+use crate::model::facts::{CREDENTIALS_PROBLEM, CallerIdentity, Fact, FailureKind};
 
 operations! {
     /// The STS reads.
@@ -155,6 +155,17 @@ pub(super) async fn caller_identity(
                 } else {
                     &e.message
                 }
+            ),
+        ),
+        // GetCallerIdentity needs no permission, and an explicit Deny does not stop it (STS
+        // API Reference): a refusal is about the credentials (or a network path that vets
+        // them, such as a VPC endpoint policy), never a permission to grant the tool.
+        Err(e) if e.failure_kind() == FailureKind::AccessDenied => Fact::failed(
+            FailureKind::Credentials,
+            format!(
+                "{CREDENTIALS_PROBLEM}: sts:GetCallerIdentity, which needs no permission, was refused ({}); \
+                 AWS does not accept these credentials (or a VPC endpoint policy in the path refuses them)",
+                e.brief()
             ),
         ),
         Err(e) => caller.failed(&e, "sts:GetCallerIdentity", "*"),

@@ -793,6 +793,27 @@ impl StubAws {
                     .named(format!("{} (good)", op.name())),
             );
         }
+        // ListBuckets (`GET /`), called only for a bucket that does not exist: the caller
+        // owns the one bucket. Outside the fault matrix, like Organizations: its failure only
+        // costs a suggestion.
+        stub.mount(
+            Mock::given(method("GET"))
+                .and(path_regex("^/$"))
+                .respond_with(
+                    Answer::s3(
+                        200,
+                        format!(
+                            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult xmlns=\"{S3_NS}\">\
+                             <Owner><ID>stubowner</ID></Owner><Buckets><Bucket><Name>{BUCKET}</Name>\
+                             <CreationDate>2024-01-01T00:00:00.000Z</CreationDate></Bucket></Buckets>\
+                             </ListAllMyBucketsResult>"
+                        ),
+                    )
+                    .template(),
+                )
+                .with_priority(GOOD_PRIORITY)
+                .named("s3:ListBuckets (good)"),
+        );
         // The stub's account is in no organization, as AWS answers then.
         stub.mount(
             organizations("DescribeOrganization")
