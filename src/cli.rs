@@ -230,9 +230,25 @@ pub struct InputArgs {
     pub profile: Option<String>,
     #[command(flatten)]
     pub org: OrgArgs,
-    /// AWS endpoint URL for live mode (an emulator, a VPC endpoint).
-    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    /// AWS endpoint URL for live mode (an emulator, a VPC endpoint): `http://` or `https://`
+    /// and a host.
+    #[arg(long, env = "AWS_ENDPOINT_URL", value_parser = endpoint_url)]
     pub endpoint_url: Option<String>,
+}
+
+/// An endpoint URL the SDK can send to: without a scheme it fails at the first request with
+/// its internal request dump, far from the typo.
+fn endpoint_url(value: &str) -> Result<String, String> {
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .ok_or_else(|| {
+            format!("`{value}` has no scheme: give the whole URL, e.g. `https://{value}`")
+        })?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(format!("`{value}` has no host"));
+    }
+    Ok(value.to_string())
 }
 
 /// Live mode: whose credentials read the organization's SCPs and RCPs. They answer only the

@@ -63,11 +63,11 @@ pub fn write_report(out: &mut dyn Write, report: &Report, options: &Options) -> 
     let name = a
         .name
         .as_ref()
-        .map(|n| format!(" `{n}`"))
+        .map(|n| format!(" of attachment `{n}`"))
         .unwrap_or_default();
     writeln!(
         out,
-        "{bold}aoc-preflight {}{bold:#}: {} check of attachment{}",
+        "{bold}aoc-preflight {}{bold:#}: {} check{}",
         report.tool.version,
         report.mode,
         clean_line(&name)

@@ -268,6 +268,22 @@ fn jobs_zero_is_refused() {
     assert!(o.stdout.is_empty());
 }
 
+/// An endpoint without its scheme is a usage error naming the fix, not the SDK's request dump
+/// at the first call.
+#[test]
+fn an_endpoint_url_without_a_scheme_is_a_usage_error() {
+    let o = check(&[
+        "--config",
+        &seed_config(),
+        "--endpoint-url",
+        "127.0.0.1:5123",
+    ]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("https://127.0.0.1:5123"), "{}", o.stderr);
+    assert!(!o.stderr.contains("SdkBody"), "{}", o.stderr);
+    assert!(o.stdout.is_empty());
+}
+
 /// A bundle saved from the seed example, offline.
 fn saved_bundle(dir: &Path) -> PathBuf {
     let path = dir.join("facts.json");
