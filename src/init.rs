@@ -19,8 +19,12 @@ pub fn run(
     stdout: &mut dyn Write,
     status: &mut dyn Write,
 ) -> Result<Exit, CommandError> {
-    let (text, to_fill) = render(args);
     let path = &args.output;
+    let (text, to_fill) = if path.as_os_str() == "-" {
+        render(args)
+    } else {
+        render(&rebased(args, path))
+    };
     if path.as_os_str() == "-" {
         stdout.write_all(text.as_bytes())?;
         stdout.flush()?;
@@ -65,6 +69,25 @@ pub fn run(
         )?;
     }
     Ok(Exit::Success)
+}
+
+/// `args` with a relative `--trust-policy` made absolute when the config file goes to another
+/// directory: paths in a config file are read relative to the file, so the path as typed
+/// (relative to where `init` ran) would name another file.
+fn rebased(args: &InitArgs, output: &std::path::Path) -> InitArgs {
+    let mut args = args.clone();
+    let elsewhere = output
+        .parent()
+        .is_some_and(|dir| !dir.as_os_str().is_empty() && dir != std::path::Path::new("."));
+    if elsewhere
+        && let Some(trust) = args.attachment_args.trust_policy.as_mut()
+        && trust != "-"
+        && std::path::Path::new(trust.as_str()).is_relative()
+        && let Ok(absolute) = std::path::absolute(trust.as_str())
+    {
+        *trust = absolute.display().to_string();
+    }
+    args
 }
 
 /// The file's text, and the required keys left as placeholders.

@@ -412,10 +412,14 @@ fn build(
     };
     // Every missing value is named at once: fixing them one run at a time wastes the admin's.
     let mut missing: Vec<&'static str> = Vec::new();
+    // A value `init` left to fill in is missing, not a malformed value of the attachment.
+    let mut unfilled: Vec<&'static str> = Vec::new();
     let mut pick = |flag: &Option<String>, from_file: Option<String>, name: &'static str| {
         let value = flag.clone().or(from_file);
-        if value.is_none() {
-            missing.push(name);
+        match &value {
+            None => missing.push(name),
+            Some(v) if v.trim() == crate::init::PLACEHOLDER => unfilled.push(name),
+            Some(_) => {}
         }
         value.unwrap_or_default()
     };
@@ -425,6 +429,13 @@ fn build(
     let role_arn = pick(&flags.role_arn, file.role_arn, "role_arn");
     if !missing.is_empty() {
         return Err(UsageError(format!("{label}{}", missing_values(&missing))));
+    }
+    if !unfilled.is_empty() {
+        return Err(UsageError(format!(
+            "{label}still {} in the config file: fill in {}",
+            crate::init::PLACEHOLDER,
+            unfilled.join(", ")
+        )));
     }
     let path = flags
         .path

@@ -419,6 +419,47 @@ fn init(dir: &Path, args: &[&str]) -> Outcome {
     run(&mut cmd, &format!("init {}", args.join(" ")))
 }
 
+/// `init --output sub/aoc.toml --trust-policy FILE`: the config file names the trust policy so
+/// that `check` (which reads paths relative to the config file) finds the same file.
+#[test]
+fn init_into_another_directory_keeps_a_relative_trust_policy_findable() {
+    let dir = tempfile::tempdir().unwrap();
+    let trust = "aoc-trust-policy.json";
+    std::fs::copy(seed(trust), dir.path().join(trust)).unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let o = init(
+        dir.path(),
+        &[
+            "--region",
+            "us-east-1",
+            "--bucket",
+            "aspera-kms",
+            "--kms-key",
+            "arn:aws:kms:us-east-1:239600258224:key/65a140e1-8c8f-4dd5-b2d7-d6cf05e15b46",
+            "--role-arn",
+            "arn:aws:iam::239600258224:role/aspera-kms-access",
+            "--trust-policy",
+            trust,
+            "--output",
+            "sub/aoc.toml",
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let config = dir.path().join("sub/aoc.toml").display().to_string();
+    let o = check(&["--offline", "--format", "json", "--config", &config]);
+    assert!(
+        !o.stderr.contains("cannot read"),
+        "the trust policy was not found: {}",
+        o.stderr
+    );
+    let report = json(&o);
+    assert_ne!(
+        check_of(&report, "role.trust")["status"],
+        "error",
+        "{report:#}"
+    );
+}
+
 #[test]
 fn init_writes_a_config_that_once_filled_in_is_checked() {
     let dir = tempfile::tempdir().unwrap();
@@ -443,11 +484,17 @@ fn init_writes_a_config_that_once_filled_in_is_checked() {
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains("\nregion = \"us-east-1\"\n"), "{text}");
 
-    // The config reader takes it as it is: the placeholders are values input.values refuses.
+    // Unfilled, it is a usage error naming what is left, not a broken attachment.
     let config = path.display().to_string();
     let o = check(&["--offline", "--format", "json", "--config", &config]);
-    assert_eq!(o.code, 1, "{}", o.stderr);
-    assert_eq!(check_of(&json(&o), "input.values")["status"], "fail");
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("still FILL-IN in the config file: fill in kms_key, role_arn"),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stdout.is_empty());
 
     // Filled in (and pointed at the seed's documents), it is checked like the seed.
     let filled = text
