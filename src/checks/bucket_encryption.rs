@@ -22,6 +22,7 @@ pub const DEF: CheckDef = CheckDef {
         "bucket-key-context",
         "object-context",
         "bucket-key-unknown",
+        "key-in-other-region",
         "key-unresolved",
     ],
     run,
@@ -35,6 +36,26 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         return vec![skip];
     }
     let kms_key = super::input_values::entered_kms_key(input);
+    // S3 encrypts with a key of the bucket's own region only: a fix naming the AoC key would
+    // fail while the regions differ, which bucket.region (or input.values) reports first.
+    if let (Some(bucket_region), Some(key_region)) = (
+        input.facts.bucket_region.known(),
+        input
+            .values
+            .key
+            .as_ref()
+            .and_then(|k| k.arn())
+            .map(|a| a.region.as_str()),
+    ) && bucket_region != key_region
+    {
+        return vec![
+            Finding::new(Status::Skip, "key-in-other-region")
+                .var("bucket", bucket)
+                .var("bucket_region", bucket_region)
+                .var("kms_key", &kms_key)
+                .var("key_region", key_region),
+        ];
+    }
     let enc = match &input.facts.bucket_encryption {
         Fact::Known(Some(e)) => e,
         Fact::Known(None) => {
@@ -351,6 +372,21 @@ mod tests {
             kms_key_id: key.map(str::to_string),
             bucket_key_enabled: bucket_key,
         })
+    }
+
+    /// A bucket in another region than the key: no fix naming the key (S3 would refuse it).
+    #[test]
+    fn a_key_of_another_region_is_not_proposed_as_the_default() {
+        let facts = Facts {
+            bucket_region: Fact::Known("eu-west-1".into()),
+            bucket_encryption: Fact::Known(None),
+            ..Facts::default()
+        };
+        let f = run_check(&DEF, &attachment(), &facts);
+        assert_eq!(f.len(), 1, "{}", text(&f));
+        assert_eq!(f[0].reason, "key-in-other-region");
+        assert_eq!(status(&f), Status::Skip);
+        assert!(!text(&f).contains("put-bucket-encryption"), "{}", text(&f));
     }
 
     #[test]

@@ -147,11 +147,16 @@ pub fn access_problem(check: &CheckResult) -> Option<AccessProblem> {
     problems.all(|p| p.is_some()).then_some(first)
 }
 
-/// Where AoC meets what a check looks at; a check this version does not place comes last.
+/// Where AoC meets what a check looks at; a check this version does not place comes last. A
+/// bucket that does not exist or is in another region than AoC's comes right after the values:
+/// it is a value entered in AoC, and every fix after it (the key, the trust, AoC's principal)
+/// depends on the region.
 fn stage(id: &str) -> usize {
     const ORDER: &[&str] = &[
         "input.values",
         "aws.credentials",
+        "bucket.reachable",
+        "bucket.region",
         "role.exists",
         "role.trust",
         "org.policies",
@@ -160,8 +165,6 @@ fn stage(id: &str) -> usize {
         "kms.key",
         "kms.alias",
         "kms.key-policy",
-        "bucket.reachable",
-        "bucket.region",
         "bucket.encryption",
         "bucket.policy",
         "bucket.public-access",
