@@ -227,6 +227,28 @@ fn bad_input_is_a_usage_error_naming_the_place() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 
+    // A mistyped level is not taken for part of a file name.
+    let out = bin()
+        .args(["check", "--offline", "--config", &seed()])
+        .args(["--scp", &format!("OU:Sales={}", org("p-nokms123.json"))])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ou:Name/Path"), "{err}");
+    assert!(!err.contains("no such file"), "{err}");
+
+    // An SCP given as an RCP: AWS would reject it; the file and statement are named.
+    let out = bin()
+        .args(["check", "--offline", "--config", &seed()])
+        .args(["--rcp", &org("p-nokms123.json")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("p-nokms123.json (--rcp)"), "{err}");
+    assert!(err.contains("statement 0 (Sid \"NoKms\")"), "{err}");
+
     let a = format!("ou:Sales={}", org("p-nokms123.json"));
     let b = format!("ou:Marketing={}", org("p-nokms123.json"));
     let out = bin()
