@@ -504,9 +504,11 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
 
-    /// Instead of the documents: the condition an identity-perimeter RCP (aws:PrincipalOrgID /
-    /// aws:PrincipalAccount) needs to except AoC's account, as a document to merge into its
-    /// Deny statement (needs AoC's principal: --aoc-principal or --trust-policy).
+    /// Instead of the documents: the condition an RCP statement that denies AoC's
+    /// sts:AssumeRole (an identity perimeter on aws:PrincipalOrgID / aws:PrincipalAccount)
+    /// needs to except AoC's principal (aws:PrincipalArn), as a document to merge into that
+    /// Deny statement. Needs only AoC's principal (--aoc-principal or --trust-policy); the
+    /// explanation goes to standard error, so the output redirected to a file is JSON.
     #[arg(long, conflicts_with_all = ["terraform", "output_dir"])]
     pub rcp_exception: bool,
 }

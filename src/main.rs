@@ -131,7 +131,7 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<Exit, Comma
         }
         Command::Generate(args) => {
             let mut out = io::stdout().lock();
-            aoc_preflight::generate::run(&args, &mut out)
+            aoc_preflight::generate::run(&args, &mut out, &mut io::stderr())
         }
         Command::Simulate(args) => {
             let mut out = io::stdout().lock();

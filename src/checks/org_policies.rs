@@ -4,9 +4,12 @@
 //! session's S3 and KMS requests (SCPs on the role's account, RCPs on the bucket's and key's).
 //!
 //! The evaluation is the engine's ([`crate::policy::org`]); this module maps the gathered
-//! organization onto it, groups the refused requests by cause, and proposes fixes that never
-//! widen a perimeter: an exception for AoC's account on the denying RCP statement, or the
-//! bucket's region added to a region-deny SCP, each given as the whole policy.
+//! organization onto it, groups the refused requests by the policy that denies them (every
+//! denying statement of every SCP and RCP, not the first only), and proposes fixes that never
+//! widen a guardrail for anyone but AoC: AoC's principal exempted from the RCP statements that
+//! deny its sts:AssumeRole, the role exempted from a region-deny SCP statement, an allow-list
+//! SCP extended with AoC's actions on AoC's resources only; each given as the whole policy,
+//! judged again until none of its statements refuses AoC.
 
 use super::FixStep;
 use super::{CheckDef, Finding, Input, Status};
@@ -26,9 +29,12 @@ pub const DEF: CheckDef = CheckDef {
         "management-account",
         "not-in-organization",
         "not-read",
-        "denied",
+        "scp-denied",
+        "rcp-denied",
         "no-scp-allows",
         "conditional",
+        "aoc-not-judged",
+        "other-account",
     ],
     run,
 };
@@ -40,21 +46,20 @@ const ASSUME: &str = "sts:AssumeRole";
 /// spaces), so it equals no ID a policy names.
 pub const AOC_ORG_ID: &str = "(AoC's organization, not yours)";
 
-/// Condition keys that draw an identity perimeter: who the caller is, by organization or
-/// account.
-const PERIMETER_KEYS: &[&str] = &[
-    "aws:PrincipalOrgID",
-    "aws:PrincipalOrgPaths",
-    "aws:PrincipalAccount",
-];
-
 /// One request judged, with how the finding names it.
 struct Judged {
     text: String,
     request: Request,
     /// AoC's own request (its principal is outside the organization).
     aoc: bool,
+    /// AoC's request judged without AoC's principal, which was not given: a refusal can only
+    /// be a warning, and no exception can name it.
+    aoc_unknown: bool,
 }
+
+/// Stands for AoC's principal when it was not given: no ARN, so conditions on its ARN and
+/// account stay undecided.
+const UNKNOWN_AOC_PRINCIPAL: &str = "AoC's principal (not given)";
 
 fn run(input: &Input<'_>) -> Vec<Finding> {
     let values = input.values;
@@ -66,10 +71,13 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
         Fact::Unavailable(why) => {
             return vec![Finding::new(Status::Skip, "not-read").var("why", why.clone())];
         }
-        Fact::Failed(failure) => {
-            return vec![
-                Finding::new(Status::Skip, "not-read").var("why", failure.message.clone()),
-            ];
+        // The tool's own way to AWS failed (network, credentials, a timeout) or a policy did not
+        // parse: not determined, and reported with the one infrastructure cause. Refusals
+        // particular to Organizations (not the management account) are `Unavailable` above.
+        Fact::Failed(_) => {
+            return Finding::from_missing_fact(&input.facts.organization)
+                .into_iter()
+                .collect();
         }
     };
     let Some(role) = values.role.as_ref() else {
@@ -101,61 +109,109 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     notes.extend(org_id_evidence);
     if values.aoc_principal.is_none() {
         notes.push(
-            "AoC's principal was not given, so its sts:AssumeRole on the role was not judged (give --aoc-principal ARN or --trust-policy FILE)".into(),
+            "AoC's principal was not given: its sts:AssumeRole on the role was judged as a principal outside the organization whose ARN and account are unknown (give --aoc-principal ARN or --trust-policy FILE)".into(),
         );
     }
 
     let mut findings = Vec::new();
     let mut allowed = Vec::new();
     let mut groups: Vec<Group> = Vec::new();
+    let mut elsewhere: Vec<(&Judged, String, Vec<String>)> = Vec::new();
     for j in &judged {
         let ev = evaluate_org(&engine_org, &j.request);
+        if j.aoc_unknown && ev.worst != Decision::Allowed {
+            findings.extend(per_action(
+                Finding::warn("aoc-not-judged")
+                    .var("request", &j.text)
+                    .var("statements", join_words(&statement_texts(&ev, false))),
+                std::slice::from_ref(&j.request.action),
+                vec![format!("{}: {}", j.text, ev.worst_why)],
+                Vec::new(),
+            ));
+            continue;
+        }
         if ev.worst == Decision::Allowed {
-            allowed.push(format!("{}: {}", j.text, ev.worst_why));
+            if let Some((account, root_denies)) = other_member_account(j, org, &engine_org) {
+                elsewhere.push((j, account, root_denies));
+            } else {
+                allowed.push(format!("{}: {}", j.text, ev.worst_why));
+            }
             continue;
         }
         if !ev.is_certain() {
-            let conditions = ev.unresolved_conditions();
-            let statements: Vec<String> = ev
-                .statements
-                .iter()
-                .filter(|s| !s.certain)
-                .map(GuardrailStatement::describe)
-                .collect();
-            findings.push(
-                Finding::warn("conditional")
-                    .var("request", &j.text)
-                    .var("conditions", conditions.join("; "))
-                    .evidence(format!(
-                        "{}: {}",
-                        j.text,
-                        crate::policy::eval::explain_cases(
-                            ev.best,
-                            &ev.best_why,
-                            ev.worst,
-                            &ev.worst_why
-                        )
-                    ))
-                    .evidence_lines(
-                        statements
-                            .into_iter()
-                            .map(|s| format!("depends on {s} (if {})", conditions.join(" and "))),
-                    ),
-            );
+            findings.push(conditional_finding(j, &ev));
             continue;
         }
-        let key = cause_key(&ev);
-        match groups.iter_mut().find(|g| g.key == key) {
-            Some(g) => g.members.push((j, ev)),
-            None => groups.push(Group {
-                key,
-                members: vec![(j, ev)],
-            }),
+        // Every statement that denies it, across SCPs and RCPs: naming (and fixing) only the
+        // first would leave the request refused by the next.
+        let denying: Vec<&GuardrailStatement> = ev
+            .statements
+            .iter()
+            .filter(|s| s.effect == Effect::Deny && s.certain)
+            .collect();
+        let mut keys: Vec<(GroupKey, Option<GuardrailStatement>)> = denying
+            .iter()
+            .map(|s| {
+                (
+                    GroupKey::Policy {
+                        kind: s.kind,
+                        level: s.level,
+                        policy_id: s.policy_id.clone(),
+                    },
+                    Some((*s).clone()),
+                )
+            })
+            .collect();
+        if keys.is_empty() {
+            match &ev.worst_cause {
+                Some(GuardrailCause::NoScpAllows { level, level_text }) => keys.push((
+                    GroupKey::NoScpAllows {
+                        level: *level,
+                        level_text: level_text.clone(),
+                    },
+                    None,
+                )),
+                _ => {
+                    findings.push(conditional_finding(j, &ev));
+                    continue;
+                }
+            }
+        }
+        for (key, statement) in keys {
+            let why = match &statement {
+                Some(st) => format!("{}: explicitly denied by {}", j.text, st.describe()),
+                None => format!("{}: {}", j.text, ev.worst_why),
+            };
+            let group = match groups.iter_mut().position(|g| g.key == key) {
+                Some(i) => &mut groups[i],
+                None => {
+                    groups.push(Group {
+                        key,
+                        members: Vec::new(),
+                    });
+                    let last = groups.len() - 1;
+                    &mut groups[last]
+                }
+            };
+            match group.members.iter_mut().find(|m| std::ptr::eq(m.judged, j)) {
+                Some(m) => {
+                    m.statements.extend(statement);
+                    m.why.push(why);
+                }
+                None => group.members.push(Member {
+                    judged: j,
+                    statements: statement.into_iter().collect(),
+                    why: vec![why],
+                }),
+            }
         }
     }
 
     for g in &groups {
-        findings.push(denial_finding(g, input, org, &engine_org));
+        findings.extend(denial_findings(g, input, org, &engine_org));
+    }
+    if !elsewhere.is_empty() {
+        findings.extend(elsewhere_findings(&elsewhere, org));
     }
 
     if findings.is_empty() {
@@ -171,69 +227,265 @@ fn run(input: &Input<'_>) -> Vec<Finding> {
     findings
 }
 
-/// The requests refused for one cause.
-struct Group<'j> {
-    key: String,
-    members: Vec<(&'j Judged, OrgEvaluation)>,
+/// One finding per action refused, alike but for `action`: the report shows them as one
+/// sentence, and each carries the action it is about so `explain --run` can tell whether the
+/// finding is the one an error message names. The first carries the evidence and the fix.
+fn per_action(
+    template: Finding,
+    actions: &[String],
+    evidence: Vec<String>,
+    fix: Vec<FixStep>,
+) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    for action in actions {
+        let mut f = template.clone().var("action", action);
+        if out.is_empty() {
+            f = f.evidence_lines(evidence.clone()).fix(fix.clone());
+        }
+        out.push(f);
+    }
+    out
 }
 
-fn cause_key(ev: &OrgEvaluation) -> String {
-    match (&ev.worst_cause, ev.denying_statement()) {
-        (_, Some(st)) => st.describe(),
-        (Some(GuardrailCause::NoScpAllows { level_text, .. }), None) => level_text.clone(),
-        _ => ev.worst_why.clone(),
+/// Each action of the requests, once, in order.
+fn actions_of<'j>(requests: impl IntoIterator<Item = &'j Judged>) -> Vec<String> {
+    let mut actions: Vec<String> = Vec::new();
+    for j in requests {
+        if !actions.contains(&j.request.action) {
+            actions.push(j.request.action.clone());
+        }
+    }
+    actions
+}
+
+/// The deny statements that apply (all of them, or only those that certainly do), described.
+fn statement_texts(ev: &OrgEvaluation, certain_only: bool) -> Vec<String> {
+    ev.statements
+        .iter()
+        .filter(|s| s.effect == Effect::Deny && (s.certain || !certain_only))
+        .map(GuardrailStatement::describe)
+        .collect()
+}
+
+/// "a", "a and b", "a, b and c".
+fn join_words(words: &[String]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 
-fn denial_finding(
+fn conditional_finding(j: &Judged, ev: &OrgEvaluation) -> Finding {
+    let conditions = ev.unresolved_conditions();
+    let statements: Vec<String> = ev
+        .statements
+        .iter()
+        .filter(|s| !s.certain)
+        .map(GuardrailStatement::describe)
+        .collect();
+    Finding::warn("conditional")
+        .var("request", &j.text)
+        .var("conditions", conditions.join("; "))
+        .var("action", &j.request.action)
+        .evidence(format!(
+            "{}: {}",
+            j.text,
+            crate::policy::eval::explain_cases(ev.best, &ev.best_why, ev.worst, &ev.worst_why)
+        ))
+        .evidence_lines(
+            statements
+                .into_iter()
+                .map(|s| format!("depends on {s} (if {})", conditions.join(" and "))),
+        )
+}
+
+/// For a request on a resource of another account than the one whose organization policies
+/// were given, when RCPs other than AWS's own are in use: that account, and the statements of
+/// the root's RCPs that deny the request. RCPs attached to the root bind every member account,
+/// so if the other account is a member they apply to it; whether it is is not known here.
+fn other_member_account(
+    j: &Judged,
+    org: &OrgPolicies,
+    engine_org: &Organization<'_>,
+) -> Option<(String, Vec<String>)> {
+    if !org.rcps_enabled {
+        return None;
+    }
+    let account = crate::policy::eval::resource_account(&j.request)?;
+    if account == org.account || org.management_account.as_deref() == Some(account.as_str()) {
+        return None;
+    }
+    let customer_rcps = org
+        .levels
+        .iter()
+        .flat_map(|l| &l.rcps)
+        .any(|p| !p.aws_managed);
+    if !customer_rcps {
+        return None;
+    }
+    let root_only = Organization {
+        account: account.as_str(),
+        levels: engine_org
+            .levels
+            .iter()
+            .filter(|l| l.kind == LevelKind::Root)
+            .cloned()
+            .collect(),
+        ..engine_org.clone()
+    };
+    let ev = evaluate_org(&root_only, &j.request);
+    let denies: Vec<String> = ev
+        .statements
+        .iter()
+        .filter(|s| s.kind == GuardrailKind::Rcp && s.effect == Effect::Deny)
+        .map(|s| {
+            let certainty = if s.certain { "denies" } else { "may deny" };
+            format!("{} {certainty} it", s.describe())
+        })
+        .collect();
+    Some((account, denies))
+}
+
+fn elsewhere_findings(
+    elsewhere: &[(&Judged, String, Vec<String>)],
+    org: &OrgPolicies,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut accounts: Vec<&str> = Vec::new();
+    for (_, account, _) in elsewhere {
+        if !accounts.contains(&account.as_str()) {
+            accounts.push(account);
+        }
+    }
+    for account in accounts {
+        let members: Vec<&(&Judged, String, Vec<String>)> =
+            elsewhere.iter().filter(|(_, a, _)| a == account).collect();
+        let requests: Vec<String> = members.iter().map(|(j, ..)| j.text.clone()).collect();
+        let root_denies: Vec<String> = members
+            .iter()
+            .flat_map(|(j, _, d)| d.iter().map(move |d| format!("{}: {d}", j.text)))
+            .collect();
+        let root = if root_denies.is_empty() {
+            "the root's RCPs do not deny them, but the RCPs attached to its OUs and to the account itself were not given".to_string()
+        } else {
+            "the root's RCPs deny them (evidence)".to_string()
+        };
+        out.extend(per_action(
+            Finding::warn("other-account")
+                .var("account", account)
+                .var("org_account", &org.account)
+                .var("root", root)
+                .var("requests", requests.join("; ")),
+            &actions_of(members.iter().map(|(j, ..)| *j)),
+            root_denies,
+            Vec::new(),
+        ));
+    }
+    out
+}
+
+/// What groups refused requests: a policy (all its statements that deny them), or a level
+/// where no SCP allows them.
+#[derive(Debug, PartialEq)]
+enum GroupKey {
+    Policy {
+        kind: GuardrailKind,
+        level: usize,
+        policy_id: String,
+    },
+    NoScpAllows {
+        level: usize,
+        level_text: String,
+    },
+}
+
+/// The requests refused for one cause.
+struct Group<'j> {
+    key: GroupKey,
+    members: Vec<Member<'j>>,
+}
+
+/// A request of a group, with the statements of the group's policy that deny it.
+struct Member<'j> {
+    judged: &'j Judged,
+    statements: Vec<GuardrailStatement>,
+    why: Vec<String>,
+}
+
+fn denial_findings(
     group: &Group<'_>,
     input: &Input<'_>,
     org: &OrgPolicies,
     engine_org: &Organization<'_>,
-) -> Finding {
-    let requests: Vec<String> = group.members.iter().map(|(j, _)| j.text.clone()).collect();
-    let Some((_, first)) = group.members.first() else {
-        return Finding::fail("denied");
-    };
-    let evidence: Vec<String> = group
+) -> Vec<Finding> {
+    let requests: Vec<String> = group
         .members
         .iter()
-        .map(|(j, ev)| format!("{}: {}", j.text, ev.worst_why))
+        .map(|m| m.judged.text.clone())
         .collect();
-    if let Some(st) = first.denying_statement() {
-        let fix = deny_fix(group, st, input, org, engine_org);
-        return Finding::fail("denied")
-            .var("kind", st.kind.noun())
-            .var("policy", &st.policy_name)
-            .var("policy_id", &st.policy_id)
-            .var("level", &st.level_text)
-            .var("statement", &st.statement_text)
-            .var("requests", requests.join("; "))
-            .evidence_lines(evidence)
-            .fix(fix);
+    let actions = actions_of(group.members.iter().map(|m| m.judged));
+    let evidence: Vec<String> = group.members.iter().flat_map(|m| m.why.clone()).collect();
+    match &group.key {
+        GroupKey::Policy { kind, .. } => {
+            let mut statements: Vec<&GuardrailStatement> =
+                group.members.iter().flat_map(|m| &m.statements).collect();
+            statements.sort_by_key(|s| s.index);
+            statements.dedup_by_key(|s| s.index);
+            let Some(first) = statements.first() else {
+                return Vec::new();
+            };
+            let texts: Vec<String> = statements
+                .iter()
+                .map(|s| s.statement_text.clone())
+                .collect();
+            let fix = policy_fix(group, input, org, engine_org);
+            let reason = match kind {
+                GuardrailKind::Scp => "scp-denied",
+                GuardrailKind::Rcp => "rcp-denied",
+            };
+            per_action(
+                Finding::fail(reason)
+                    .var("kind", kind.noun())
+                    .var("policy", &first.policy_name)
+                    .var("policy_id", &first.policy_id)
+                    .var("level", &first.level_text)
+                    .var("statement", join_words(&texts))
+                    .var("requests", requests.join("; ")),
+                &actions,
+                evidence,
+                fix,
+            )
+        }
+        GroupKey::NoScpAllows { level, level_text } => {
+            let fix = allow_list_fix(group, *level, org, engine_org);
+            per_action(
+                Finding::fail("no-scp-allows")
+                    .var("level", level_text)
+                    .var("requests", requests.join("; ")),
+                &actions,
+                evidence,
+                fix,
+            )
+        }
     }
-    let (level, level_text) = match &first.worst_cause {
-        Some(GuardrailCause::NoScpAllows { level, level_text }) => (*level, level_text.clone()),
-        _ => (0, String::new()),
-    };
-    let fix = allow_list_fix(group, level, org);
-    Finding::fail("no-scp-allows")
-        .var("level", level_text)
-        .var("requests", requests.join("; "))
-        .evidence_lines(evidence)
-        .fix(fix)
 }
 
-/// The requests judged: AoC's `sts:AssumeRole` when AoC's principal is known, every S3
+/// The requests judged: AoC's `sts:AssumeRole` (with an unknown principal when AoC's is not
+/// given), every S3
 /// request of the role's session, and the KMS requests S3 makes with it.
 fn requests(input: &Input<'_>, org: &OrgPolicies) -> Vec<Judged> {
     let values = input.values;
     let mut out = Vec::new();
-    if let (Some(role), Some(principal)) = (values.role.as_ref(), values.aoc_principal.as_deref()) {
+    if let Some(role) = values.role.as_ref() {
+        let given = values.aoc_principal.as_deref();
+        let principal = given.unwrap_or(UNKNOWN_AOC_PRINCIPAL);
         let mut c = Context::partial();
         aoc::apply_facts(&mut c, &["sts"], None);
-        c.set("aws:PrincipalArn", vec![principal.to_string()]);
-        if let Some(account) = crate::arn::account_of(principal) {
+        if given.is_some() {
+            c.set("aws:PrincipalArn", vec![principal.to_string()]);
+        }
+        if let Some(account) = given.and_then(crate::arn::account_of) {
             c.set("aws:PrincipalAccount", vec![account]);
         }
         c.set("aws:PrincipalType", vec!["AssumedRole".into()]);
@@ -251,6 +503,7 @@ fn requests(input: &Input<'_>, org: &OrgPolicies) -> Vec<Judged> {
                 context: c,
             },
             aoc: true,
+            aoc_unknown: given.is_none(),
         });
     }
     let Some(target) = S3Target::from_gathered(values, input.facts) else {
@@ -270,6 +523,7 @@ fn requests(input: &Input<'_>, org: &OrgPolicies) -> Vec<Judged> {
             text: format!("the role's {action} on {resource}"),
             request,
             aoc: false,
+            aoc_unknown: false,
         });
     }
     if let Some(key_arn) = aoc::key_arn(values, input.facts) {
@@ -286,6 +540,7 @@ fn requests(input: &Input<'_>, org: &OrgPolicies) -> Vec<Judged> {
                 text: format!("the role's {action} on {key_arn} (through S3)"),
                 request,
                 aoc: false,
+                aoc_unknown: false,
             });
         }
     }
@@ -378,165 +633,260 @@ pub fn organization<'a>(
     }
 }
 
-/// The policy a statement belongs to, found by level and ID.
-fn policy_of<'a>(org: &'a OrgPolicies, st: &GuardrailStatement) -> Option<&'a OrgPolicy> {
-    let level = org.levels.get(st.level)?;
-    let list = match st.kind {
+/// The policy of a group, found by kind, level and ID.
+fn policy_of<'a>(
+    org: &'a OrgPolicies,
+    kind: GuardrailKind,
+    level: usize,
+    policy_id: &str,
+) -> Option<&'a OrgPolicy> {
+    let level = org.levels.get(level)?;
+    let list = match kind {
         GuardrailKind::Scp => &level.scps,
         GuardrailKind::Rcp => &level.rcps,
     };
-    list.iter().find(|p| p.id == st.policy_id)
+    list.iter().find(|p| p.id == policy_id)
 }
 
-/// Negated string operators: a Deny with one of them denies callers whose value is not listed,
-/// so listing a value exempts it.
+/// Negated operators on a principal's ARN: a Deny with one of them denies callers whose ARN
+/// is not listed, so listing an ARN exempts it.
+fn is_negated_principal_match(operator: &str) -> bool {
+    let op = operator.to_ascii_lowercase();
+    let op = op.strip_suffix("ifexists").unwrap_or(&op);
+    matches!(
+        op,
+        "arnnotlike" | "arnnotequals" | "stringnotequals" | "stringnotlike"
+    )
+}
+
+/// Negated string operators (for `aws:RequestedRegion`): a Deny with one of them denies
+/// requests whose value is not listed.
 fn is_negated_string(operator: &str) -> bool {
     let op = operator.to_ascii_lowercase();
     let op = op.strip_suffix("ifexists").unwrap_or(&op);
     matches!(op, "stringnotequals" | "stringnotlike")
 }
 
-/// The fix for a statement that denies: an exception for AoC's account on an RCP perimeter,
-/// the bucket's region added to a region-deny SCP, else what to ask of the organization's
-/// administrators. Never the Deny removed, never a wildcard.
-fn deny_fix(
+/// The fix for a policy whose statements deny AoC's requests: each denying statement gets the
+/// narrowest exception that lifts its refusal (AoC's principal, on an RCP statement that
+/// denies AoC's sts:AssumeRole; the role, on a region-deny SCP statement), then the patched
+/// policy is judged again, until none of its statements denies (a bounded number of rounds:
+/// each round patches statements not patched before). Never the Deny removed, never a
+/// wildcard, never a wider list for everyone.
+fn policy_fix(
     group: &Group<'_>,
-    st: &GuardrailStatement,
     input: &Input<'_>,
     org: &OrgPolicies,
     engine_org: &Organization<'_>,
 ) -> Vec<FixStep> {
-    let Some(policy) = policy_of(org, st) else {
-        return Vec::new();
-    };
-    let Some(statement) = policy
-        .policy
-        .document
-        .statements
-        .iter()
-        .find(|s| s.index == st.index)
+    let GroupKey::Policy {
+        kind,
+        level,
+        policy_id,
+    } = &group.key
     else {
         return Vec::new();
     };
-    let keys_in = |keys: &[&str]| {
-        statement
-            .conditions
-            .iter()
-            .any(|c| keys.iter().any(|k| c.key.eq_ignore_ascii_case(k)))
+    let Some(policy) = policy_of(org, *kind, *level, policy_id) else {
+        return Vec::new();
     };
-    let aoc_account = group
-        .members
-        .iter()
-        .find(|(j, _)| j.aoc)
-        .and_then(|(j, _)| crate::arn::account_of(&j.request.principal));
-
-    let mut changed = statement.clone();
-    let what;
-    if st.kind == GuardrailKind::Rcp
-        && let Some(account) = &aoc_account
-        && keys_in(PERIMETER_KEYS)
-    {
-        add_exception(&mut changed.conditions, "aws:PrincipalAccount", account);
-        what = format!(
-            "AoC's account {account} added as an exception (aws:PrincipalAccount) to {}; the perimeter stays as it is for everyone else",
-            st.statement_text
-        );
-    } else if st.kind == GuardrailKind::Scp
-        && let Some(region) = region_of(group)
-        && changed.conditions.iter().any(|c| {
-            c.key.eq_ignore_ascii_case("aws:RequestedRegion") && is_negated_string(&c.operator)
-        })
-    {
-        for c in changed.conditions.iter_mut().filter(|c| {
-            c.key.eq_ignore_ascii_case("aws:RequestedRegion") && is_negated_string(&c.operator)
-        }) {
-            c.values.push(region.clone());
-        }
-        what = format!(
-            "the bucket's region {region} added to the regions {} allows",
-            st.statement_text
-        );
-    } else {
-        return vec![FixStep::note(manual_advice(st, input))];
-    }
-
     let mut fixed = policy.policy.clone();
-    if let Some(target) = fixed
-        .document
-        .statements
-        .iter_mut()
-        .find(|s| s.index == st.index)
-    {
-        *target = changed;
+    let mut attempted: Vec<usize> = Vec::new();
+    let mut changes: Vec<String> = Vec::new();
+    let mut alternatives: Vec<String> = Vec::new();
+    for _round in 0..=fixed.document.statements.len() {
+        let still = still_denying(group, input, org, engine_org, &fixed);
+        let fresh: Vec<(GuardrailStatement, Vec<&Judged>)> = still
+            .into_iter()
+            .filter(|(st, _)| !attempted.contains(&st.index))
+            .collect();
+        if fresh.is_empty() {
+            break;
+        }
+        for (st, refused) in fresh {
+            attempted.push(st.index);
+            let Some(target) = fixed
+                .document
+                .statements
+                .iter_mut()
+                .find(|s| s.index == st.index)
+            else {
+                continue;
+            };
+            if let Some((what, alternative)) = exempt(target, &st, &refused, input) {
+                changes.push(what);
+                alternatives.extend(alternative);
+            }
+        }
     }
-    // The change must lift this statement's refusal of every request in the group.
-    let still_denied = {
-        let mut after = org.clone();
-        replace_policy(&mut after, st, &fixed);
-        let (id, _) = organization_id(&after);
-        let managed = managed_key(input);
-        let mut engine = organization(&after, id.as_deref(), managed.as_deref());
-        engine.id = engine.id.or(engine_org.id);
-        group.members.iter().any(|(j, _)| {
-            let ev = evaluate_org(&engine, &j.request);
-            ev.statements.iter().any(|s| {
-                s.policy_id == st.policy_id
-                    && s.level == st.level
-                    && s.index == st.index
-                    && s.effect == Effect::Deny
-            })
-        })
-    };
-    if still_denied {
-        return vec![FixStep::note(manual_advice(st, input))];
+    let remaining = still_denying(group, input, org, engine_org, &fixed);
+    let advice = remaining
+        .iter()
+        .map(|(st, _)| FixStep::note(manual_advice(st, input)));
+    if changes.is_empty() {
+        return advice.collect();
     }
-    org_policy_fix(policy, fixed, &what)
+    let mut steps = Vec::new();
+    if !remaining.is_empty() {
+        let names: Vec<String> = remaining
+            .iter()
+            .map(|(st, _)| st.statement_text.clone())
+            .collect();
+        steps.push(FixStep::note(format!(
+            "The change below lifts part of the refusal only: {} still denies AoC's requests after it.",
+            join_words(&names)
+        )));
+    }
+    steps.extend(org_policy_fix(policy, fixed, &join_words(&changes)));
+    steps.extend(advice);
+    steps.extend(alternatives.into_iter().map(FixStep::note));
+    steps
 }
 
-/// Adds `value` to the negated string condition on `key`, or a new `StringNotEquals` one:
-/// conditions of a statement all have to hold for the Deny to apply, so the caller with that
-/// value is left out of it.
-fn add_exception(conditions: &mut Vec<Condition>, key: &str, value: &str) {
+/// The statements of the group's policy that still certainly deny a request of the group once
+/// the policy is `fixed`, each with the requests it denies.
+fn still_denying<'j>(
+    group: &Group<'j>,
+    input: &Input<'_>,
+    org: &OrgPolicies,
+    engine_org: &Organization<'_>,
+    fixed: &NamedPolicy,
+) -> Vec<(GuardrailStatement, Vec<&'j Judged>)> {
+    let GroupKey::Policy {
+        kind,
+        level,
+        policy_id,
+    } = &group.key
+    else {
+        return Vec::new();
+    };
+    let mut after = org.clone();
+    replace_policy(&mut after, *kind, *level, policy_id, fixed);
+    let (id, _) = organization_id(&after);
+    let managed = managed_key(input);
+    let mut engine = organization(&after, id.as_deref(), managed.as_deref());
+    engine.id = engine.id.or(engine_org.id);
+    let mut out: Vec<(GuardrailStatement, Vec<&'j Judged>)> = Vec::new();
+    for m in &group.members {
+        let ev = evaluate_org(&engine, &m.judged.request);
+        for s in ev.statements.into_iter().filter(|s| {
+            s.kind == *kind
+                && s.level == *level
+                && &s.policy_id == policy_id
+                && s.effect == Effect::Deny
+                && s.certain
+        }) {
+            match out.iter_mut().find(|(st, _)| st.index == s.index) {
+                Some((_, refused)) => refused.push(m.judged),
+                None => out.push((s, vec![m.judged])),
+            }
+        }
+    }
+    out.sort_by_key(|(st, _)| st.index);
+    out
+}
+
+/// Narrows one denying statement so that it no longer refuses `refused`: what was changed,
+/// and an alternative to mention. `None` when no narrow exception fits (the administrators
+/// must decide).
+fn exempt(
+    target: &mut crate::policy::Statement,
+    st: &GuardrailStatement,
+    refused: &[&Judged],
+    input: &Input<'_>,
+) -> Option<(String, Option<String>)> {
+    match st.kind {
+        GuardrailKind::Rcp => {
+            // AoC's principal itself only assumes the role; its S3 and KMS requests are made by
+            // the role's session, inside the account, so only its sts:AssumeRole is exempted.
+            let aoc = refused
+                .iter()
+                .find(|j| j.aoc && j.request.action.eq_ignore_ascii_case(ASSUME))?;
+            let principal = aoc.request.principal.clone();
+            add_principal_exception(&mut target.conditions, &principal);
+            Some((
+                format!(
+                    "AoC's principal {principal} exempted (aws:PrincipalArn) from {}; the statement still applies to everyone else",
+                    st.statement_text
+                ),
+                None,
+            ))
+        }
+        GuardrailKind::Scp => {
+            let role = input.values.role.as_ref()?.to_string();
+            let region = region_of(refused)?;
+            let region_deny = target.conditions.iter().any(|c| {
+                c.key.eq_ignore_ascii_case("aws:RequestedRegion") && is_negated_string(&c.operator)
+            });
+            if !region_deny {
+                return None;
+            }
+            add_principal_exception(&mut target.conditions, &role);
+            Some((
+                format!(
+                    "the role {role} exempted (aws:PrincipalArn) from {}, so only AoC's role may work in {region} outside the regions it lists",
+                    st.statement_text
+                ),
+                Some(format!(
+                    "Alternative, wider: add {region} to the regions {} of {} allows (aws:RequestedRegion). That opens every service in {region} to every principal of every account under the policy, which is why the exception for the role is proposed instead.",
+                    st.statement_text, st.policy_name
+                )),
+            ))
+        }
+    }
+}
+
+/// Adds `arn` to the statement's negated condition on `aws:PrincipalArn` (merging into the
+/// entry already there), else a new `ArnNotLike` one: conditions of a statement must all
+/// hold for the Deny to apply, so that principal is left out of it.
+fn add_principal_exception(conditions: &mut Vec<Condition>, arn: &str) {
+    const KEY: &str = "aws:PrincipalArn";
     if let Some(c) = conditions
         .iter_mut()
-        .find(|c| c.key.eq_ignore_ascii_case(key) && is_negated_string(&c.operator))
+        .find(|c| c.key.eq_ignore_ascii_case(KEY) && is_negated_principal_match(&c.operator))
     {
-        if !c.values.iter().any(|v| v == value) {
-            c.values.push(value.to_string());
+        if !c.values.iter().any(|v| v == arn) {
+            c.values.push(arn.to_string());
         }
         return;
     }
     conditions.push(Condition {
-        operator: "StringNotEquals".into(),
-        key: key.into(),
-        values: vec![value.into()],
+        operator: "ArnNotLike".into(),
+        key: KEY.into(),
+        values: vec![arn.into()],
     });
 }
 
-/// The region the group's requests are made in, when they agree on one.
-fn region_of(group: &Group<'_>) -> Option<String> {
-    let mut regions = group.members.iter().filter_map(|(j, _)| {
-        match j.request.context.get("aws:RequestedRegion") {
-            crate::policy::KeyState::Present([one]) => Some(one.clone()),
-            _ => None,
-        }
-    });
+/// The region the requests are made in, when they agree on one.
+fn region_of(refused: &[&Judged]) -> Option<String> {
+    let mut regions =
+        refused
+            .iter()
+            .filter_map(|j| match j.request.context.get("aws:RequestedRegion") {
+                crate::policy::KeyState::Present([one]) => Some(one.clone()),
+                _ => None,
+            });
     let first = regions.next()?;
     regions.all(|r| r == first).then_some(first)
 }
 
-fn replace_policy(org: &mut OrgPolicies, st: &GuardrailStatement, fixed: &NamedPolicy) {
-    if let Some(level) = org.levels.get_mut(st.level) {
-        let list = match st.kind {
+fn replace_policy(
+    org: &mut OrgPolicies,
+    kind: GuardrailKind,
+    level: usize,
+    policy_id: &str,
+    fixed: &NamedPolicy,
+) {
+    if let Some(level) = org.levels.get_mut(level) {
+        let list = match kind {
             GuardrailKind::Scp => &mut level.scps,
             GuardrailKind::Rcp => &mut level.rcps,
         };
-        for p in list.iter_mut().filter(|p| p.id == st.policy_id) {
+        for p in list.iter_mut().filter(|p| p.id == policy_id) {
             p.policy = fixed.clone();
         }
     }
 }
-
 /// The whole policy, changed, and the command that puts it in place.
 fn org_policy_fix(policy: &OrgPolicy, fixed: NamedPolicy, what: &str) -> Vec<FixStep> {
     let original = crate::policy::to_json(&policy.policy.document);
@@ -616,14 +966,16 @@ fn manual_advice(st: &GuardrailStatement, input: &Input<'_>) -> String {
 }
 
 /// The fix for a level where no SCP allows the requests: the allow-list SCP attached there,
-/// with a statement allowing them added, when there is exactly one customer SCP to extend.
-fn allow_list_fix(group: &Group<'_>, level: usize, org: &OrgPolicies) -> Vec<FixStep> {
-    let mut actions: Vec<String> = Vec::new();
-    for (j, _) in &group.members {
-        if !actions.contains(&j.request.action) {
-            actions.push(j.request.action.clone());
-        }
-    }
+/// with statements allowing them added, when there is exactly one customer SCP to extend.
+/// The added statements name AoC's resources only (SCPs accept resource ARNs), and carry the
+/// conditions of the policy's own Allow statements that AoC's requests meet.
+fn allow_list_fix(
+    group: &Group<'_>,
+    level: usize,
+    org: &OrgPolicies,
+    engine_org: &Organization<'_>,
+) -> Vec<FixStep> {
+    let actions = actions_of(group.members.iter().map(|m| m.judged));
     let Some(l) = org.levels.get(level) else {
         return Vec::new();
     };
@@ -639,25 +991,110 @@ fn allow_list_fix(group: &Group<'_>, level: usize, org: &OrgPolicies) -> Vec<Fix
             "{advice} Add these actions to the allow-list SCP attached there (or attach one that allows them)."
         ))];
     };
+    // Each resource with the actions AoC needs on it.
+    let mut by_resource: Vec<(String, Vec<String>)> = Vec::new();
+    for m in &group.members {
+        let r = &m.judged.request;
+        match by_resource.iter_mut().find(|(res, _)| *res == r.resource) {
+            Some((_, list)) if !list.contains(&r.action) => list.push(r.action.clone()),
+            Some(_) => {}
+            None => by_resource.push((r.resource.clone(), vec![r.action.clone()])),
+        }
+    }
+    let carried = conditions_met(only, group, engine_org);
     let mut fixed = only.policy.clone();
-    let index = fixed.document.statements.len();
-    fixed.document.statements.push(crate::policy::Statement {
-        index,
-        sid: Some("AllowAocDataPath".into()),
-        effect: Effect::Allow,
-        principal: None,
-        action: ActionSpec::Action(actions.clone()),
-        resource: Some(crate::policy::ResourceSpec::Resource(vec!["*".into()])),
-        conditions: Vec::new(),
-        position: None,
-    });
+    for (resource, list) in by_resource {
+        let index = fixed.document.statements.len();
+        let sid = unique_sid(&fixed, sid_for(&resource));
+        fixed.document.statements.push(crate::policy::Statement {
+            index,
+            sid: Some(sid),
+            effect: Effect::Allow,
+            principal: None,
+            action: ActionSpec::Action(list),
+            resource: Some(crate::policy::ResourceSpec::Resource(vec![resource])),
+            conditions: carried.clone(),
+            position: None,
+        });
+    }
     let mut steps = vec![FixStep::note(advice)];
     steps.extend(org_policy_fix(
         only,
         fixed,
-        "a statement allowing AoC's actions added",
+        "statements allowing AoC's actions on AoC's bucket, objects and key only added",
     ));
     steps
+}
+
+/// The conditions of the policy's Allow statements that every request of the group meets:
+/// they keep the added statements as narrow as the allow-list, without blocking AoC.
+fn conditions_met(
+    policy: &OrgPolicy,
+    group: &Group<'_>,
+    engine_org: &Organization<'_>,
+) -> Vec<Condition> {
+    let mut out: Vec<Condition> = Vec::new();
+    let vars = crate::policy::eval::variables_enabled(&policy.policy);
+    for c in policy
+        .policy
+        .document
+        .statements
+        .iter()
+        .filter(|s| s.effect == Effect::Allow)
+        .flat_map(|s| &s.conditions)
+    {
+        if out.contains(c) {
+            continue;
+        }
+        let alone = crate::policy::Statement {
+            index: 0,
+            sid: None,
+            effect: Effect::Allow,
+            principal: None,
+            action: ActionSpec::Action(vec!["*".into()]),
+            resource: Some(crate::policy::ResourceSpec::Resource(vec!["*".into()])),
+            conditions: vec![c.clone()],
+            position: None,
+        };
+        let met = group.members.iter().all(|m| {
+            let ctx = crate::policy::org::context_in(engine_org, &m.judged.request);
+            crate::policy::eval::statement_outcome(&alone, &m.judged.request, &ctx, vars, false)
+                .applies
+                == crate::policy::matching::Tri::True
+        });
+        if met {
+            out.push(c.clone());
+        }
+    }
+    out
+}
+
+fn sid_for(resource: &str) -> &'static str {
+    if resource.starts_with("arn:aws:kms:") || resource.contains(":kms:") {
+        "AllowAocKey"
+    } else if resource.contains('/') {
+        "AllowAocObjects"
+    } else {
+        "AllowAocBucket"
+    }
+}
+
+/// `base`, or `base2`, `base3`... when the policy has a statement of that Sid already.
+fn unique_sid(policy: &NamedPolicy, base: &str) -> String {
+    let taken = |sid: &str| {
+        policy
+            .document
+            .statements
+            .iter()
+            .any(|s| s.sid.as_deref() == Some(sid))
+    };
+    let mut sid = base.to_string();
+    let mut n = 2;
+    while taken(&sid) {
+        sid = format!("{base}{n}");
+        n += 1;
+    }
+    sid
 }
 
 #[cfg(test)]
@@ -747,11 +1184,13 @@ mod tests {
             &DEF,
             &attachment(),
             &facts(Fact::Failed(crate::model::facts::Failure::new(
-                crate::model::facts::FailureKind::AccessDenied,
-                "AccessDeniedException",
+                crate::model::facts::FailureKind::Network,
+                "connection refused",
             ))),
         );
-        assert_eq!((status(&f), f[0].reason), (Status::Skip, "not-read"));
+        // The tool could not reach AWS: not determined (one infrastructure cause), never a
+        // skip that would let a gate pass.
+        assert_eq!((status(&f), f[0].reason), (Status::Error, "fact-failed"));
         let f = run_check(&DEF, &attachment(), &facts(Fact::Known(None)));
         assert_eq!(
             (status(&f), f[0].reason),
@@ -760,7 +1199,7 @@ mod tests {
     }
 
     #[test]
-    fn region_deny_without_the_buckets_region_fails_and_adds_it() {
+    fn region_deny_without_the_buckets_region_fails_and_exempts_the_role() {
         let mut o = org();
         o.levels[0].scps.push(custom(
             "p-regions1",
@@ -769,7 +1208,7 @@ mod tests {
         ));
         let f = run(o);
         assert_eq!(status(&f), Status::Fail, "{}", text(&f));
-        let denied = f.iter().find(|f| f.reason == "denied").unwrap();
+        let denied = f.iter().find(|f| f.reason == "scp-denied").unwrap();
         let all = text(&f);
         assert!(all.contains("policy_id=p-regions1"), "{all}");
         assert!(all.contains("level=root Root (r-ab12)"), "{all}");
@@ -781,11 +1220,41 @@ mod tests {
         );
         let doc = fix_document(std::slice::from_ref(denied));
         assert_eq!(doc.applies_to, "org-policy");
-        let regions =
-            &doc.document["Statement"][0]["Condition"]["StringNotEquals"]["aws:RequestedRegion"];
-        assert_eq!(regions, &serde_json::json!(["eu-west-1", "us-east-1"]));
-        // One finding for the one statement, naming every request it refuses.
-        assert_eq!(f.iter().filter(|f| f.reason == "denied").count(), 1);
+        // The region list stays as it is for everyone; only the role is exempted.
+        let condition = &doc.document["Statement"][0]["Condition"];
+        assert_eq!(
+            condition["StringNotEquals"]["aws:RequestedRegion"],
+            "eu-west-1"
+        );
+        assert_eq!(
+            condition["ArnNotLike"]["aws:PrincipalArn"],
+            "arn:aws:iam::111122223333:role/aoc-access"
+        );
+        assert_eq!(doc.document["Statement"][0]["Effect"], "Deny");
+        // Adding the region is mentioned as the wider alternative, in a note only.
+        assert!(all.contains("Alternative, wider: add us-east-1"), "{all}");
+        // One sentence for the one statement, naming every request it refuses: the findings
+        // differ only in the action each is about.
+        let denied: Vec<&Finding> = f.iter().filter(|f| f.reason == "scp-denied").collect();
+        assert!(
+            denied
+                .iter()
+                .all(|d| d.vars.iter().any(|(k, _)| *k == "action"))
+        );
+        let catalog = crate::catalog::get().unwrap();
+        let result = crate::checks::results::check_result(catalog, &DEF, &f);
+        assert_eq!(
+            result.summary.matches("p-regions1").count(),
+            1,
+            "{}",
+            result.summary
+        );
+        assert!(
+            result
+                .findings
+                .iter()
+                .any(|r| r.action.as_deref() == Some("kms:GenerateDataKey"))
+        );
     }
 
     #[test]
@@ -852,9 +1321,10 @@ mod tests {
             .push(custom("p-perim111", "IdentityPerimeter", PERIMETER));
         let f = run(o.clone());
         assert_eq!(status(&f), Status::Fail, "{}", text(&f));
-        let denied = f.iter().find(|f| f.reason == "denied").unwrap();
+        let denied = f.iter().find(|f| f.reason == "rcp-denied").unwrap();
         let all = text(std::slice::from_ref(denied));
         assert!(all.contains("kind=resource control policy"), "{all}");
+        assert!(all.contains("action=sts:AssumeRole"), "{all}");
         assert!(
             all.contains("AoC's sts:AssumeRole on arn:aws:iam::111122223333:role/aoc-access"),
             "{all}"
@@ -870,10 +1340,12 @@ mod tests {
         let st = &doc.document["Statement"][0];
         assert_eq!(st["Effect"], "Deny");
         assert_eq!(st["Principal"], "*");
+        // Only AoC's principal is exempted, not all of IBM's shared account.
         assert_eq!(
-            st["Condition"]["StringNotEquals"]["aws:PrincipalAccount"],
-            "860559707280"
+            st["Condition"]["ArnNotLike"]["aws:PrincipalArn"],
+            "arn:aws:iam::860559707280:role/atp-aws-us-east-1-ts-atc-node"
         );
+        assert!(!doc.document.to_string().contains("aws:PrincipalAccount"));
         assert_eq!(
             st["Condition"]["StringNotEqualsIfExists"]["aws:PrincipalOrgID"],
             "o-abc123def4"
@@ -902,5 +1374,175 @@ mod tests {
         assert_eq!(status(&f), Status::Warn, "{}", text(&f));
         assert!(f.iter().all(|f| f.reason == "conditional"));
         assert!(text(&f).contains("aws:SourceIp"));
+    }
+    /// Applies a fix document as the policy it replaces, and judges again.
+    fn apply(mut o: OrgPolicies, level: usize, id: &str, f: &[Finding]) -> Vec<Finding> {
+        let doc = fix_document(f);
+        let json = serde_json::to_string(&doc.document).unwrap();
+        let l = &mut o.levels[level];
+        for p in l
+            .scps
+            .iter_mut()
+            .chain(l.rcps.iter_mut())
+            .filter(|p| p.id == id)
+        {
+            *p = custom(id, &p.name.clone(), &json);
+        }
+        run(o)
+    }
+
+    #[test]
+    fn every_region_deny_statement_is_named_and_patched() {
+        let mut o = org();
+        o.levels[0].scps.push(custom(
+            "p-regdeny3",
+            "EuOnly",
+            r#"{"Version":"2012-10-17","Statement":[
+             {"Sid":"DenyOutsideEU","Effect":"Deny","NotAction":["iam:*","sts:*"],"Resource":"*","Condition":{"StringNotLike":{"aws:RequestedRegion":"eu-*"}}},
+             {"Sid":"DenyS3OutsideFrankfurt","Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":["eu-central-1"]}}}]}"#,
+        ));
+        let f = run(o.clone());
+        assert_eq!(status(&f), Status::Fail, "{}", text(&f));
+        let all = text(&f);
+        assert!(
+            all.contains(r#"statement=statement 0 (Sid "DenyOutsideEU") and statement 1 (Sid "DenyS3OutsideFrankfurt")"#),
+            "{all}"
+        );
+        let doc = fix_document(&f);
+        for i in 0..2 {
+            assert_eq!(
+                doc.document["Statement"][i]["Condition"]["ArnNotLike"]["aws:PrincipalArn"],
+                "arn:aws:iam::111122223333:role/aoc-access",
+                "{}",
+                doc.document
+            );
+        }
+        let after = apply(o, 0, "p-regdeny3", &f);
+        assert_eq!(status(&after), Status::Pass, "{}", text(&after));
+    }
+
+    #[test]
+    fn the_role_exception_merges_into_an_existing_principal_condition() {
+        let mut o = org();
+        o.levels[0].scps.push(custom(
+            "p-regdeny2",
+            "Regions",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","NotAction":["iam:*","sts:*"],"Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":["eu-central-1","eu-west-1"]},"ArnNotLike":{"aws:PrincipalARN":"arn:aws:iam::*:role/OrgAdmin"}}}]}"#,
+        ));
+        let f = run(o.clone());
+        let doc = fix_document(&f);
+        assert_eq!(
+            doc.document["Statement"][0]["Condition"]["ArnNotLike"]["aws:PrincipalARN"],
+            serde_json::json!([
+                "arn:aws:iam::*:role/OrgAdmin",
+                "arn:aws:iam::111122223333:role/aoc-access"
+            ]),
+            "{}",
+            doc.document
+        );
+        assert_eq!(status(&apply(o, 0, "p-regdeny2", &f)), Status::Pass);
+    }
+
+    #[test]
+    fn every_policy_that_denies_a_request_is_reported() {
+        let mut o = org();
+        o.levels[0].rcps.push(custom(
+            "p-rcpkms01",
+            "RcpNoKms",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*"}]}"#,
+        ));
+        o.levels[1].scps.push(custom(
+            "p-denykms1",
+            "DenyKms",
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyKMS","Effect":"Deny","Action":"kms:*","Resource":"*"}]}"#,
+        ));
+        let f = run(o);
+        let reasons: Vec<&str> = f.iter().map(|f| f.reason).collect();
+        assert!(reasons.contains(&"rcp-denied"), "{reasons:?}");
+        assert!(reasons.contains(&"scp-denied"), "{reasons:?}");
+        assert!(text(&f).contains("policy=DenyKms"), "{}", text(&f));
+    }
+
+    #[test]
+    fn allow_list_fix_names_aocs_resources_and_keeps_met_conditions() {
+        let mut o = org();
+        o.levels[1].scps = vec![custom(
+            "p-allowlst",
+            "AllowList",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:*","iam:*"],"Resource":"*","Condition":{"StringEquals":{"aws:RequestedRegion":["us-east-1","eu-west-1"]}}}]}"#,
+        )];
+        let f = run(o.clone());
+        let missing = f.iter().find(|f| f.reason == "no-scp-allows").unwrap();
+        let doc = fix_document(std::slice::from_ref(missing));
+        let added: Vec<&serde_json::Value> = doc.document["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .skip(1)
+            .collect();
+        assert!(!added.is_empty());
+        for st in &added {
+            assert_ne!(st["Resource"], "*", "{}", doc.document);
+            assert_eq!(
+                st["Condition"]["StringEquals"]["aws:RequestedRegion"],
+                serde_json::json!(["us-east-1", "eu-west-1"]),
+                "{}",
+                doc.document
+            );
+        }
+        let resources: Vec<&str> = added
+            .iter()
+            .filter_map(|s| s["Resource"].as_str())
+            .collect();
+        assert!(
+            resources.contains(&"arn:aws:s3:::aspera-kms"),
+            "{resources:?}"
+        );
+        assert!(
+            resources.contains(&"arn:aws:s3:::aspera-kms/*"),
+            "{resources:?}"
+        );
+        assert!(
+            resources.contains(&super::super::test_support::KEY_ARN),
+            "{resources:?}"
+        );
+        assert_eq!(status(&apply(o, 1, "p-allowlst", &f)), Status::Pass);
+    }
+
+    #[test]
+    fn rcp_perimeter_without_aocs_principal_warns() {
+        let mut o = org();
+        o.levels[0]
+            .rcps
+            .push(custom("p-perim111", "IdentityPerimeter", PERIMETER));
+        let mut a = attachment();
+        a.aoc_trust.aoc_principal = None;
+        let f = run_check(&DEF, &a, &facts(Fact::Known(Some(o))));
+        assert_eq!(status(&f), Status::Warn, "{}", text(&f));
+        assert!(
+            f.iter().any(|f| f.reason == "aoc-not-judged"),
+            "{}",
+            text(&f)
+        );
+    }
+
+    #[test]
+    fn bucket_of_another_account_under_root_rcps_warns() {
+        let mut o = org();
+        o.levels[0].rcps.push(custom(
+            "p-rcps3den",
+            "NoS3",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"*"}]}"#,
+        ));
+        let facts = Facts {
+            organization: Fact::Known(Some(o)),
+            bucket_owner_account: Fact::Known("444455556666".into()),
+            ..Facts::default()
+        };
+        let f = run_check(&DEF, &attachment(), &facts);
+        assert_eq!(status(&f), Status::Warn, "{}", text(&f));
+        let all = text(&f);
+        assert!(all.contains("account=444455556666"), "{all}");
+        assert!(all.contains("NoS3 (p-rcps3den)"), "{all}");
     }
 }

@@ -11,7 +11,7 @@ use crate::model::report::Summary;
 use crate::model::verdict::Status;
 
 use super::matching::Match;
-use super::verdict::{CheckOutcome, Verdict, judge, message_action};
+use super::verdict::{Asked, CheckOutcome, Verdict, judge_asked};
 use super::{Invocation, PLACEHOLDER_CONFIG, Ran};
 
 #[derive(Debug, Serialize)]
@@ -71,7 +71,7 @@ pub(super) fn build(
                 .causes
                 .iter()
                 .map(|c| {
-                    let judged = ran.map(|r| judge(c, &r.report, message_action(message)));
+                    let judged = ran.map(|r| judge_asked(c, &r.report, Asked::of(message)));
                     CauseOut {
                         cause: c.text.clone(),
                         checks: c.checks.clone(),

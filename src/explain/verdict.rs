@@ -9,6 +9,11 @@ use crate::model::verdict::Status;
 
 use super::catalog::Cause;
 
+const ORG_POLICIES: &str = "org.policies";
+
+/// `org.policies` reasons that say the tool could not decide, whatever the policy's kind.
+const ORG_UNDECIDED: &[&str] = &["conditional", "aoc-not-judged", "other-account"];
+
 /// What a check run says about one cause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -57,10 +62,63 @@ pub fn message_action(message: &str) -> Option<&str> {
         })
 }
 
+/// The `org.policies` reasons that can be the cause a message names: AWS's text says which
+/// kind of organization policy refused ("explicit deny in a service control policy", "... in a
+/// resource control policy", "no service control policy allows"), and a finding about another
+/// kind is not it. `None` when the message names no kind.
+pub fn message_org_reasons(message: &str) -> Option<&'static [&'static str]> {
+    let m = message.to_ascii_lowercase();
+    if m.contains("in a resource control policy") {
+        Some(&["rcp-denied"])
+    } else if m.contains("no service control policy allows") {
+        Some(&["no-scp-allows"])
+    } else if m.contains("in a service control policy") {
+        Some(&["scp-denied"])
+    } else {
+        None
+    }
+}
+
+/// What the message says of the request that was refused, to tell which findings are about it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Asked<'m> {
+    /// The action the message names (`kms:Decrypt`).
+    pub action: Option<&'m str>,
+    /// The `org.policies` reasons that fit the kind of organization policy it names.
+    pub org_reasons: Option<&'static [&'static str]>,
+}
+
+impl<'m> Asked<'m> {
+    pub fn of(message: &'m str) -> Self {
+        Asked {
+            action: message_action(message),
+            org_reasons: message_org_reasons(message),
+        }
+    }
+}
+
 /// Judges one cause on a report: the most telling verdict among its checks. `action`: the
 /// action the message names, if any; a finding about another action does not confirm the
 /// cause (a role refused kms:Decrypt is not why kms:GenerateDataKey failed).
 pub fn judge(cause: &Cause, report: &Report, action: Option<&str>) -> (Verdict, Vec<CheckOutcome>) {
+    judge_asked(
+        cause,
+        report,
+        Asked {
+            action,
+            org_reasons: None,
+        },
+    )
+}
+
+/// [`judge`], with all the message says of the refused request: its action and, for an
+/// organization policy, its kind (an RCP's refusal is not confirmed by an SCP's).
+pub fn judge_asked(
+    cause: &Cause,
+    report: &Report,
+    asked: Asked<'_>,
+) -> (Verdict, Vec<CheckOutcome>) {
+    let action = asked.action;
     // No check can confirm it (an organization policy the tool does not read): a run that finds
     // nothing has not ruled it out.
     if cause.checks.is_empty() {
@@ -70,7 +128,7 @@ pub fn judge(cause: &Cause, report: &Report, action: Option<&str>) -> (Verdict, 
         .checks
         .iter()
         .map(|id| match report.checks.iter().find(|c| &c.id == id) {
-            Some(result) => judge_check(cause, result, action),
+            Some(result) => judge_check(cause, result, action, asked.org_reasons),
             None => CheckOutcome {
                 id: id.clone(),
                 status: "not-run".to_string(),
@@ -89,7 +147,12 @@ pub fn judge(cause: &Cause, report: &Report, action: Option<&str>) -> (Verdict, 
     (verdict, outcomes)
 }
 
-fn judge_check(cause: &Cause, result: &CheckResult, action: Option<&str>) -> CheckOutcome {
+fn judge_check(
+    cause: &Cause,
+    result: &CheckResult,
+    action: Option<&str>,
+    org_reasons: Option<&[&str]>,
+) -> CheckOutcome {
     let outcome = |verdict, summary: &str| CheckOutcome {
         id: result.id.clone(),
         status: result.status.as_str().to_string(),
@@ -106,7 +169,18 @@ fn judge_check(cause: &Cause, result: &CheckResult, action: Option<&str>) -> Che
     if matches!(result.status, Status::Skip | Status::Error) {
         return outcome(Verdict::Unknown, &result.summary);
     }
-    let wanted = cause.reasons_for(&result.id);
+    let mut wanted = cause.reasons_for(&result.id);
+    // The kind of organization policy the message names narrows which refusals are its cause;
+    // warnings that cannot tell (a condition not decided) still count as not knowing.
+    if result.id == ORG_POLICIES
+        && let Some(kinds) = org_reasons
+    {
+        let fits = |r: &str| kinds.contains(&r) || ORG_UNDECIDED.contains(&r);
+        wanted = Some(match wanted {
+            Some(w) => w.into_iter().filter(|r| fits(r)).collect(),
+            None => kinds.iter().chain(ORG_UNDECIDED).copied().collect(),
+        });
+    }
     let same_action = |f: &crate::model::report::FindingResult| match (action, f.action.as_deref())
     {
         (Some(asked), Some(about)) => asked.eq_ignore_ascii_case(about),

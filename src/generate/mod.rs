@@ -39,14 +39,24 @@ pub use plan::{
 pub use render::{render_json, render_text};
 pub use terraform::{hcl_policy_document, hcl_string, render_terraform};
 
-pub fn run(args: &GenerateArgs, out: &mut dyn Write) -> Result<Exit, CommandError> {
+/// `out` gets the documents; `err` the explanations that must not spoil them
+/// (`generate --rcp-exception > x.json` must be JSON).
+pub fn run(
+    args: &GenerateArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Exit, CommandError> {
     let result = (|| -> Result<Exit, CommandError> {
-        let attachment = resolve_one(args)?;
         if args.rcp_exception {
-            out.write_all(rcp_exception::render(&attachment, args.format)?.as_bytes())?;
+            let attachment = resolve_for_rcp_exception(args)?;
+            let rendered = rcp_exception::render(&attachment, args.format)?;
+            err.write_all(rendered.comments.as_bytes())?;
+            err.flush()?;
+            out.write_all(rendered.document.as_bytes())?;
             out.flush()?;
             return Ok(Exit::Success);
         }
+        let attachment = resolve_one(args)?;
         let options = Options {
             model: args.model,
             kms_actions: args.kms_actions,
@@ -77,13 +87,44 @@ pub fn run(args: &GenerateArgs, out: &mut dyn Write) -> Result<Exit, CommandErro
     })
 }
 
+/// The attachment `--rcp-exception` reads AoC's principal from. The exception names AoC's
+/// principal only, so the values it does not use (region, bucket, key, role) are not required:
+/// placeholders stand for those the flags do not give (overriding the config file's is
+/// harmless, nothing reads them).
+fn resolve_for_rcp_exception(args: &GenerateArgs) -> Result<Attachment, UsageError> {
+    let mut flags = args.attachment_args.clone();
+    let placeholders = [
+        (&mut flags.region, "us-east-1"),
+        (&mut flags.bucket, "unused-by-rcp-exception"),
+        (
+            &mut flags.kms_key,
+            "arn:aws:kms:us-east-1:000000000000:key/unused-by-rcp-exception",
+        ),
+        (
+            &mut flags.role_arn,
+            "arn:aws:iam::000000000000:role/unused-by-rcp-exception",
+        ),
+    ];
+    for (value, placeholder) in placeholders {
+        value.get_or_insert_with(|| placeholder.to_string());
+    }
+    resolve_with(args, &flags)
+}
+
 /// The one attachment to generate for, from `--config`/`--attachment` and the flags, the way
 /// `check` reads them.
 fn resolve_one(args: &GenerateArgs) -> Result<Attachment, UsageError> {
+    resolve_with(args, &args.attachment_args)
+}
+
+fn resolve_with(
+    args: &GenerateArgs,
+    flags: &crate::cli::AttachmentArgs,
+) -> Result<Attachment, UsageError> {
     let mut inputs = crate::spec::resolve(Sources {
         config: args.config.as_deref(),
         attachment: args.attachment.as_deref(),
-        flags: &args.attachment_args,
+        flags,
         // The documents are what this writes, not what it reads.
         documents: None,
         org: None,

@@ -84,6 +84,11 @@ fn parse_level(text: &str) -> Result<Option<LevelSpec>, String> {
         _ => {}
     }
     let Some(path) = text.strip_prefix("ou:") else {
+        if let Some(why) = misspelt_level(text) {
+            return Err(format!(
+                "`{text}=`: {why}; a LEVEL is root, ou:Name/Path (OU names from the root, e.g. ou:Sales/Prod) or account"
+            ));
+        }
         return Ok(None);
     };
     let names: Vec<String> = path
@@ -98,6 +103,101 @@ fn parse_level(text: &str) -> Result<Option<LevelSpec>, String> {
         ));
     }
     Ok(Some(LevelSpec::Ou(names)))
+}
+
+/// Why text before `=` that is not a level still reads as a mistyped one (a file name with `=`
+/// in it does not look like these), or `None`.
+fn misspelt_level(text: &str) -> Option<String> {
+    let lower = text.trim().to_ascii_lowercase();
+    if let Some(rest) = lower.strip_prefix("ou:") {
+        return Some(format!(
+            "levels are lower-case (ou:{})",
+            &text.trim()[3..3 + rest.len()]
+        ));
+    }
+    if lower == "root" || lower == "account" {
+        return Some(format!("levels are lower-case ({lower})"));
+    }
+    let is_id = |prefix: &str, min: usize| {
+        lower.starts_with(prefix)
+            && lower.len() >= min
+            && lower[prefix.len()..]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    if is_id("ou-", 6) || is_id("r-", 4) {
+        return Some("an OU or root is named, not given by its ID (ou:Sales/Prod for OU Prod under Sales, root for the root)".into());
+    }
+    if lower.len() == 12 && lower.bytes().all(|b| b.is_ascii_digit()) {
+        return Some("the account is `account` (the role's), not its ID".into());
+    }
+    let close = |word: &str| edit_distance(&lower, word) <= 2;
+    if lower.len() >= 3 && !lower.contains(['.', '/', '\\']) && (close("root") || close("account"))
+    {
+        return Some("not a level".into());
+    }
+    None
+}
+
+/// Levenshtein distance, for short words.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                previous
+            } else {
+                1 + previous.min(current).min(row[j])
+            };
+            previous = current;
+        }
+    }
+    row[b.len()]
+}
+
+/// What AWS refuses in an SCP or RCP (Organizations' `CreatePolicy`/`UpdatePolicy` reject
+/// it), as "statement N: ...": an SCP has no `Principal`; an RCP's statements deny (only AWS's
+/// own RCPFullAWSAccess allows), with `Action` and `"Principal": "*"`.
+/// (<https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_syntax.html>,
+/// <https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html>)
+pub fn grammar_errors(policy: &NamedPolicy, rcp: bool) -> Vec<String> {
+    use crate::policy::{ActionSpec, Effect, PrincipalSpec, Principals};
+    let mut out = Vec::new();
+    for st in &policy.document.statements {
+        let name = match &st.sid {
+            Some(sid) => format!("statement {} (Sid \"{sid}\")", st.index),
+            None => format!("statement {}", st.index),
+        };
+        if !rcp {
+            if st.principal.is_some() {
+                out.push(format!(
+                    "{name}: an SCP has no Principal or NotPrincipal element (it applies to the principals of the accounts below it); is this an RCP (--rcp)?"
+                ));
+            }
+            continue;
+        }
+        if matches!(st.action, ActionSpec::NotAction(_)) {
+            out.push(format!(
+                "{name}: an RCP does not accept NotAction; list the actions with Action"
+            ));
+        }
+        if st.effect == Effect::Allow {
+            out.push(format!(
+                "{name}: an RCP's statements deny (only AWS's RCPFullAWSAccess allows); is this an SCP (--scp)?"
+            ));
+        }
+        match &st.principal {
+            Some(PrincipalSpec::Principal(Principals::Any)) => {}
+            _ => out.push(format!(
+                "{name}: an RCP's statements have \"Principal\": \"*\" (narrow who with conditions such as aws:PrincipalArn)"
+            )),
+        }
+    }
+    out
 }
 
 /// The organization the files describe, for the member account `account`. `load` reads one
@@ -151,7 +251,9 @@ pub fn organization<E>(
         let policy = if f.is_full_aws_access() {
             full_aws_access()
         } else {
-            from_file(&f.path, load(&f.path)?)
+            let loaded = load(&f.path)?;
+            check_grammar(&f.path, &loaded, false).map_err(&conflict)?;
+            from_file(&f.path, loaded)
         };
         allow_list[i] |= !f.is_full_aws_access()
             && policy
@@ -172,7 +274,9 @@ pub fn organization<E>(
     }
     for f in rcps {
         let i = index_of(&f.level);
-        let policy = from_file(&f.path, load(&f.path)?);
+        let loaded = load(&f.path)?;
+        check_grammar(&f.path, &loaded, true).map_err(&conflict)?;
+        let policy = from_file(&f.path, loaded);
         levels[i].rcps.push(policy);
     }
     Ok(Some(OrgPolicies {
@@ -183,6 +287,22 @@ pub fn organization<E>(
         rcps_enabled: true,
         levels,
     }))
+}
+
+/// A policy file AWS would not accept as that kind of policy is a usage error naming the file
+/// and the statements, like a file that is not JSON.
+fn check_grammar(path: &Path, policy: &NamedPolicy, rcp: bool) -> Result<(), String> {
+    let errors = grammar_errors(policy, rcp);
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let flag = if rcp { "--rcp" } else { "--scp" };
+    Err(format!(
+        "{} ({flag}): AWS would reject it as {}: {}",
+        path.display(),
+        if rcp { "an RCP" } else { "an SCP" },
+        errors.join("; ")
+    ))
 }
 
 fn level(kind: OrgLevelKind, id: &str, name: &str) -> OrgLevel {
@@ -331,6 +451,68 @@ mod tests {
         assert_eq!(
             organization("111122223333", None, &[], &[], load, |e| e).unwrap(),
             None
+        );
+    }
+
+    #[test]
+    fn a_mistyped_level_says_the_valid_forms() {
+        for typo in [
+            "OU:Sales=p-x.json",
+            "Root=p-x.json",
+            "acount=p-x.json",
+            "ou-ab12-cd34ef56=p-x.json",
+            "r-ab12=p-x.json",
+            "111122223333=p-x.json",
+        ] {
+            let err = OrgPolicyFile::parse(typo).unwrap_err();
+            assert!(err.contains("root, ou:Name/Path"), "{typo}: {err}");
+            assert!(err.contains("account"), "{typo}: {err}");
+        }
+        assert!(
+            OrgPolicyFile::parse("OU:Sales=p-x.json")
+                .unwrap_err()
+                .contains("ou:Sales")
+        );
+        // A file name with `=` in it that reads as no level is still a file.
+        assert_eq!(
+            OrgPolicyFile::parse("a=b.json").unwrap().path,
+            PathBuf::from("a=b.json")
+        );
+    }
+
+    #[test]
+    fn grammar_aws_would_reject_is_named_by_statement() {
+        let p = |json: &str| NamedPolicy {
+            label: "f.json".into(),
+            document: parse_policy(json).unwrap(),
+        };
+        let scp_with_principal = p(
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"D","Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*"}]}"#,
+        );
+        let errors = grammar_errors(&scp_with_principal, false);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].starts_with("statement 0 (Sid \"D\")"),
+            "{errors:?}"
+        );
+        assert!(grammar_errors(&scp_with_principal, true).is_empty());
+
+        let bad_rcp = p(r#"{"Version":"2012-10-17","Statement":[
+              {"Effect":"Deny","Principal":"*","NotAction":"s3:GetObject","Resource":"*"},
+              {"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"},
+              {"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:*","Resource":"*"}]}"#);
+        let errors = grammar_errors(&bad_rcp, true).join("\n");
+        assert!(
+            errors.contains("statement 0: an RCP does not accept NotAction"),
+            "{errors}"
+        );
+        assert!(
+            errors.contains("statement 1: an RCP's statements deny"),
+            "{errors}"
+        );
+        assert!(
+            errors.contains("statement 2: an RCP's statements have \"Principal\": \"*\""),
+            "{errors}"
         );
     }
 

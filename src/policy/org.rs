@@ -359,6 +359,15 @@ fn with_org_keys<'r>(
     ctx
 }
 
+/// The context the organization's policies see the request with (its ID filled in as
+/// `aws:PrincipalOrgID` / `aws:ResourceOrgID` where it applies).
+pub fn context_in<'r>(
+    org: &Organization<'_>,
+    request: &'r Request,
+) -> std::borrow::Cow<'r, Context> {
+    with_org_keys(org, request)
+}
+
 /// Evaluates a request against the organization's SCPs and RCPs alone.
 pub fn evaluate_org(org: &Organization<'_>, request: &Request) -> OrgEvaluation {
     let scp_exemption = scp_exemption(org, request);

@@ -827,3 +827,65 @@ fn issue11_d12_a_message_pasted_with_a_leading_dash_is_a_message_not_an_option()
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("aws.signature-does-not-match"));
 }
+
+/// Issue 12 review: `explain --run` confirms an organization-policy cause only with a finding
+/// about the same action and the same kind of policy the message names.
+#[test]
+fn issue12_explain_confirms_org_causes_only_for_the_same_action_and_policy_kind() {
+    let org = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/org");
+    let seed = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/seed/aoc.toml")
+        .display()
+        .to_string();
+    let verdict = |policy_flag: &str, policy: String, message: &str| {
+        let (_, report) = explain_json(&[
+            "--run",
+            "--offline",
+            "--config",
+            &seed,
+            policy_flag,
+            &policy,
+            message,
+        ]);
+        let cause = report["matched"][0]["causes"]
+            .as_array()
+            .and_then(|causes| {
+                causes
+                    .iter()
+                    .find(|c| c["checks"] == serde_json::json!(["org.policies"]))
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("no org.policies cause: {report:#}"));
+        cause["verdict"].as_str().unwrap_or("").to_string()
+    };
+    let no_kms = format!("ou:Sales/Prod={}", org.join("p-nokms123.json").display());
+    let perimeter = format!("root={}", org.join("p-perim1234.json").display());
+    let assume_rcp = "An error occurred (AccessDenied) when calling the AssumeRole operation: User: \
+                      arn:aws:iam::860559707280:role/atp-aws-us-east-1-ts-atc-node is not authorized \
+                      to perform: sts:AssumeRole on resource: \
+                      arn:aws:iam::239600258224:role/aspera-kms-access with an explicit deny in a \
+                      resource control policy";
+    // An SCP that denies only KMS is not why AoC's AssumeRole was refused by an RCP.
+    assert_ne!(verdict("--scp", no_kms.clone(), assume_rcp), "confirmed");
+    // The RCP perimeter is.
+    assert_eq!(verdict("--rcp", perimeter.clone(), assume_rcp), "confirmed");
+    let kms_scp = "User: arn:aws:sts::239600258224:assumed-role/aspera-kms-access/s is not \
+                   authorized to perform: kms:GenerateDataKey on resource: \
+                   arn:aws:kms:us-east-1:239600258224:key/65a140e1-8c8f-4dd5-b2d7-d6cf05e15b46 \
+                   with an explicit deny in a service control policy";
+    assert_eq!(verdict("--scp", no_kms, kms_scp), "confirmed");
+    // An RCP's refusal of AoC's AssumeRole does not confirm an SCP's refusal of kms.
+    assert_ne!(verdict("--rcp", perimeter, kms_scp), "confirmed");
+    // Nor does an RCP's refusal of the same kms action: the message names an SCP.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rcp_kms = dir.path().join("p-rcpkms01.json");
+    std::fs::write(
+        &rcp_kms,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*"}]}"#,
+    )
+    .unwrap();
+    let rcp_kms = format!("root={}", rcp_kms.display());
+    assert_ne!(verdict("--rcp", rcp_kms.clone(), kms_scp), "confirmed");
+    let kms_rcp = kms_scp.replace("service control policy", "resource control policy");
+    assert_eq!(verdict("--rcp", rcp_kms, &kms_rcp), "confirmed");
+}

@@ -83,7 +83,7 @@ fn full_aws_access_alone_passes() {
 }
 
 #[test]
-fn a_region_deny_without_the_buckets_region_fails_and_adds_it() {
+fn a_region_deny_without_the_buckets_region_fails_and_exempts_the_role() {
     let (code, check) = org_check(&["--scp", &org("deny-regions.json")]);
     assert_eq!(code, 1);
     assert_eq!(check["status"], "fail", "{}", text(&check));
@@ -93,13 +93,20 @@ fn a_region_deny_without_the_buckets_region_fails_and_adds_it() {
     assert!(all.contains("s3:PutObject"), "{all}");
     assert!(all.contains("kms:GenerateDataKey"), "{all}");
     let fix = &check["fixes"][0]["document"];
+    // The region list stays the organization's; only AoC's role is exempted from the Deny.
     assert_eq!(
         fix["Statement"][0]["Condition"]["StringNotEquals"]["aws:RequestedRegion"],
-        serde_json::json!(["eu-central-1", "eu-west-1", "us-east-1"]),
+        serde_json::json!(["eu-central-1", "eu-west-1"]),
+        "{all}"
+    );
+    assert_eq!(
+        fix["Statement"][0]["Condition"]["ArnNotLike"]["aws:PrincipalArn"], ROLE,
         "{all}"
     );
     // The Deny stays a Deny.
     assert_eq!(fix["Statement"][0]["Effect"], "Deny");
+    // Adding the region is a note, the wider alternative.
+    assert!(all.contains("Alternative, wider: add us-east-1"), "{all}");
 }
 
 #[test]
@@ -219,6 +226,28 @@ fn bad_input_is_a_usage_error_naming_the_place() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+
+    // A mistyped level is not taken for part of a file name.
+    let out = bin()
+        .args(["check", "--offline", "--config", &seed()])
+        .args(["--scp", &format!("OU:Sales={}", org("p-nokms123.json"))])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ou:Name/Path"), "{err}");
+    assert!(!err.contains("no such file"), "{err}");
+
+    // An SCP given as an RCP: AWS would reject it; the file and statement are named.
+    let out = bin()
+        .args(["check", "--offline", "--config", &seed()])
+        .args(["--rcp", &org("p-nokms123.json")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("p-nokms123.json (--rcp)"), "{err}");
+    assert!(err.contains("statement 0 (Sid \"NoKms\")"), "{err}");
 
     let a = format!("ou:Sales={}", org("p-nokms123.json"));
     let b = format!("ou:Marketing={}", org("p-nokms123.json"));
@@ -422,15 +451,17 @@ fn generate_prints_the_rcp_exception_and_merged_it_passes() {
         String::from_utf8_lossy(&out.stderr)
     );
     let answer: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    let condition = &answer["document"]["Condition"]["StringNotEquals"];
+    // AoC's principal only, not IBM's whole shared account.
+    let condition = &answer["document"]["Condition"]["ArnNotLike"];
     assert_eq!(
-        condition["aws:PrincipalAccount"],
-        serde_json::json!(["860559707280"])
+        condition["aws:PrincipalArn"],
+        serde_json::json!(["arn:aws:iam::860559707280:role/atp-aws-us-east-1-ts-atc-node"])
     );
+    assert!(!answer.to_string().contains("aws:PrincipalAccount"));
     // Merged into the perimeter's Deny statement, AoC passes and the Deny is still there.
     let mut policy: Value =
         serde_json::from_str(&std::fs::read_to_string(org("p-perim1234.json")).unwrap()).unwrap();
-    policy["Statement"][0]["Condition"]["StringNotEquals"] = condition.clone();
+    policy["Statement"][0]["Condition"]["ArnNotLike"] = condition.clone();
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("p-perim1234.json");
     std::fs::write(&path, policy.to_string()).unwrap();
@@ -457,4 +488,26 @@ fn generate_prints_the_rcp_exception_and_merged_it_passes() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--aoc-principal"));
+}
+
+#[test]
+fn generate_rcp_exception_text_is_valid_json_on_stdout_and_needs_only_aocs_principal() {
+    let out = bin()
+        .args([
+            "generate",
+            "--rcp-exception",
+            "--aoc-principal",
+            "arn:aws:iam::860559707280:role/atp-aws-us-east-1-ts-atc-node",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON alone");
+    assert!(doc["Condition"]["ArnNotLike"]["aws:PrincipalArn"].is_array());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("# The exception"));
 }
