@@ -41,9 +41,9 @@ pub const DEF: CheckDef = CheckDef {
 
 const ASSUME: &str = "sts:AssumeRole";
 
-/// The `aws:PrincipalOrgID` AoC's principal is judged with: AoC's account is IBM's, not in the
-/// customer's organization, so its organization ID is some other one. Not a valid ID (it has
-/// spaces), so it equals no ID a policy names.
+/// The `aws:PrincipalOrgID` AoC's principal is judged with when IBM's account is in an
+/// organization: not the customer's, so some other one. Not a valid ID (it has spaces), so it
+/// equals no ID a policy names.
 pub const AOC_ORG_ID: &str = "(AoC's organization, not yours)";
 
 /// One request judged, with how the finding names it.
@@ -489,7 +489,17 @@ fn requests(input: &Input<'_>, org: &OrgPolicies) -> Vec<Judged> {
             c.set("aws:PrincipalAccount", vec![account]);
         }
         c.set("aws:PrincipalType", vec!["AssumedRole".into()]);
-        c.set("aws:PrincipalOrgID", vec![AOC_ORG_ID.into()]);
+        // IBM's account is in no organization or in another one than the customer's: either
+        // way not theirs, but whether the key is present at all is not known (a `Null`
+        // condition on it stays open).
+        c.set_one_of(
+            "aws:PrincipalOrgID",
+            vec![Vec::new(), vec![AOC_ORG_ID.into()]],
+        );
+        c.set_one_of(
+            "aws:PrincipalOrgPaths",
+            vec![Vec::new(), vec![format!("{AOC_ORG_ID}/")]],
+        );
         if let Some(id) = values.external_id.as_deref() {
             c.set("sts:ExternalId", vec![id.to_string()]);
         }
@@ -1507,6 +1517,23 @@ mod tests {
             "{resources:?}"
         );
         assert_eq!(status(&apply(o, 1, "p-allowlst", &f)), Status::Pass);
+    }
+
+    /// Whether IBM's account is in an organization at all is not known: a perimeter written
+    /// with `Null aws:PrincipalOrgID` may or may not deny AoC (warn, never pass); one on the
+    /// organization paths denies AoC either way (fail).
+    #[test]
+    fn perimeters_on_the_principals_organization_judge_aoc_as_outside_it() {
+        let null_style = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"sts:AssumeRole","Resource":"*","Condition":{"Null":{"aws:PrincipalOrgID":"true"},"Bool":{"aws:PrincipalIsAWSService":"false"}}}]}"#;
+        let paths = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"sts:AssumeRole","Resource":"*","Condition":{"ForAllValues:StringNotLike":{"aws:PrincipalOrgPaths":["o-abc123def4/*"]},"Bool":{"aws:PrincipalIsAWSService":"false"}}}]}"#;
+        for (policy, want) in [(null_style, Status::Warn), (paths, Status::Fail)] {
+            let mut o = org();
+            o.levels[0]
+                .rcps
+                .push(custom("p-perim222", "Perimeter", policy));
+            let f = run_check(&DEF, &attachment(), &facts(Fact::Known(Some(o))));
+            assert_eq!(status(&f), want, "{policy}\n{}", text(&f));
+        }
     }
 
     #[test]

@@ -217,7 +217,25 @@ impl LiveSession {
         let reader_access = org_access.unwrap_or(access);
         let own_account = match org_access {
             Some(_) => None,
-            None => identity.await.known().map(|i| i.account.clone()),
+            None => match identity.await {
+                Fact::Known(i) => Some(i.account.clone()),
+                // The tool's own way to AWS failed: the organization's reads would fail the
+                // same way (or run past the time limit the wait used up), and the report must
+                // name the call that failed, not the next one.
+                Fact::Failed(failure)
+                    if matches!(
+                        failure.kind,
+                        FailureKind::Credentials
+                            | FailureKind::ExpiredCredentials
+                            | FailureKind::Timeout
+                            | FailureKind::Network
+                            | FailureKind::Endpoint
+                    ) =>
+                {
+                    return Fact::Failed(failure);
+                }
+                _ => None,
+            },
         };
         let config = self.config(reader_access, region).await;
         let reader = OrgReader {
