@@ -165,6 +165,7 @@ impl Gate<'_> {
             let mut result = check_result(catalog, def, &kept);
             if result.status == Status::Skip
                 && suppressed_here.is_empty()
+                && !nothing_to_check(def.id, &kept)
                 && let Some(required) = self.required.iter().find(|r| r.id == def.id)
             {
                 kept.push(
@@ -184,6 +185,24 @@ impl Gate<'_> {
         }
         out
     }
+}
+
+/// The skip reasons that are a verdict rather than missing input: the check found that there
+/// is nothing for it to judge (an account outside any AWS Organization has no SCP or RCP), so
+/// it satisfies a requirement. A skip for a document not given or not readable still fails a
+/// required check.
+const NOTHING_TO_CHECK: &[(&str, &str)] = &[("org.policies", "not-in-organization")];
+
+/// Whether a skipped check skipped only because there is nothing for it to judge.
+fn nothing_to_check(check: &str, findings: &[Finding]) -> bool {
+    let skips: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.status == Status::Skip)
+        .collect();
+    !skips.is_empty()
+        && skips
+            .iter()
+            .all(|f| NOTHING_TO_CHECK.contains(&(check, f.reason)))
 }
 
 /// Whether an access check reached a verdict: pass, warn or fail, or a finding suppressed
@@ -406,6 +425,22 @@ mod tests {
             "{}",
             r.summary
         );
+    }
+
+    #[test]
+    fn a_required_check_with_nothing_to_judge_is_satisfied_but_one_missing_input_fails() {
+        let catalog = crate::catalog::get().expect("catalog");
+        let def = find("org.policies").expect("exists");
+        let required = [Required {
+            id: "org.policies".into(),
+            by: "--require".into(),
+        }];
+        let outside = [Finding::new(Status::Skip, "not-in-organization")];
+        let gated = gate(&[], &required).apply(catalog, &[(def, outside.to_vec())]);
+        assert_eq!(gated.results[0].status, Status::Skip, "{:?}", gated.results);
+        let not_read = [Finding::new(Status::Skip, "not-read").var("why", "AccessDenied")];
+        let gated = gate(&[], &required).apply(catalog, &[(def, not_read.to_vec())]);
+        assert_eq!(gated.results[0].status, Status::Fail, "{:?}", gated.results);
     }
 
     #[test]
