@@ -233,7 +233,7 @@ fn nothing_verified(
     Some(GateWarning {
         kind: GateWarningKind::NothingVerified,
         message: format!(
-            "No access was verified: none of the access checks ({}) reached a verdict, so the run exits 3, not 0. Offline, give the role's, key's and bucket's policies as files; live, fix what kept them from running (above).",
+            "No access was verified: none of the access checks ({}) reached a verdict, so the run cannot exit 0 (it exits 3 unless a check failed). Offline, give the role's, key's and bucket's policies as files; live, fix what kept them from running (above).",
             selected.join(", ")
         ),
     })
@@ -253,7 +253,7 @@ fn trust_not_verified(
     Some(GateWarning {
         kind: GateWarningKind::TrustNotVerified,
         message: format!(
-            "AoC's trust in the role was not verified ({}), so the run exits 3, not 0. Give AoC's trust policy (--trust-policy) or its external ID and principal (--external-id, --aoc-principal), or leave the check out on purpose with --skip role.trust.",
+            "AoC's trust in the role was not verified ({}), so the run cannot exit 0 (it exits 3 unless a check failed). Give AoC's trust policy (--trust-policy) or its external ID and principal (--external-id, --aoc-principal), or leave the check out on purpose with --skip role.trust.",
             trust.summary.trim_end_matches('.')
         ),
     })

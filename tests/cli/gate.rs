@@ -240,6 +240,62 @@ fn exit_3_nothing_verified_offline_with_only_values() {
     assert!(warning_kinds(&report).is_empty(), "{report:#}");
 }
 
+/// The gate's warnings are true whatever the exit code: a run that verified nothing but
+/// also failed a check exits 1, so "exits 3" would be false there, in every format.
+#[test]
+fn gate_warnings_do_not_promise_exit_3_on_a_run_that_fails() {
+    let args = [
+        "--region",
+        "us-east-1",
+        "--bucket",
+        "aspera-kms",
+        "--kms-key",
+        KEY,
+        "--role-arn",
+        "arn:aws:iam::239600258224:user/not-a-role",
+        "--external-id",
+        "abc123XYZ",
+    ];
+    let (code, report) = offline_json(&args);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(check(&report, "input.values")["status"], "fail");
+    assert_eq!(warning_kinds(&report), ["nothing-verified"]);
+    for format in ["text", "json", "markdown", "junit", "sarif"] {
+        let mut all = vec!["--format", format];
+        all.extend(args);
+        let (code, out, _) = offline(&all);
+        assert_eq!(code, 1, "{format}");
+        assert!(out.contains("cannot exit 0"), "{format}: {out}");
+        assert!(!out.contains("exits 3, not 0"), "{format}: {out}");
+    }
+    // The same for AoC's trust: the seed without AoC's values, its S3 grant broken.
+    let broken_s3 = root()
+        .join("examples/broken/s3-access-policy.json")
+        .display()
+        .to_string();
+    let flags: Vec<String> = seed_flags_without_aoc()
+        .into_iter()
+        .map(|f| {
+            if f == seed("s3-access-policy.json") {
+                broken_s3.clone()
+            } else {
+                f
+            }
+        })
+        .collect();
+    let refs: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let (code, report) = offline_json(&refs);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(check(&report, "role.s3-access")["status"], "fail");
+    assert!(
+        warning_kinds(&report).contains(&"trust-not-verified"),
+        "{report:#}"
+    );
+    let messages = report["gate_warnings"].to_string();
+    assert!(messages.contains("cannot exit 0"), "{messages}");
+    assert!(!messages.contains("exits 3, not 0"), "{messages}");
+}
+
 /// The second hole: no credentials exited 1, like a broken attachment.
 #[test]
 fn exit_3_no_credentials() {
