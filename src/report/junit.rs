@@ -89,6 +89,12 @@ fn add_gate(suite: &mut TestSuite, report: &Report, classname: &str) {
 fn case(check: &CheckResult, classname: &str) -> TestCase {
     let status = match check.status {
         Status::Pass | Status::Warn => TestCaseStatus::success(),
+        // The tool's own credentials or permissions stopped it (`aws.credentials`): the
+        // report shows `fail`, but the run exits 3, and JUnit's `<error>` ("the test could
+        // not run") says that, where `<failure>` would say the attachment is broken.
+        Status::Fail if super::causes::stopped_by_access(check) => {
+            non_success(NonSuccessKind::Error, check)
+        }
         Status::Fail => non_success(NonSuccessKind::Failure, check),
         Status::Error => non_success(NonSuccessKind::Error, check),
         Status::Skip => {

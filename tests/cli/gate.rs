@@ -319,6 +319,157 @@ fn exit_3_no_credentials() {
     assert_eq!(report["summary"]["fail"], 1, "{report:#}");
 }
 
+// ---------------------------------------------------------------------------------------------
+// The reports say how the run ends: `exit_code` and `outcome` are the process's exit code
+// ---------------------------------------------------------------------------------------------
+
+fn outcome_name(code: i32) -> &'static str {
+    match code {
+        0 => "pass",
+        1 => "broken",
+        2 => "usage",
+        3 => "undetermined",
+        _ => "?",
+    }
+}
+
+#[test]
+fn the_json_reports_exit_code_is_the_process_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two attachments and no documents: a fleet that verified nothing (exit 3, status pass).
+    let fleet = dir.path().join("fleet.toml");
+    let attachment = |name: &str| {
+        format!(
+            "[[attachment]]\nname = \"{name}\"\nregion = \"us-east-1\"\nbucket = \"aspera-kms\"\nkms_key = \"{KEY}\"\nrole_arn = \"{ROLE}\"\n\n"
+        )
+    };
+    std::fs::write(&fleet, attachment("a") + &attachment("b")).unwrap();
+    let fleet = fleet.display().to_string();
+    let only_values = [
+        "--region",
+        "us-east-1",
+        "--bucket",
+        "aspera-kms",
+        "--kms-key",
+        KEY,
+        "--role-arn",
+        ROLE,
+    ];
+    let (seed_config, broken_config) = (example("seed"), example("broken"));
+    let scenarios: [(&str, Vec<&str>, i32); 5] = [
+        ("seed", vec!["--config", &seed_config], 0),
+        ("broken", vec!["--config", &broken_config], 1),
+        ("only values", only_values.to_vec(), 3),
+        ("fleet verifying nothing", vec!["--config", &fleet], 3),
+        (
+            "warning with --fail-on warn",
+            vec![
+                "--config",
+                &seed_config,
+                "--kms-key",
+                ALIAS,
+                "--fail-on",
+                "warn",
+            ],
+            1,
+        ),
+    ];
+    for (what, args, expected) in scenarios {
+        let (code, report) = offline_json(&args);
+        assert_eq!(code, expected, "{what}: {report:#}");
+        assert_eq!(report["exit_code"], code, "{what}: {report:#}");
+        assert_eq!(report["outcome"], outcome_name(code), "{what}");
+        // The reports inside a fleet leave it to the fleet.
+        for inner in report["reports"].as_array().into_iter().flatten() {
+            assert!(inner.get("exit_code").is_none(), "{what}: {inner:#}");
+        }
+    }
+    let (_, fleet_report) = offline_json(&["--config", &fleet]);
+    assert_eq!(
+        fleet_report["status"], "pass",
+        "the verdicts alone would say pass"
+    );
+
+    // SARIF: the tool did its job when it found the attachment broken, not when it could
+    // not look.
+    for (args, successful, code) in [
+        (vec!["--config".to_string(), example("broken")], true, 1),
+        (vec!["--config".to_string(), fleet.clone()], false, 3),
+    ] {
+        let mut all = vec!["--format", "sarif"];
+        all.extend(args.iter().map(String::as_str));
+        let (exit, out, _) = offline(&all);
+        assert_eq!(exit, code);
+        let sarif: Value = serde_json::from_str(&out).expect("SARIF");
+        let invocation = &sarif["runs"][0]["invocations"][0];
+        assert_eq!(
+            invocation["executionSuccessful"], successful,
+            "{invocation:#}"
+        );
+        assert_eq!(invocation["exitCode"], code, "{invocation:#}");
+        if !successful {
+            assert_eq!(
+                invocation["toolExecutionNotifications"][0]["level"], "error",
+                "{invocation:#}"
+            );
+        }
+    }
+}
+
+/// No credentials: the report's `status` is `fail` (aws.credentials), the run's outcome is
+/// not; JUnit shows the check as an `<error>` (it could not run), SARIF as an unsuccessful
+/// execution.
+#[test]
+fn no_credentials_is_undetermined_in_every_machine_format() {
+    let stub = StubAws::start(StubWorld::default());
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, "").unwrap();
+    let run = |format: &str| {
+        let out = bin()
+            .env("AWS_CONFIG_FILE", &empty)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &empty)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .args(["check", "--format", format, "--timeout", "10"])
+            .args(["--endpoint-url", &stub.endpoint()])
+            .args(crate::support::stub_aws::attachment_args())
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .expect("runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, json) = run("json");
+    let report: Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(code, 3, "{report:#}");
+    assert_eq!(report["status"], "fail");
+    assert_eq!(report["exit_code"], 3);
+    assert_eq!(report["outcome"], "undetermined");
+
+    let (code, xml) = run("junit");
+    assert_eq!(code, 3);
+    let doc = roxmltree::Document::parse(&xml).expect("XML");
+    let case = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some("aws.credentials"))
+        .expect("aws.credentials test case");
+    assert!(
+        case.children().any(|c| c.has_tag_name("error"))
+            && !case.children().any(|c| c.has_tag_name("failure")),
+        "{xml}"
+    );
+
+    let (code, sarif) = run("sarif");
+    assert_eq!(code, 3);
+    let sarif: Value = serde_json::from_str(&sarif).expect("SARIF");
+    assert_eq!(
+        sarif["runs"][0]["invocations"][0]["executionSuccessful"], false,
+        "{sarif:#}"
+    );
+}
+
 /// The third hole: live, without AoC's values, was "12 passed, 3 skipped", exit 0,
 /// the trust policy unchecked. Still 0 (the tool cannot compare a trust policy with nothing),
 /// but `--require role.trust` is how a pipeline insists, and the run then fails saying what to
