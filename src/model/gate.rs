@@ -112,6 +112,10 @@ pub enum GateWarningKind {
     /// Access was verified, but not AoC's trust in the role (`role.trust` skipped): the run
     /// exits 3, never 0, unless the check is left out on purpose (`--skip role.trust`).
     TrustNotVerified,
+    /// Access was verified, but `role.s3-access` or `role.kms-access` was skipped: the run
+    /// never exits 0 (3, unless a check failed), unless they are left out on purpose
+    /// (`--skip`, `--only`).
+    RoleAccessNotVerified,
     /// A suppression matched a finding but has expired: the finding counts again.
     SuppressionExpired,
     /// A suppression matched no finding in the run.

@@ -95,9 +95,12 @@ pub fn run_exit_code(fleet: &FleetReport, fail_on_warn: bool) -> crate::exit::Ex
     let exit = exit_code(&summary, fail_on_warn);
     use crate::model::gate::GateWarningKind as W;
     let nothing_verified = fleet.reports.iter().any(|r| {
-        r.gate_warnings
-            .iter()
-            .any(|w| matches!(w.kind, W::NothingVerified | W::TrustNotVerified))
+        r.gate_warnings.iter().any(|w| {
+            matches!(
+                w.kind,
+                W::NothingVerified | W::TrustNotVerified | W::RoleAccessNotVerified
+            )
+        })
     });
     if exit == crate::exit::Exit::Success && nothing_verified {
         crate::exit::Exit::Undetermined

@@ -296,6 +296,72 @@ fn gate_warnings_do_not_promise_exit_3_on_a_run_that_fails() {
     assert!(!messages.contains("exits 3, not 0"), "{messages}");
 }
 
+/// One access verdict is not a green gate: AoC's trust judged but the role's own S3 and KMS
+/// access skipped (its policies not given) was "3 passed, 13 skipped", exit 0.
+#[test]
+fn exit_3_the_roles_own_access_was_not_verified() {
+    let (trust, role_trust) = (
+        seed("aoc-trust-policy.json"),
+        seed("role-trust-policy.json"),
+    );
+    let args = [
+        "--region",
+        "us-east-1",
+        "--bucket",
+        "aspera-kms",
+        "--kms-key",
+        KEY,
+        "--role-arn",
+        ROLE,
+        "--trust-policy",
+        &trust,
+        "--role-trust-policy",
+        &role_trust,
+    ];
+    let (code, report) = offline_json(&args);
+    assert_eq!(code, 3, "{report:#}");
+    assert_eq!(check(&report, "role.trust")["status"], "pass");
+    assert_eq!(report["access_verified"], true);
+    assert_eq!(warning_kinds(&report), ["role-access-not-verified"]);
+    let message = report["gate_warnings"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.contains("role.s3-access, role.kms-access: no identity policy given")
+            && message.contains("--skip role.s3-access,role.kms-access"),
+        "{message}"
+    );
+    let (code, text, _) = offline(&args);
+    assert_eq!(code, 3);
+    assert!(
+        text.contains("The role's own access was not verified"),
+        "{text}"
+    );
+
+    // Left out on purpose, the rest may pass; so may one of them given and the other left out.
+    let mut skipped = args.to_vec();
+    skipped.extend(["--skip", "role.s3-access,role.kms-access"]);
+    let (code, report) = offline_json(&skipped);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(warning_kinds(&report).is_empty(), "{report:#}");
+    let kms_only = seed("kms-policy.json");
+    let mut one = args.to_vec();
+    one.extend(["--identity-policy", &kms_only, "--skip", "role.s3-access"]);
+    let (code, report) = offline_json(&one);
+    assert_eq!(
+        check(&report, "role.kms-access")["status"],
+        "pass",
+        "{report:#}"
+    );
+    assert_eq!(code, 0, "{report:#}");
+    // Required instead, they fail (exit 1) and the warning is not repeated.
+    let mut required = args.to_vec();
+    required.extend(["--require", "role.s3-access,role.kms-access"]);
+    let (code, report) = offline_json(&required);
+    assert_eq!(code, 1, "{report:#}");
+    assert!(warning_kinds(&report).is_empty(), "{report:#}");
+}
+
 /// The second hole: no credentials exited 1, like a broken attachment.
 #[test]
 fn exit_3_no_credentials() {

@@ -239,8 +239,16 @@ fn identity_policy_files_add_to_the_plans_policies() {
         let args = args(extra);
         report(&args.iter().map(String::as_str).collect::<Vec<_>>())
     };
-    // Without it, the role's access is not judged, and the skip says how to give it.
-    let (_, without) = run(&[]);
+    // Without it, the role's access is not judged, and the skip says how to give it: the key
+    // and bucket policies' verdicts alone do not make a green gate.
+    let (code, without) = run(&[]);
+    assert_eq!(code, 3, "{without:#}");
+    assert!(
+        without["gate_warnings"]
+            .as_array()
+            .is_some_and(|w| w.iter().any(|w| w["kind"] == "role-access-not-verified")),
+        "{without:#}"
+    );
     let s3 = check(&without, "role.s3-access");
     assert_eq!(s3["status"], "skip", "{s3:#}");
     assert!(
@@ -257,10 +265,11 @@ fn identity_policy_files_add_to_the_plans_policies() {
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudwatch:PutMetricData","Resource":"*"}]}"#,
     )
     .expect("write");
-    let (_, with) = run(&[
+    let (code, with) = run(&[
         "--identity-policy".into(),
         cw.to_string_lossy().into_owned(),
     ]);
+    assert_eq!(code, 0, "{with:#}");
     let (_, correct) = plan_report("correct");
     for id in ["role.s3-access", "role.kms-access"] {
         assert_eq!(
