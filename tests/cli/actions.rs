@@ -515,3 +515,29 @@ fn the_action_names_only_the_reports_it_wrote() {
         "{action}"
     );
 }
+
+/// The GitLab example does what the GitHub one does: it judges the saved Terraform plan
+/// (`--terraform-plan`, the plan it then applies) rather than applying part of the
+/// configuration first to render policy files, and installs a checksum-verified release
+/// rather than building someone's repository with `cargo install --git`.
+#[test]
+fn the_gitlab_example_judges_the_plan_and_installs_a_verified_release() {
+    let gitlab =
+        std::fs::read_to_string(root().join("examples/ci/gitlab-ci.yml")).expect("gitlab-ci.yml");
+    let github = std::fs::read_to_string(root().join("examples/ci/github-actions.yml"))
+        .expect("github-actions.yml");
+    for example in [&gitlab, &github] {
+        assert!(example.contains("--terraform-plan plan.json"), "{example}");
+        assert!(
+            example.contains("terraform show -json tfplan > plan.json"),
+            "{example}"
+        );
+    }
+    assert!(!gitlab.contains("-target="), "{gitlab}");
+    assert!(!gitlab.contains("cargo install"), "{gitlab}");
+    assert!(gitlab.contains("sha256sum -c"), "{gitlab}");
+    assert!(
+        gitlab.contains("terraform apply -input=false tfplan"),
+        "{gitlab}"
+    );
+}
