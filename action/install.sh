@@ -3,9 +3,12 @@
 #
 # A released binary for the runner's OS and architecture, checked against the release's
 # SHA256SUMS, or a build from the action's own source with cargo: when asked (`version:
-# source`), when the action is used from a checkout (`uses: ./`) rather than from a repository,
-# when the runner's platform has no released binary, or when the release has no asset for it.
-# A checksum that does not match stops the step: that is never a reason to build instead.
+# source`), or when the action is used from a checkout (`uses: ./`) rather than from a
+# repository. A release the user named (`version: v0.2.0` or `latest`) that has no asset for
+# the runner, or no SHA256SUMS, stops the step: a pipeline that pinned a release must not run
+# something else. Without `version`, a missing asset builds from source, with a warning. A
+# checksum that does not match, or SHA256SUMS missing, always stops the step: that is never a
+# reason to build instead.
 #
 # Reads (set by action.yml): AOC_VERSION (the `version` input: empty, `latest`, a tag such as
 # v0.2.0, or `source`), AOC_ACTION_REPOSITORY and AOC_ACTION_REF (the action's own repository
@@ -23,11 +26,13 @@ mkdir -p "$bin_dir"
 repository=${AOC_ACTION_REPOSITORY:-}
 ref=${AOC_ACTION_REF:-}
 # Inside a composite action github.action_repository and github.action_ref may be empty; the
-# runner checks a remote action out at .../_actions/OWNER/REPO/REF, which says the same.
+# runner checks a remote action out at .../_actions/OWNER/REPO/REF, which says the same. On
+# Windows that path has backslashes (D:\a\_actions\OWNER\REPO\REF), even in bash.
 if [ -z "$repository" ]; then
-    case "$action_path" in
+    slashed_path=${action_path//\\//}
+    case "$slashed_path" in
         */_actions/*/*/*)
-            rest=${action_path#*/_actions/}
+            rest=${slashed_path#*/_actions/}
             owner=${rest%%/*}
             rest=${rest#*/}
             name=${rest%%/*}
@@ -37,7 +42,13 @@ if [ -z "$repository" ]; then
     esac
 fi
 
+if [ -n "$repository" ]; then
+    echo "aoc-preflight: action $repository at ${ref:-no ref}"
+fi
+
 version=${AOC_VERSION:-}
+# A version the user named is a promise about what runs: no silent build instead.
+version_named=${AOC_VERSION:+yes}
 if [ -z "$version" ]; then
     # `uses: OWNER/aoc-preflight@v0.2.0` installs that release; a branch or a SHA, the latest.
     case "$ref" in
@@ -88,8 +99,19 @@ fi
 if [ -z "$repository" ] && [ -z "${AOC_RELEASE_BASE_URL:-}" ]; then
     build_from_source "the action runs from a checkout, which has no release"
 fi
+# The release named by `version` has nothing for this runner: stop if the user named it,
+# else build from source, saying so.
+no_release() {
+    if [ -n "$version_named" ]; then
+        echo "::error::aoc-preflight: $1, so version $version cannot be installed; use a release that has it, or version: source to build from source" >&2
+        exit 1
+    fi
+    echo "::warning::aoc-preflight: $1; building from source instead (set version to a release to fail instead, or to source to build on purpose)"
+    build_from_source "$1"
+}
+
 if [ -z "$target" ]; then
-    build_from_source "no released binary for ${RUNNER_OS:-?}/${RUNNER_ARCH:-?}"
+    no_release "no released binary for ${RUNNER_OS:-?}/${RUNNER_ARCH:-?}"
 fi
 
 case "$target" in
@@ -107,10 +129,13 @@ fi
 download_dir=$(mktemp -d "${RUNNER_TEMP}/aoc-preflight-download.XXXXXX")
 if ! curl --fail --silent --show-error --location --retry 3 \
     --output "$download_dir/$asset" "$base/$asset"; then
-    build_from_source "no release asset $asset at $base"
+    no_release "no release asset $asset at $base"
 fi
-curl --fail --silent --show-error --location --retry 3 \
-    --output "$download_dir/SHA256SUMS" "$base/SHA256SUMS"
+if ! curl --fail --silent --show-error --location --retry 3 \
+    --output "$download_dir/SHA256SUMS" "$base/SHA256SUMS"; then
+    echo "::error::aoc-preflight: no SHA256SUMS at $base, so $asset cannot be verified" >&2
+    exit 1
+fi
 
 expected=$(awk -v name="$asset" '$2 == name || $2 == "*" name { print $1 }' "$download_dir/SHA256SUMS")
 actual=$(sha256_of "$download_dir/$asset")

@@ -5,7 +5,9 @@
 # goes to the log. The exit code is recorded as the step output `exit-code`, not returned:
 # the SARIF upload runs after this step even when the check failed, and the action's last step
 # turns the recorded code into the step's result. The Markdown report reaches the job summary
-# by itself: aoc-preflight appends it to $GITHUB_STEP_SUMMARY on GitHub Actions.
+# by itself: aoc-preflight appends it to $GITHUB_STEP_SUMMARY on GitHub Actions. A report's
+# path is an output only when the file was written: a run that stops on bad usage (exit 2)
+# writes none, and an output naming a missing file would fail the SARIF upload after it.
 #
 # Reads (set by action.yml): AOC_CONFIG, AOC_FORMATS (comma- or space-separated: json, junit,
 # sarif, markdown, text), AOC_RESULTS_DIR, AOC_ARGS (more arguments for `check`, separated by
@@ -34,6 +36,8 @@ for format in ${AOC_FORMATS//,/ }; do
             ;;
     esac
     args+=(--format "$format" --output "$file")
+    # A report left by an earlier run must not pass for this one's.
+    rm -f "$file"
     outputs+=("$format=$file")
 done
 # The text report always goes to the log as well, last: the one format without an --output.
@@ -54,6 +58,8 @@ set -e
     echo "exit-code=$code"
     echo "results-dir=$results_dir"
     for entry in ${outputs[@]+"${outputs[@]}"}; do
-        echo "$entry"
+        if [ -s "${entry#*=}" ]; then
+            echo "$entry"
+        fi
     done
 } >>"${GITHUB_OUTPUT:?GITHUB_OUTPUT is not set}"

@@ -181,7 +181,8 @@ pub struct DocumentArgs {
     pub role_trust_policy: Option<PathBuf>,
     /// A Terraform plan as JSON (`terraform show -json PLANFILE`): the role's, bucket's and
     /// key's documents as Terraform will apply them. A document also given as a file is taken
-    /// from the file.
+    /// from the file; --identity-policy files add to the plan's policies (one named like a
+    /// plan's policy replaces that one).
     #[arg(long, value_name = "FILE")]
     pub terraform_plan: Option<PathBuf>,
     /// Offline: the account that owns the bucket (default: the role's account). Live mode

@@ -25,6 +25,17 @@ impl Exit {
             Exit::Undetermined => 3,
         }
     }
+
+    /// The code's name in the reports (`outcome`, next to `exit_code`), as in the contract's
+    /// table: `pass`, `broken`, `usage`, `undetermined`.
+    pub fn outcome(self) -> &'static str {
+        match self {
+            Exit::Success => "pass",
+            Exit::Failed => "broken",
+            Exit::Usage => "usage",
+            Exit::Undetermined => "undetermined",
+        }
+    }
 }
 
 /// In JSON (explain's `run.exit_code`), the number.
@@ -49,6 +60,10 @@ mod tests {
         assert_eq!(
             [Exit::Success, Exit::Failed, Exit::Usage, Exit::Undetermined].map(Exit::code),
             [0, 1, 2, 3]
+        );
+        assert_eq!(
+            [Exit::Success, Exit::Failed, Exit::Usage, Exit::Undetermined].map(Exit::outcome),
+            ["pass", "broken", "usage", "undetermined"]
         );
     }
 }

@@ -73,9 +73,9 @@ fn dispatch(command: Command, positions: &OutputPositions) -> Result<Exit, Comma
             // cost a live run's minutes first.
             let targets = output_targets(&args.format, &args.output, positions)?;
             let run = run::check(&args, progress)?;
-            let fleet = FleetReport::new(run.reports);
-            let code =
-                report::run_exit_code(&fleet, args.fail_on == aoc_preflight::cli::FailOn::Warn);
+            let mut fleet = FleetReport::new(run.reports);
+            // The exit code is recorded in the reports by the function that returns it.
+            let code = report::settle(&mut fleet, args.fail_on == aoc_preflight::cli::FailOn::Warn);
             // One redaction map for every output of the run, so placeholders agree.
             let mut redactor = args.redact.then(|| {
                 let mut r = aoc_preflight::redact::Redactor::new();

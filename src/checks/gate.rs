@@ -166,6 +166,7 @@ impl Gate<'_> {
             let mut result = check_result(catalog, def, &kept);
             if result.status == Status::Skip
                 && suppressed_here.is_empty()
+                && !nothing_to_check(def.id, &kept)
                 && let Some(required) = self.required.iter().find(|r| r.id == def.id)
             {
                 kept.push(
@@ -178,13 +179,38 @@ impl Gate<'_> {
             out.suppressed.extend(suppressed_here);
             out.results.push(result);
         }
-        if let Some(warning) = nothing_verified(&out.results, &out.suppressed)
-            .or_else(|| trust_not_verified(&out.results, &out.suppressed))
-        {
-            out.warnings.insert(0, warning);
-        }
+        // Nothing verified says it all; else each part of the access path left unjudged.
+        let unverified: Vec<GateWarning> = match nothing_verified(&out.results, &out.suppressed) {
+            Some(warning) => vec![warning],
+            None => [
+                trust_not_verified(&out.results, &out.suppressed),
+                role_access_not_verified(&out.results, &out.suppressed),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        };
+        out.warnings.splice(0..0, unverified);
         out
     }
+}
+
+/// The skip reasons that are a verdict rather than missing input: the check found that there
+/// is nothing for it to judge (an account outside any AWS Organization has no SCP or RCP), so
+/// it satisfies a requirement. A skip for a document not given or not readable still fails a
+/// required check.
+const NOTHING_TO_CHECK: &[(&str, &str)] = &[("org.policies", "not-in-organization")];
+
+/// Whether a skipped check skipped only because there is nothing for it to judge.
+fn nothing_to_check(check: &str, findings: &[Finding]) -> bool {
+    let skips: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.status == Status::Skip)
+        .collect();
+    !skips.is_empty()
+        && skips
+            .iter()
+            .all(|f| NOTHING_TO_CHECK.contains(&(check, f.reason)))
 }
 
 /// Whether an access check reached a verdict: pass, warn or fail, or a finding suppressed
@@ -215,7 +241,7 @@ fn nothing_verified(
     Some(GateWarning {
         kind: GateWarningKind::NothingVerified,
         message: format!(
-            "No access was verified: none of the access checks ({}) reached a verdict, so the run exits 3, not 0. Offline, give the role's, key's and bucket's policies as files; live, fix what kept them from running (above).",
+            "No access was verified: none of the access checks ({}) reached a verdict, so the run cannot exit 0 (it exits 3 unless a check failed). Offline, give the role's, key's and bucket's policies as files; live, fix what kept them from running (above).",
             selected.join(", ")
         ),
     })
@@ -235,8 +261,59 @@ fn trust_not_verified(
     Some(GateWarning {
         kind: GateWarningKind::TrustNotVerified,
         message: format!(
-            "AoC's trust in the role was not verified ({}), so the run exits 3, not 0. Give AoC's trust policy (--trust-policy) or its external ID and principal (--external-id, --aoc-principal), or leave the check out on purpose with --skip role.trust.",
+            "AoC's trust in the role was not verified ({}), so the run cannot exit 0 (it exits 3 unless a check failed). Give AoC's trust policy (--trust-policy) or its external ID and principal (--external-id, --aoc-principal), or leave the check out on purpose with --skip role.trust.",
             trust.summary.trim_end_matches('.')
+        ),
+    })
+}
+
+/// The role's own access checks: one of them judged alone (the key policy, say) does not
+/// show that the role may reach the bucket and the key.
+const ROLE_ACCESS_CHECKS: &[&str] = &["role.s3-access", "role.kms-access"];
+
+/// The warning of a report in which `role.s3-access` or `role.kms-access` was selected and
+/// skipped (neither required, which makes it fail, nor suppressed): another access check's
+/// verdict does not show that the role itself may do what AoC asks of it, so the gate must not
+/// go green with it unjudged (a plan whose new key's ARN is known only after apply, offline
+/// files without the role's policies).
+fn role_access_not_verified(
+    results: &[CheckResult],
+    suppressed: &[SuppressedFinding],
+) -> Option<GateWarning> {
+    let skipped: Vec<&CheckResult> = results
+        .iter()
+        .filter(|c| {
+            ROLE_ACCESS_CHECKS.contains(&c.id.as_str())
+                && c.status == Status::Skip
+                && !suppressed.iter().any(|s| s.check == c.id)
+        })
+        .collect();
+    if skipped.is_empty() {
+        return None;
+    }
+    let ids: Vec<&str> = skipped.iter().map(|c| c.id.as_str()).collect();
+    // The two checks usually skip for one reason (the role's policies): said once.
+    let mut why: Vec<(Vec<&str>, &str)> = Vec::new();
+    for c in &skipped {
+        let reason = c
+            .summary
+            .trim_start_matches("Not checked: ")
+            .trim_end_matches('.');
+        match why.iter_mut().find(|(_, r)| *r == reason) {
+            Some((checks, _)) => checks.push(&c.id),
+            None => why.push((vec![&c.id], reason)),
+        }
+    }
+    let why: Vec<String> = why
+        .iter()
+        .map(|(checks, reason)| format!("{}: {reason}", checks.join(", ")))
+        .collect();
+    Some(GateWarning {
+        kind: GateWarningKind::RoleAccessNotVerified,
+        message: format!(
+            "The role's own access was not verified ({}), so the run cannot exit 0 (it exits 3 unless a check failed). Give what the check needs (offline: the role's policies with --identity-policy, or a plan that holds them; the key's ARN once it is known), or leave it out on purpose with --skip {}.",
+            why.join("; "),
+            ids.join(",")
         ),
     })
 }
@@ -407,6 +484,22 @@ mod tests {
             "{}",
             r.summary
         );
+    }
+
+    #[test]
+    fn a_required_check_with_nothing_to_judge_is_satisfied_but_one_missing_input_fails() {
+        let catalog = crate::catalog::get().expect("catalog");
+        let def = find("org.policies").expect("exists");
+        let required = [Required {
+            id: "org.policies".into(),
+            by: "--require".into(),
+        }];
+        let outside = [Finding::new(Status::Skip, "not-in-organization")];
+        let gated = gate(&[], &required).apply(catalog, &[(def, outside.to_vec())]);
+        assert_eq!(gated.results[0].status, Status::Skip, "{:?}", gated.results);
+        let not_read = [Finding::new(Status::Skip, "not-read").var("why", "AccessDenied")];
+        let gated = gate(&[], &required).apply(catalog, &[(def, not_read.to_vec())]);
+        assert_eq!(gated.results[0].status, Status::Fail, "{:?}", gated.results);
     }
 
     #[test]

@@ -14,7 +14,9 @@ use crate::model::org_input;
 
 /// Facts from policy files and a Terraform plan. A document given as a file wins over the
 /// plan's: the file is what the user pointed at, to judge a change before it reaches
-/// Terraform. A document given neither way makes the facts it would provide `Unavailable`,
+/// Terraform. Identity policies are a set, so files given add to the plan's (a file named
+/// like one of the plan's policies stands in for that one only, see
+/// [`terraform_plan::PlannedIdentity::with_files`]). A document given neither way makes the facts it would provide `Unavailable`,
 /// naming the flag that provides it; a file or plan that cannot be read or parsed is a usage
 /// error.
 pub fn offline(docs: &OfflineDocuments, attachment: &Attachment) -> Result<Facts, UsageError> {
@@ -26,11 +28,15 @@ pub fn offline(docs: &OfflineDocuments, attachment: &Attachment) -> Result<Facts
     let plan = terraform_plan::parse(&text, &plan_path.display().to_string())?;
     let planned = terraform_plan::facts(&plan, attachment)?;
     Ok(Facts {
-        identity_policies: file_or_plan(
-            !docs.identity_policies.is_empty(),
-            from_files.identity_policies,
-            planned.identity_policies,
-        ),
+        identity_policies: match (planned.identity_policies, from_files.identity_policies) {
+            (Fact::Known(planned), Fact::Known(files)) => planned.with_files(files),
+            (Fact::Known(planned), Fact::Unavailable(_) | Fact::Failed(_)) => planned.alone(),
+            // The plan has no such role: the files are all there is.
+            (Fact::Unavailable(why), Fact::Unavailable(_)) => Fact::Unavailable(why),
+            (Fact::Unavailable(_), files) => files,
+            // A plan is read whole or refused: nothing of it fails like an AWS call.
+            (Fact::Failed(failure), _) => Fact::Failed(failure),
+        },
         permissions_boundary: file_or_plan(
             docs.permissions_boundary.is_some(),
             from_files.permissions_boundary,

@@ -30,13 +30,141 @@ use crate::policy::NamedPolicy;
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanFacts {
     pub role_trust_policy: Fact<NamedPolicy>,
-    pub identity_policies: Fact<Vec<NamedPolicy>>,
+    /// `Unavailable` when the plan has no such role; the policies it cannot give are in
+    /// [`PlannedIdentity::missing`].
+    pub identity_policies: Fact<PlannedIdentity>,
     pub permissions_boundary: Fact<Option<NamedPolicy>>,
     pub bucket_policy: Fact<Option<NamedPolicy>>,
     pub bucket_encryption: Fact<Option<BucketEncryption>>,
     pub key_policy: Fact<NamedPolicy>,
     pub key: Fact<Option<KeyMetadata>>,
     pub key_aliases: Fact<Vec<String>>,
+}
+
+/// The role's identity policies as a plan has them: those it holds, and those it attaches but
+/// cannot give (an AWS managed policy, a document known only after apply). Policy files given
+/// with it add to the set ([`PlannedIdentity::with_files`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedIdentity {
+    /// `module.iam.aws_iam_role.aoc`, for messages.
+    pub role_address: String,
+    pub policies: Vec<NamedPolicy>,
+    pub missing: Vec<MissingPolicy>,
+}
+
+/// A policy of the role that the plan names but does not hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MissingPolicy {
+    /// The policy's name (an inline policy's, or the last part of a managed policy's ARN),
+    /// which a file standing in for it is matched by; `None` when the plan does not say.
+    pub name: Option<String>,
+    /// Why it is missing, with how to give it.
+    pub why: String,
+}
+
+impl MissingPolicy {
+    fn named(name: Option<&str>, why: String) -> Self {
+        MissingPolicy {
+            name: name.filter(|n| !n.is_empty()).map(str::to_string),
+            why,
+        }
+    }
+}
+
+impl PlannedIdentity {
+    /// The plan's policies alone: `Unavailable` while one is missing (the checks would judge
+    /// a role with fewer policies than it has), or when the role has none in the plan.
+    pub fn alone(&self) -> Fact<Vec<NamedPolicy>> {
+        if let Some(first) = self.missing.first() {
+            let more = self.missing.len() - 1;
+            return Fact::Unavailable(if more == 0 {
+                first.why.clone()
+            } else {
+                format!("{} (and {more} more)", first.why)
+            });
+        }
+        if self.policies.is_empty() {
+            return Fact::Unavailable(format!(
+                "the plan gives {} no policy (no aws_iam_role_policy or aws_iam_role_policy_attachment for it)",
+                self.role_address
+            ));
+        }
+        Fact::Known(self.policies.clone())
+    }
+
+    /// The plan's policies with the files given (`--identity-policy`): a role's identity
+    /// policies are a set, and the files add to it. A file named like a policy of the plan
+    /// (`s3.json` for the inline policy `s3`, `CloudWatchAgentServerPolicy.json` for an AWS
+    /// managed policy) stands in for that one only; the other files stand in for the policies
+    /// the plan cannot give, which the skip advice asked for, and beyond those are policies of
+    /// their own. While more policies are missing than files stand in for, the set is not known.
+    pub fn with_files(&self, files: Vec<NamedPolicy>) -> Fact<Vec<NamedPolicy>> {
+        if files.is_empty() {
+            return self.alone();
+        }
+        let mut policies = self.policies.clone();
+        let mut missing = self.missing.clone();
+        let mut unnamed_files = 0usize;
+        for file in &files {
+            let stem = file_stem(&file.label);
+            if let Some(i) = policies
+                .iter()
+                .position(|p| plan_policy_name(&p.label).eq_ignore_ascii_case(stem))
+            {
+                policies.remove(i);
+            } else if let Some(i) = missing.iter().position(|m| {
+                m.name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(stem))
+            }) {
+                missing.remove(i);
+            } else {
+                unnamed_files += 1;
+            }
+        }
+        if missing.len() > unnamed_files {
+            let left = &missing[unnamed_files..];
+            let more = left.len() - 1;
+            return Fact::Unavailable(format!(
+                "{}{} ({} given with --identity-policy, for {} the plan does not hold)",
+                left[0].why,
+                if more == 0 {
+                    String::new()
+                } else {
+                    format!(" (and {more} more)")
+                },
+                files.len(),
+                self.missing.len()
+            ));
+        }
+        policies.extend(files);
+        Fact::Known(policies)
+    }
+}
+
+/// A policy file's name without its folder and extension: `policies/s3.json` is `s3`.
+fn file_stem(label: &str) -> &str {
+    std::path::Path::new(label)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or(label)
+}
+
+/// The name a file standing in for a plan's policy goes by: an inline policy's name, the
+/// last part of a managed policy's ARN, or the resource's name in its address.
+fn plan_policy_name(label: &str) -> &str {
+    if let Some(name) = label.strip_prefix("inline policy ") {
+        return name;
+    }
+    if let Some(arn) = label
+        .strip_prefix("managed policy ")
+        .or_else(|| label.strip_prefix("permissions boundary "))
+    {
+        return arn.rsplit('/').next().unwrap_or(arn);
+    }
+    let address = label.strip_suffix(" (terraform plan)").unwrap_or(label);
+    let name = address.rsplit('.').next().unwrap_or(address);
+    name.split('[').next().unwrap_or(name)
 }
 
 /// A parsed plan: its resources with what is known of each.
@@ -347,7 +475,7 @@ pub fn facts(plan: &Plan, attachment: &Attachment) -> Result<PlanFacts, UsageErr
 
 type RoleFacts = (
     Fact<NamedPolicy>,
-    Fact<Vec<NamedPolicy>>,
+    Fact<PlannedIdentity>,
     Fact<Option<NamedPolicy>>,
 );
 
@@ -394,7 +522,7 @@ fn role_facts(plan: &Plan, attachment: &Attachment) -> Result<RoleFacts, UsageEr
                 "permissions boundary",
             )? {
                 Ok(p) => Fact::Known(Some(p)),
-                Err(why) => Fact::Unavailable(why),
+                Err(missing) => Fact::Unavailable(missing.why),
             }
         }
     };
@@ -412,7 +540,7 @@ fn managed_policy(
     attr: &str,
     arn: &str,
     kind: &str,
-) -> Result<Result<NamedPolicy, String>, UsageError> {
+) -> Result<Result<NamedPolicy, MissingPolicy>, UsageError> {
     let found = plan
         .of_kind("aws_iam_policy")
         .find(|p| holder.names(attr, p, &[p.string("arn")]));
@@ -422,20 +550,28 @@ fn managed_policy(
         } else {
             arn.to_string()
         };
-        return Ok(Err(format!(
-            "the policy {what} ({}) is not in the plan: give it with --identity-policy FILE \
-             (--permissions-boundary for a boundary)",
-            holder.address
+        let name = arn.rsplit('/').next().filter(|_| !arn.is_empty());
+        return Ok(Err(MissingPolicy::named(
+            name,
+            format!(
+                "the policy {what} ({}) is not in the plan: give it with --identity-policy FILE \
+                 (--permissions-boundary for a boundary)",
+                holder.address
+            ),
         )));
     };
     let label = match policy.string("arn") {
         Some(arn) => format!("{kind} {arn}"),
         None => policy.label(),
     };
+    let name = policy.string("name");
     Ok(match plan.policy(policy, "policy", label) {
         PolicyAttr::Known(p) => Ok(p),
-        PolicyAttr::AfterApply(why) => Err(why),
-        PolicyAttr::Absent => Err(format!("{} has no policy in the plan", policy.address)),
+        PolicyAttr::AfterApply(why) => Err(MissingPolicy::named(name, why)),
+        PolicyAttr::Absent => Err(MissingPolicy::named(
+            name,
+            format!("{} has no policy in the plan", policy.address),
+        )),
         PolicyAttr::Error(e) => return Err(e),
     })
 }
@@ -444,9 +580,9 @@ fn identity_policies(
     plan: &Plan,
     role: &Resource,
     ids: &[Option<&str>],
-) -> Result<Fact<Vec<NamedPolicy>>, UsageError> {
+) -> Result<Fact<PlannedIdentity>, UsageError> {
     let mut policies = Vec::new();
-    let mut missing: Vec<String> = Vec::new();
+    let mut missing: Vec<MissingPolicy> = Vec::new();
     let mut inline_names: Vec<String> = Vec::new();
 
     // Inline policies in the role's own (deprecated) inline_policy blocks.
@@ -478,7 +614,8 @@ fn identity_policies(
         .of_kind("aws_iam_role_policy")
         .filter(|rp| rp.names("role", role, ids))
     {
-        let label = match rp.string("name") {
+        let name = rp.string("name");
+        let label = match name {
             Some(name) => {
                 inline_names.push(name.to_string());
                 format!("inline policy {name}")
@@ -487,8 +624,11 @@ fn identity_policies(
         };
         match plan.policy(rp, "policy", label) {
             PolicyAttr::Known(p) => policies.push(p),
-            PolicyAttr::AfterApply(why) => missing.push(why),
-            PolicyAttr::Absent => missing.push(format!("{} has no policy", rp.address)),
+            PolicyAttr::AfterApply(why) => missing.push(MissingPolicy::named(name, why)),
+            PolicyAttr::Absent => missing.push(MissingPolicy::named(
+                name,
+                format!("{} has no policy", rp.address),
+            )),
             PolicyAttr::Error(e) => return Err(e),
         }
     }
@@ -502,14 +642,20 @@ fn identity_policies(
             Attr::Known(Value::Array(names)) => {
                 for name in names.iter().filter_map(Value::as_str) {
                     if !inline_names.iter().any(|n| n == name) {
-                        missing.push(format!(
-                            "inline policy {name} ({}) is not in the plan",
-                            exclusive.address
+                        missing.push(MissingPolicy::named(
+                            Some(name),
+                            format!(
+                                "inline policy {name} ({}) is not in the plan",
+                                exclusive.address
+                            ),
                         ));
                     }
                 }
             }
-            Attr::AfterApply => missing.push(exclusive.after_apply("policy_names")),
+            Attr::AfterApply => missing.push(MissingPolicy::named(
+                None,
+                exclusive.after_apply("policy_names"),
+            )),
             _ => {}
         }
     }
@@ -521,7 +667,7 @@ fn identity_policies(
         let arn = attachment.string("policy_arn").unwrap_or_default();
         match managed_policy(plan, attachment, "policy_arn", arn, "managed policy")? {
             Ok(p) => policies.push(p),
-            Err(why) => missing.push(why),
+            Err(m) => missing.push(m),
         }
     }
     if let Attr::Known(Value::Array(arns)) = role.attr("managed_policy_arns") {
@@ -534,36 +680,33 @@ fn identity_policies(
             let found = plan
                 .of_kind("aws_iam_policy")
                 .find(|p| p.string("arn") == Some(arn));
+            let name = arn.rsplit('/').next();
             match found {
                 Some(p) => match plan.policy(p, "policy", label) {
                     PolicyAttr::Known(doc) => policies.push(doc),
-                    PolicyAttr::AfterApply(why) => missing.push(why),
-                    PolicyAttr::Absent => missing.push(format!("{} has no policy", p.address)),
+                    PolicyAttr::AfterApply(why) => missing.push(MissingPolicy::named(name, why)),
+                    PolicyAttr::Absent => missing.push(MissingPolicy::named(
+                        name,
+                        format!("{} has no policy", p.address),
+                    )),
                     PolicyAttr::Error(e) => return Err(e),
                 },
-                None => missing.push(format!(
-                    "the policy {arn} ({}.managed_policy_arns) is not in the plan: give it with --identity-policy FILE",
-                    role.address
+                None => missing.push(MissingPolicy::named(
+                    name,
+                    format!(
+                        "the policy {arn} ({}.managed_policy_arns) is not in the plan: give it with --identity-policy FILE",
+                        role.address
+                    ),
                 )),
             }
         }
     }
 
-    if let Some(first) = missing.first() {
-        let more = missing.len() - 1;
-        return Ok(Fact::Unavailable(if more == 0 {
-            first.clone()
-        } else {
-            format!("{first} (and {more} more)")
-        }));
-    }
-    if policies.is_empty() {
-        return Ok(Fact::Unavailable(format!(
-            "the plan gives {} no policy (no aws_iam_role_policy or aws_iam_role_policy_attachment for it)",
-            role.address
-        )));
-    }
-    Ok(Fact::Known(policies))
+    Ok(Fact::Known(PlannedIdentity {
+        role_address: role.address.clone(),
+        policies,
+        missing,
+    }))
 }
 
 type BucketFacts = (Fact<Option<NamedPolicy>>, Fact<Option<BucketEncryption>>);
@@ -785,6 +928,15 @@ mod tests {
         }
     }
 
+    /// The role's identity policies from the plan alone, no file given.
+    fn alone(facts: &PlanFacts) -> Fact<Vec<NamedPolicy>> {
+        match &facts.identity_policies {
+            Fact::Known(planned) => planned.alone(),
+            Fact::Unavailable(why) => Fact::Unavailable(why.clone()),
+            Fact::Failed(f) => Fact::Failed(f.clone()),
+        }
+    }
+
     const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
 
     fn plan(resources: Value, changes: Value, configuration: Value) -> Plan {
@@ -818,7 +970,7 @@ mod tests {
             ]}),
         );
         let facts = facts(&p, &attachment()).expect("facts");
-        let Fact::Known(identity) = facts.identity_policies else {
+        let Fact::Known(identity) = alone(&facts) else {
             panic!("{:?}", facts.identity_policies)
         };
         assert_eq!(identity.len(), 1);
@@ -852,7 +1004,7 @@ mod tests {
             ]}),
         );
         let facts = facts(&p, &attachment()).expect("facts");
-        let Fact::Unavailable(why) = &facts.identity_policies else {
+        let Fact::Unavailable(why) = &alone(&facts) else {
             panic!("{:?}", facts.identity_policies)
         };
         assert!(

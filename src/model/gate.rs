@@ -109,11 +109,16 @@ pub struct GateWarning {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum GateWarningKind {
-    /// Access checks were selected but none reached a verdict: the run exits 3, never 0.
+    /// Access checks were selected but none reached a verdict: the run never exits 0 (3,
+    /// unless a check failed).
     NothingVerified,
     /// Access was verified, but not AoC's trust in the role (`role.trust` skipped): the run
     /// exits 3, never 0, unless the check is left out on purpose (`--skip role.trust`).
     TrustNotVerified,
+    /// Access was verified, but `role.s3-access` or `role.kms-access` was skipped: the run
+    /// never exits 0 (3, unless a check failed), unless they are left out on purpose
+    /// (`--skip`, `--only`).
+    RoleAccessNotVerified,
     /// A suppression matched a finding but has expired: the finding counts again.
     SuppressionExpired,
     /// A suppression matched no finding in the run.

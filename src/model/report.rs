@@ -33,6 +33,10 @@ pub struct Report {
     pub attachment: Attachment,
     /// The attachment's verdict: the most serious check status.
     pub status: Status,
+    /// How the run ends (`exit_code`, `outcome`), on a report that is the whole run; absent
+    /// on the reports inside a fleet, whose own top level carries it.
+    #[serde(flatten)]
+    pub run: Option<RunOutcome>,
     pub summary: Summary,
     /// Live mode: the AWS requests this attachment's checks made (facts shared with an
     /// attachment checked earlier in the run are not fetched again).
@@ -60,6 +64,25 @@ pub struct Report {
     /// What a reader must see next to the verdict: nothing verified, a suppression expired
     /// (its finding counts again) or matched nothing.
     pub gate_warnings: Vec<GateWarning>,
+}
+
+/// How a run ends, as its process exit code says it
+/// (docs/contract.md, "Statuses and exit codes"). A check's or an attachment's `status` is its verdict; this is the gate's, which
+/// also counts a tool stopped by its own credentials and a run that verified no access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RunOutcome {
+    pub exit_code: u8,
+    /// `pass`, `broken`, `usage` or `undetermined`.
+    pub outcome: &'static str,
+}
+
+impl From<crate::exit::Exit> for RunOutcome {
+    fn from(exit: crate::exit::Exit) -> Self {
+        RunOutcome {
+            exit_code: exit.code(),
+            outcome: exit.outcome(),
+        }
+    }
 }
 
 /// Where a replayed report's facts come from.
@@ -114,6 +137,9 @@ pub struct FleetReport {
     pub schema_version: u32,
     pub tool: Tool,
     pub status: Status,
+    /// How the run ends; set by [`crate::report::settle`] before rendering.
+    #[serde(flatten)]
+    pub run: Option<RunOutcome>,
     /// Counts over every check of every attachment.
     pub summary: Summary,
     /// Live mode: AWS requests of the whole run.
@@ -260,6 +286,7 @@ impl Report {
             mode,
             attachment,
             status: overall(checks.iter().map(|c| &c.status)),
+            run: None,
             summary,
             aws: None,
             access_verified: checks.iter().any(|c| {
@@ -304,6 +331,7 @@ impl FleetReport {
             tool: TOOL,
             attachments,
             status: overall(reports.iter().map(|r| &r.status)),
+            run: None,
             summary,
             aws_requests: reports
                 .iter()

@@ -63,7 +63,8 @@ fn suite(report: &Report, index: usize) -> TestSuite {
 /// the suppression's reason, and the gate's warnings (nothing verified, a suppression expired
 /// or unmatched) in the suite's `<system-err>`.
 fn add_gate(suite: &mut TestSuite, report: &Report, classname: &str) {
-    for s in &report.suppressed {
+    let names = suppressed_case_names(report);
+    for (s, name) in report.suppressed.iter().zip(names) {
         let mut status = TestCaseStatus::skipped();
         status.set_message(format!("Suppressed: {}", s.reason));
         status.set_description(format!(
@@ -72,7 +73,7 @@ fn add_gate(suite: &mut TestSuite, report: &Report, classname: &str) {
             s.status.as_str(),
             s.summary
         ));
-        let mut case = TestCase::new(format!("{} [suppressed {}]", s.check, s.finding), status);
+        let mut case = TestCase::new(name, status);
         case.set_classname(classname);
         suite.add_test_case(case);
     }
@@ -86,9 +87,49 @@ fn add_gate(suite: &mut TestSuite, report: &Report, classname: &str) {
     }
 }
 
+/// Each suppressed finding's test case name, unique in its suite (CI systems merge or drop
+/// test cases of one name): `check [suppressed reason]`, with the finding's summary when the
+/// check has several findings of that reason suppressed, and its number if even that repeats.
+fn suppressed_case_names(report: &Report) -> Vec<String> {
+    let base = |s: &crate::model::gate::SuppressedFinding| {
+        format!("{} [suppressed {}]", s.check, s.finding)
+    };
+    let bases: Vec<String> = report.suppressed.iter().map(base).collect();
+    let named: Vec<String> = report
+        .suppressed
+        .iter()
+        .zip(&bases)
+        .map(|(s, b)| {
+            if bases.iter().filter(|other| *other == b).count() > 1 {
+                format!("{b} {}", s.summary)
+            } else {
+                b.clone()
+            }
+        })
+        .collect();
+    named
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            if named.iter().filter(|other| *other == n).count() > 1 {
+                let k = named[..=i].iter().filter(|other| *other == n).count();
+                format!("{n} #{k}")
+            } else {
+                n.clone()
+            }
+        })
+        .collect()
+}
+
 fn case(check: &CheckResult, classname: &str) -> TestCase {
     let status = match check.status {
         Status::Pass | Status::Warn => TestCaseStatus::success(),
+        // The tool's own credentials or permissions stopped it (`aws.credentials`): the
+        // report shows `fail`, but the run exits 3, and JUnit's `<error>` ("the test could
+        // not run") says that, where `<failure>` would say the attachment is broken.
+        Status::Fail if super::causes::stopped_by_access(check) => {
+            non_success(NonSuccessKind::Error, check)
+        }
         Status::Fail => non_success(NonSuccessKind::Failure, check),
         Status::Error => non_success(NonSuccessKind::Error, check),
         Status::Skip => {
@@ -221,6 +262,47 @@ mod tests {
             "{xml}"
         );
         assert!(xml.ends_with('\n'));
+    }
+
+    #[test]
+    fn suppressed_findings_have_test_cases_of_their_own_names() {
+        let suppressed = |finding: &str, summary: &str| crate::model::gate::SuppressedFinding {
+            check: "role.kms-access".into(),
+            finding: finding.into(),
+            status: Status::Warn,
+            summary: summary.into(),
+            reason: "accepted".into(),
+            expires: None,
+            locations: Vec::new(),
+        };
+        let mut report = Report::new("offline", Attachment::default(), Vec::new());
+        report.suppressed = vec![
+            suppressed("recommended-missing", "kms:Encrypt is not allowed."),
+            suppressed("recommended-missing", "kms:EnableKey is not allowed."),
+            suppressed("recommended-missing", "kms:EnableKey is not allowed."),
+            suppressed("other", "once"),
+        ];
+        let names = suppressed_case_names(&report);
+        assert_eq!(
+            names,
+            [
+                "role.kms-access [suppressed recommended-missing] kms:Encrypt is not allowed.",
+                "role.kms-access [suppressed recommended-missing] kms:EnableKey is not allowed. #1",
+                "role.kms-access [suppressed recommended-missing] kms:EnableKey is not allowed. #2",
+                "role.kms-access [suppressed other]",
+            ]
+        );
+        let xml = render(&FleetReport::new(vec![report]));
+        let doc = roxmltree::Document::parse(&xml).expect("XML");
+        let mut cases: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("testcase"))
+            .filter_map(|n| n.attribute("name"))
+            .collect();
+        let total = cases.len();
+        cases.sort_unstable();
+        cases.dedup();
+        assert_eq!(cases.len(), total, "{xml}");
     }
 
     #[test]

@@ -65,6 +65,19 @@ pub fn render(
     }
 }
 
+/// Settles how the run ends: [`run_exit_code`], recorded in the fleet (and in its report when
+/// there is one, which the JSON sink writes alone) so that the reports' `exit_code` and
+/// `outcome` are the process's exit code, which is this function's result.
+pub fn settle(fleet: &mut FleetReport, fail_on_warn: bool) -> crate::exit::Exit {
+    let exit = run_exit_code(fleet, fail_on_warn);
+    let outcome = Some(crate::model::report::RunOutcome::from(exit));
+    fleet.run = outcome;
+    if let [one] = fleet.reports.as_mut_slice() {
+        one.run = outcome;
+    }
+    exit
+}
+
 /// How a run ends (docs/contract.md, "Statuses and exit codes"): as [`exit_code`], except
 /// that a check that failed only because the tool could not read AWS (its credentials) counts
 /// as not determined (such a run found nothing about the attachment, broken or not), and that
@@ -82,9 +95,12 @@ pub fn run_exit_code(fleet: &FleetReport, fail_on_warn: bool) -> crate::exit::Ex
     let exit = exit_code(&summary, fail_on_warn);
     use crate::model::gate::GateWarningKind as W;
     let nothing_verified = fleet.reports.iter().any(|r| {
-        r.gate_warnings
-            .iter()
-            .any(|w| matches!(w.kind, W::NothingVerified | W::TrustNotVerified))
+        r.gate_warnings.iter().any(|w| {
+            matches!(
+                w.kind,
+                W::NothingVerified | W::TrustNotVerified | W::RoleAccessNotVerified
+            )
+        })
     });
     if exit == crate::exit::Exit::Success && nothing_verified {
         crate::exit::Exit::Undetermined

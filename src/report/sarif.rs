@@ -29,6 +29,7 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::junit::attachment_label;
+use crate::exit::Exit;
 use crate::model::report::{CheckResult, FindingResult, FleetReport};
 use crate::model::verdict::{Location, Status};
 
@@ -153,12 +154,18 @@ fn suppressed_results(
         .collect()
 }
 
-/// The gate's warnings (nothing verified, a suppression expired or unmatched) as the run's
-/// tool notifications; none when there are none.
+/// The run's invocation: how it ended and the gate's warnings (nothing verified, a
+/// suppression expired or unmatched) as tool notifications; none for a report with neither.
+///
+/// SARIF's `executionSuccessful` says whether the tool did its job, not whether it found
+/// anything (SARIF 2.1.0, 3.20.14: results do not make it false): a run that found the
+/// attachment broken (exit 1) succeeded; one where the tool could not look (exit 3: its
+/// credentials, the network, its own permissions, no access verified) did not, and then an
+/// `error` notification says why, as the spec asks of a failed invocation.
 fn gate_invocation(fleet: &FleetReport) -> Option<Value> {
     let several = fleet.reports.len() > 1;
     let mut seen = BTreeSet::new();
-    let notifications: Vec<Value> = fleet
+    let mut notifications: Vec<Value> = fleet
         .reports
         .iter()
         .enumerate()
@@ -175,12 +182,47 @@ fn gate_invocation(fleet: &FleetReport) -> Option<Value> {
         .filter(|text| seen.insert(text.clone()))
         .map(|text| json!({ "level": "warning", "message": { "text": text } }))
         .collect();
-    (!notifications.is_empty()).then(|| {
-        json!({
-            "executionSuccessful": true,
-            "toolExecutionNotifications": notifications,
-        })
-    })
+    let run = fleet.run;
+    if run.is_none() && notifications.is_empty() {
+        return None;
+    }
+    let could_not_look = run.is_some_and(|r| r.exit_code == Exit::Undetermined.code());
+    if could_not_look {
+        notifications.insert(
+            0,
+            json!({ "level": "error", "message": { "text": could_not_look_text(fleet) } }),
+        );
+    }
+    let mut invocation = json!({ "executionSuccessful": !could_not_look });
+    if let Some(run) = run {
+        invocation["exitCode"] = json!(run.exit_code);
+        invocation["exitCodeDescription"] = json!(run.outcome);
+    }
+    if !notifications.is_empty() {
+        invocation["toolExecutionNotifications"] = json!(notifications);
+    }
+    Some(invocation)
+}
+
+/// Why a run that exits 3 could not look: the checks it could not determine or that the tool's
+/// own access stopped, else the gate (no access, or AoC's trust, verified).
+fn could_not_look_text(fleet: &FleetReport) -> String {
+    let mut stopped: Vec<&str> = Vec::new();
+    for check in fleet.reports.iter().flat_map(|r| &r.checks) {
+        let stopped_here = check.status == Status::Error
+            || (check.status == Status::Fail && super::causes::stopped_by_access(check));
+        if stopped_here && !stopped.contains(&check.id.as_str()) {
+            stopped.push(&check.id);
+        }
+    }
+    if stopped.is_empty() {
+        "The tool could not verify the attachment (exit 3): no access, or not AoC's trust in the role, was verified; see the warnings.".to_string()
+    } else {
+        format!(
+            "The tool could not look (exit 3): {} could not be determined, or the tool's own access stopped them.",
+            stopped.join(", ")
+        )
+    }
 }
 
 /// The SARIF level of a check that needs attention; `None` for a pass or a skip.

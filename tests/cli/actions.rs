@@ -202,6 +202,11 @@ fn fake_release(dir: &Path, checksum: Option<&str>) {
 /// release at `release` (a directory, as a file:// URL). Returns its output and the runner's
 /// temp directory.
 fn run_install(release: &Path, runner: &Path) -> Output {
+    run_install_with(release, runner, &[])
+}
+
+/// [`run_install`] with some of its settings replaced (an empty value removes the variable).
+fn run_install_with(release: &Path, runner: &Path, settings: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new("bash");
     cmd.arg(root().join("action/install.sh"));
     for key in crate::support::inherited_settings() {
@@ -219,9 +224,104 @@ fn run_install(release: &Path, runner: &Path) -> Output {
         .env(
             "AOC_RELEASE_BASE_URL",
             format!("file://{}", release.display()),
-        )
-        .output()
-        .expect("bash runs")
+        );
+    for (key, value) in settings {
+        if value.is_empty() {
+            cmd.env_remove(key);
+        } else {
+            cmd.env(key, value);
+        }
+    }
+    cmd.output().expect("bash runs")
+}
+
+/// Whether the install step built (or tried to build) from source.
+fn built_from_source(out: &Output) -> bool {
+    String::from_utf8_lossy(&out.stdout).contains("building from source")
+}
+
+/// Inside a composite action the runner may leave `github.action_repository` and
+/// `github.action_ref` empty; the script reads them from the action's checkout path, which
+/// on Windows has backslashes.
+#[cfg(unix)]
+#[test]
+fn the_action_finds_its_release_from_a_windows_checkout_path() {
+    let release = tempfile::tempdir().expect("temp dir");
+    fake_release(release.path(), None);
+    for path in [
+        r"D:\a\_actions\acme\aoc-preflight\v9.9.9",
+        "/runner/work/_actions/acme/aoc-preflight/v9.9.9",
+    ] {
+        let runner = tempfile::tempdir().expect("temp dir");
+        let out = run_install_with(
+            release.path(),
+            runner.path(),
+            &[
+                ("GITHUB_ACTION_PATH", path),
+                ("AOC_VERSION", ""),
+                ("AOC_ACTION_REPOSITORY", ""),
+                ("AOC_ACTION_REF", ""),
+            ],
+        );
+        assert!(out.status.success(), "{path}: {}", text_of(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("action acme/aoc-preflight at v9.9.9"),
+            "{path}: {}",
+            text_of(&out)
+        );
+        let outputs =
+            std::fs::read_to_string(runner.path().join("github_output")).expect("GITHUB_OUTPUT");
+        assert!(outputs.contains("installed=v9.9.9"), "{path}: {outputs}");
+    }
+}
+
+/// A release the user named that has no asset for the runner, or no SHA256SUMS, stops the
+/// step: it never builds the action's own source instead.
+#[cfg(unix)]
+#[test]
+fn a_named_release_that_cannot_be_installed_fails_instead_of_building() {
+    // No asset at all.
+    let empty = tempfile::tempdir().expect("temp dir");
+    let runner = tempfile::tempdir().expect("temp dir");
+    let out = run_install(empty.path(), runner.path());
+    assert!(!out.status.success(), "{}", text_of(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("::error::")
+            && String::from_utf8_lossy(&out.stderr).contains("no release asset"),
+        "{}",
+        text_of(&out)
+    );
+    assert!(!built_from_source(&out), "{}", text_of(&out));
+
+    // The asset, but no SHA256SUMS.
+    let release = tempfile::tempdir().expect("temp dir");
+    fake_release(release.path(), None);
+    std::fs::remove_file(release.path().join("SHA256SUMS")).expect("rm");
+    let runner = tempfile::tempdir().expect("temp dir");
+    let out = run_install(release.path(), runner.path());
+    assert!(!out.status.success(), "{}", text_of(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("::error::aoc-preflight: no SHA256SUMS"),
+        "{}",
+        text_of(&out)
+    );
+    assert!(!built_from_source(&out));
+    assert!(!runner.path().join("github_path").exists());
+
+    // `latest` is named too; a platform without a released binary likewise.
+    let runner = tempfile::tempdir().expect("temp dir");
+    let out = run_install_with(
+        empty.path(),
+        runner.path(),
+        &[("AOC_VERSION", "latest"), ("RUNNER_ARCH", "RISCV64")],
+    );
+    assert!(!out.status.success(), "{}", text_of(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no released binary for Linux/RISCV64"),
+        "{}",
+        text_of(&out)
+    );
+    assert!(!built_from_source(&out));
 }
 
 #[cfg(unix)]
@@ -379,5 +479,65 @@ fn the_action_records_a_pass_and_rejects_an_unknown_format() {
         String::from_utf8_lossy(&out.stderr).contains("unknown format 'pdf'"),
         "{}",
         text_of(&out)
+    );
+}
+
+/// A run that stops on bad usage (exit 2) writes no report: the step names none, so the SARIF
+/// upload after it (guarded on the output) does not fail on a missing file.
+#[cfg(unix)]
+#[test]
+fn the_action_names_only_the_reports_it_wrote() {
+    let runner = tempfile::tempdir().expect("temp dir");
+    // A report left by an earlier run in the same directory must not pass for this one's.
+    let results = runner.path().join("results");
+    std::fs::create_dir_all(&results).expect("mkdir");
+    std::fs::write(results.join("aoc-preflight.sarif"), "{}").expect("write");
+    let out = run_check(
+        runner.path(),
+        "examples/no-such-dir/aoc.toml",
+        "sarif,json",
+        "--offline",
+    );
+    assert!(out.status.success(), "{}", text_of(&out));
+    let outputs = step_outputs(runner.path());
+    assert_eq!(output_of(&outputs, "exit-code"), "2");
+    for report in ["sarif", "json"] {
+        assert!(
+            !outputs.iter().any(|(k, _)| k == report),
+            "{report} named though not written: {outputs:?}"
+        );
+    }
+    // The upload step is guarded on that output, and skipped for forks' pull requests.
+    let action = std::fs::read_to_string(root().join("action.yml")).expect("action.yml");
+    assert!(action.contains("steps.run.outputs.sarif != ''"), "{action}");
+    assert!(
+        action.contains("github.event.pull_request.head.repo.fork != true"),
+        "{action}"
+    );
+}
+
+/// The GitLab example does what the GitHub one does: it judges the saved Terraform plan
+/// (`--terraform-plan`, the plan it then applies) rather than applying part of the
+/// configuration first to render policy files, and installs a checksum-verified release
+/// rather than building someone's repository with `cargo install --git`.
+#[test]
+fn the_gitlab_example_judges_the_plan_and_installs_a_verified_release() {
+    let gitlab =
+        std::fs::read_to_string(root().join("examples/ci/gitlab-ci.yml")).expect("gitlab-ci.yml");
+    let github = std::fs::read_to_string(root().join("examples/ci/github-actions.yml"))
+        .expect("github-actions.yml");
+    for example in [&gitlab, &github] {
+        assert!(example.contains("--terraform-plan plan.json"), "{example}");
+        assert!(
+            example.contains("terraform show -json tfplan > plan.json"),
+            "{example}"
+        );
+    }
+    assert!(!gitlab.contains("-target="), "{gitlab}");
+    assert!(!gitlab.contains("cargo install"), "{gitlab}");
+    assert!(gitlab.contains("sha256sum -c"), "{gitlab}");
+    assert!(
+        gitlab.contains("terraform apply -input=false tfplan"),
+        "{gitlab}"
     );
 }

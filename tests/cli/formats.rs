@@ -556,6 +556,11 @@ fn validate(root: &Value, schema: &Value, value: &Value, at: &str, errors: &mut 
                     }
                 }
             }
+            "allOf" => {
+                for b in arg.as_array().expect("allOf array") {
+                    validate(root, b, value, at, errors);
+                }
+            }
             "oneOf" => {
                 let branches = arg.as_array().expect("oneOf array");
                 let mut failures = Vec::new();
@@ -641,6 +646,14 @@ fn the_schema_rejects_what_the_tool_does_not_write() {
         })
         .is_empty()
     );
+    // A single report says how the run ends, by number and by name.
+    assert!(
+        !broken(&|r| {
+            r.as_object_mut().map(|o| o.remove("exit_code"));
+        })
+        .is_empty()
+    );
+    assert!(!broken(&|r| r["outcome"] = "green".into()).is_empty());
     // A single report is not also a fleet, and a fleet without reports is neither.
     assert!(!broken(&|r| r["reports"] = Value::Array(Vec::new())).is_empty());
 }

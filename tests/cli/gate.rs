@@ -240,6 +240,128 @@ fn exit_3_nothing_verified_offline_with_only_values() {
     assert!(warning_kinds(&report).is_empty(), "{report:#}");
 }
 
+/// The gate's warnings are true whatever the exit code: a run that verified nothing but
+/// also failed a check exits 1, so "exits 3" would be false there, in every format.
+#[test]
+fn gate_warnings_do_not_promise_exit_3_on_a_run_that_fails() {
+    let args = [
+        "--region",
+        "us-east-1",
+        "--bucket",
+        "aspera-kms",
+        "--kms-key",
+        KEY,
+        "--role-arn",
+        "arn:aws:iam::239600258224:user/not-a-role",
+        "--external-id",
+        "abc123XYZ",
+    ];
+    let (code, report) = offline_json(&args);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(check(&report, "input.values")["status"], "fail");
+    assert_eq!(warning_kinds(&report), ["nothing-verified"]);
+    for format in ["text", "json", "markdown", "junit", "sarif"] {
+        let mut all = vec!["--format", format];
+        all.extend(args);
+        let (code, out, _) = offline(&all);
+        assert_eq!(code, 1, "{format}");
+        assert!(out.contains("cannot exit 0"), "{format}: {out}");
+        assert!(!out.contains("exits 3, not 0"), "{format}: {out}");
+    }
+    // The same for AoC's trust: the seed without AoC's values, its S3 grant broken.
+    let broken_s3 = root()
+        .join("examples/broken/s3-access-policy.json")
+        .display()
+        .to_string();
+    let flags: Vec<String> = seed_flags_without_aoc()
+        .into_iter()
+        .map(|f| {
+            if f == seed("s3-access-policy.json") {
+                broken_s3.clone()
+            } else {
+                f
+            }
+        })
+        .collect();
+    let refs: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let (code, report) = offline_json(&refs);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(check(&report, "role.s3-access")["status"], "fail");
+    assert!(
+        warning_kinds(&report).contains(&"trust-not-verified"),
+        "{report:#}"
+    );
+    let messages = report["gate_warnings"].to_string();
+    assert!(messages.contains("cannot exit 0"), "{messages}");
+    assert!(!messages.contains("exits 3, not 0"), "{messages}");
+}
+
+/// One access verdict is not a green gate: AoC's trust judged but the role's own S3 and KMS
+/// access skipped (its policies not given) was "3 passed, 13 skipped", exit 0.
+#[test]
+fn exit_3_the_roles_own_access_was_not_verified() {
+    let (trust, role_trust) = (
+        seed("aoc-trust-policy.json"),
+        seed("role-trust-policy.json"),
+    );
+    let args = [
+        "--region",
+        "us-east-1",
+        "--bucket",
+        "aspera-kms",
+        "--kms-key",
+        KEY,
+        "--role-arn",
+        ROLE,
+        "--trust-policy",
+        &trust,
+        "--role-trust-policy",
+        &role_trust,
+    ];
+    let (code, report) = offline_json(&args);
+    assert_eq!(code, 3, "{report:#}");
+    assert_eq!(check(&report, "role.trust")["status"], "pass");
+    assert_eq!(report["access_verified"], true);
+    assert_eq!(warning_kinds(&report), ["role-access-not-verified"]);
+    let message = report["gate_warnings"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.contains("role.s3-access, role.kms-access: no identity policy given")
+            && message.contains("--skip role.s3-access,role.kms-access"),
+        "{message}"
+    );
+    let (code, text, _) = offline(&args);
+    assert_eq!(code, 3);
+    assert!(
+        text.contains("The role's own access was not verified"),
+        "{text}"
+    );
+
+    // Left out on purpose, the rest may pass; so may one of them given and the other left out.
+    let mut skipped = args.to_vec();
+    skipped.extend(["--skip", "role.s3-access,role.kms-access"]);
+    let (code, report) = offline_json(&skipped);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(warning_kinds(&report).is_empty(), "{report:#}");
+    let kms_only = seed("kms-policy.json");
+    let mut one = args.to_vec();
+    one.extend(["--identity-policy", &kms_only, "--skip", "role.s3-access"]);
+    let (code, report) = offline_json(&one);
+    assert_eq!(
+        check(&report, "role.kms-access")["status"],
+        "pass",
+        "{report:#}"
+    );
+    assert_eq!(code, 0, "{report:#}");
+    // Required instead, they fail (exit 1) and the warning is not repeated.
+    let mut required = args.to_vec();
+    required.extend(["--require", "role.s3-access,role.kms-access"]);
+    let (code, report) = offline_json(&required);
+    assert_eq!(code, 1, "{report:#}");
+    assert!(warning_kinds(&report).is_empty(), "{report:#}");
+}
+
 /// The second hole: no credentials exited 1, like a broken attachment.
 #[test]
 fn exit_3_no_credentials() {
@@ -261,6 +383,157 @@ fn exit_3_no_credentials() {
     assert_eq!(out.status.code(), Some(3), "{report:#}");
     assert_eq!(check(&report, "aws.credentials")["status"], "fail");
     assert_eq!(report["summary"]["fail"], 1, "{report:#}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reports say how the run ends: `exit_code` and `outcome` are the process's exit code
+// ---------------------------------------------------------------------------------------------
+
+fn outcome_name(code: i32) -> &'static str {
+    match code {
+        0 => "pass",
+        1 => "broken",
+        2 => "usage",
+        3 => "undetermined",
+        _ => "?",
+    }
+}
+
+#[test]
+fn the_json_reports_exit_code_is_the_process_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two attachments and no documents: a fleet that verified nothing (exit 3, status pass).
+    let fleet = dir.path().join("fleet.toml");
+    let attachment = |name: &str| {
+        format!(
+            "[[attachment]]\nname = \"{name}\"\nregion = \"us-east-1\"\nbucket = \"aspera-kms\"\nkms_key = \"{KEY}\"\nrole_arn = \"{ROLE}\"\n\n"
+        )
+    };
+    std::fs::write(&fleet, attachment("a") + &attachment("b")).unwrap();
+    let fleet = fleet.display().to_string();
+    let only_values = [
+        "--region",
+        "us-east-1",
+        "--bucket",
+        "aspera-kms",
+        "--kms-key",
+        KEY,
+        "--role-arn",
+        ROLE,
+    ];
+    let (seed_config, broken_config) = (example("seed"), example("broken"));
+    let scenarios: [(&str, Vec<&str>, i32); 5] = [
+        ("seed", vec!["--config", &seed_config], 0),
+        ("broken", vec!["--config", &broken_config], 1),
+        ("only values", only_values.to_vec(), 3),
+        ("fleet verifying nothing", vec!["--config", &fleet], 3),
+        (
+            "warning with --fail-on warn",
+            vec![
+                "--config",
+                &seed_config,
+                "--kms-key",
+                ALIAS,
+                "--fail-on",
+                "warn",
+            ],
+            1,
+        ),
+    ];
+    for (what, args, expected) in scenarios {
+        let (code, report) = offline_json(&args);
+        assert_eq!(code, expected, "{what}: {report:#}");
+        assert_eq!(report["exit_code"], code, "{what}: {report:#}");
+        assert_eq!(report["outcome"], outcome_name(code), "{what}");
+        // The reports inside a fleet leave it to the fleet.
+        for inner in report["reports"].as_array().into_iter().flatten() {
+            assert!(inner.get("exit_code").is_none(), "{what}: {inner:#}");
+        }
+    }
+    let (_, fleet_report) = offline_json(&["--config", &fleet]);
+    assert_eq!(
+        fleet_report["status"], "pass",
+        "the verdicts alone would say pass"
+    );
+
+    // SARIF: the tool did its job when it found the attachment broken, not when it could
+    // not look.
+    for (args, successful, code) in [
+        (vec!["--config".to_string(), example("broken")], true, 1),
+        (vec!["--config".to_string(), fleet.clone()], false, 3),
+    ] {
+        let mut all = vec!["--format", "sarif"];
+        all.extend(args.iter().map(String::as_str));
+        let (exit, out, _) = offline(&all);
+        assert_eq!(exit, code);
+        let sarif: Value = serde_json::from_str(&out).expect("SARIF");
+        let invocation = &sarif["runs"][0]["invocations"][0];
+        assert_eq!(
+            invocation["executionSuccessful"], successful,
+            "{invocation:#}"
+        );
+        assert_eq!(invocation["exitCode"], code, "{invocation:#}");
+        if !successful {
+            assert_eq!(
+                invocation["toolExecutionNotifications"][0]["level"], "error",
+                "{invocation:#}"
+            );
+        }
+    }
+}
+
+/// No credentials: the report's `status` is `fail` (aws.credentials), the run's outcome is
+/// not; JUnit shows the check as an `<error>` (it could not run), SARIF as an unsuccessful
+/// execution.
+#[test]
+fn no_credentials_is_undetermined_in_every_machine_format() {
+    let stub = StubAws::start(StubWorld::default());
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, "").unwrap();
+    let run = |format: &str| {
+        let out = bin()
+            .env("AWS_CONFIG_FILE", &empty)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &empty)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .args(["check", "--format", format, "--timeout", "10"])
+            .args(["--endpoint-url", &stub.endpoint()])
+            .args(crate::support::stub_aws::attachment_args())
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .expect("runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, json) = run("json");
+    let report: Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(code, 3, "{report:#}");
+    assert_eq!(report["status"], "fail");
+    assert_eq!(report["exit_code"], 3);
+    assert_eq!(report["outcome"], "undetermined");
+
+    let (code, xml) = run("junit");
+    assert_eq!(code, 3);
+    let doc = roxmltree::Document::parse(&xml).expect("XML");
+    let case = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some("aws.credentials"))
+        .expect("aws.credentials test case");
+    assert!(
+        case.children().any(|c| c.has_tag_name("error"))
+            && !case.children().any(|c| c.has_tag_name("failure")),
+        "{xml}"
+    );
+
+    let (code, sarif) = run("sarif");
+    assert_eq!(code, 3);
+    let sarif: Value = serde_json::from_str(&sarif).expect("SARIF");
+    assert_eq!(
+        sarif["runs"][0]["invocations"][0]["executionSuccessful"], false,
+        "{sarif:#}"
+    );
 }
 
 /// The third hole: live, without AoC's values, was "12 passed, 3 skipped", exit 0,

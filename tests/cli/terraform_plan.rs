@@ -167,13 +167,20 @@ fn the_config_files_terraform_plan_key_is_read() {
 #[test]
 fn a_document_given_as_a_file_wins_over_the_plans() {
     // The correct plan, with the broken example's identity policies and trust policy as files.
+    // Identity policies are a set: a file stands in for the plan's policy of its name
+    // (`aoc-s3-access`, `aspera-kms-key-access`) and for that one only.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let s3 = dir.path().join("aoc-s3-access.json");
+    let kms = dir.path().join("aspera-kms-key-access.json");
+    std::fs::copy(root().join("examples/broken/s3-access-policy.json"), &s3).expect("copy");
+    std::fs::copy(root().join("examples/broken/kms-policy.json"), &kms).expect("copy");
     let (code, mixed) = report(&[
         "--config",
         &path("tests/fixtures/terraform/aoc.toml"),
         "--identity-policy",
-        &path("examples/broken/s3-access-policy.json"),
+        &s3.to_string_lossy(),
         "--identity-policy",
-        &path("examples/broken/kms-policy.json"),
+        &kms.to_string_lossy(),
         "--role-trust-policy",
         &path("examples/broken/role-trust-policy.json"),
     ]);
@@ -184,6 +191,121 @@ fn a_document_given_as_a_file_wins_over_the_plans() {
     // The rest still comes from the plan.
     assert_eq!(check(&mixed, "kms.key-policy")["status"], "pass");
     assert_eq!(check(&mixed, "bucket.encryption")["status"], "pass");
+}
+
+/// The correct plan with the role also given an AWS managed policy, which the plan cannot hold.
+fn plan_with_aws_managed_policy(dir: &std::path::Path) -> PathBuf {
+    let mut plan: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/fixtures/terraform/correct.json"))
+            .expect("fixture"),
+    )
+    .expect("JSON");
+    let attachment = serde_json::json!({
+        "address": "aws_iam_role_policy_attachment.cw",
+        "mode": "managed",
+        "type": "aws_iam_role_policy_attachment",
+        "name": "cw",
+        "provider_name": "registry.terraform.io/hashicorp/aws",
+        "schema_version": 0,
+        "values": {
+            "role": "aspera-kms-access",
+            "policy_arn": "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"
+        }
+    });
+    plan["planned_values"]["root_module"]["resources"]
+        .as_array_mut()
+        .expect("resources")
+        .push(attachment);
+    let file = dir.join("plan.json");
+    std::fs::write(&file, plan.to_string()).expect("write");
+    file
+}
+
+#[test]
+fn identity_policy_files_add_to_the_plans_policies() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plan = plan_with_aws_managed_policy(dir.path());
+    let args = |extra: &[String]| {
+        let mut args = vec![
+            "--config".to_string(),
+            path("tests/fixtures/terraform/aoc.toml"),
+            "--terraform-plan".to_string(),
+            plan.to_string_lossy().into_owned(),
+        ];
+        args.extend_from_slice(extra);
+        args
+    };
+    let run = |extra: &[String]| {
+        let args = args(extra);
+        report(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    // Without it, the role's access is not judged, and the skip says how to give it: the key
+    // and bucket policies' verdicts alone do not make a green gate.
+    let (code, without) = run(&[]);
+    assert_eq!(code, 3, "{without:#}");
+    assert!(
+        without["gate_warnings"]
+            .as_array()
+            .is_some_and(|w| w.iter().any(|w| w["kind"] == "role-access-not-verified")),
+        "{without:#}"
+    );
+    let s3 = check(&without, "role.s3-access");
+    assert_eq!(s3["status"], "skip", "{s3:#}");
+    assert!(
+        s3["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("--identity-policy FILE")),
+        "{s3:#}"
+    );
+
+    // Given as a file of any name, it joins the plan's own inline and managed policies.
+    let cw = dir.path().join("cw.json");
+    std::fs::write(
+        &cw,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudwatch:PutMetricData","Resource":"*"}]}"#,
+    )
+    .expect("write");
+    let (code, with) = run(&[
+        "--identity-policy".into(),
+        cw.to_string_lossy().into_owned(),
+    ]);
+    assert_eq!(code, 0, "{with:#}");
+    let (_, correct) = plan_report("correct");
+    for id in ["role.s3-access", "role.kms-access"] {
+        assert_eq!(
+            check(&with, id)["status"],
+            check(&correct, id)["status"],
+            "{id}: {:#}",
+            check(&with, id)
+        );
+        assert_eq!(check(&with, id)["status"], "pass", "{id}");
+    }
+
+    // Two policies missing from the plan and one file: still not judged, saying so.
+    let cw2 = serde_json::json!({
+        "address": "aws_iam_role_policy_attachment.ro",
+        "type": "aws_iam_role_policy_attachment",
+        "values": {"role": "aspera-kms-access", "policy_arn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}
+    });
+    let mut doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan).expect("read")).expect("JSON");
+    doc["planned_values"]["root_module"]["resources"]
+        .as_array_mut()
+        .expect("resources")
+        .push(cw2);
+    std::fs::write(&plan, doc.to_string()).expect("write");
+    let (_, short) = run(&[
+        "--identity-policy".into(),
+        cw.to_string_lossy().into_owned(),
+    ]);
+    let s3 = check(&short, "role.s3-access");
+    assert_eq!(s3["status"], "skip", "{s3:#}");
+    assert!(
+        s3["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("1 given with --identity-policy, for 2")),
+        "{s3:#}"
+    );
 }
 
 #[test]
