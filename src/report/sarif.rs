@@ -623,7 +623,7 @@ mod tests {
         assert_eq!(file_uri("./a b/p#1.json"), "a%20b/p%231.json");
         assert_eq!(file_uri("..\\up\\x.json"), "../up/x.json");
         assert_eq!(file_uri("/tmp/../abs.json"), "file:///abs.json");
-        assert_eq!(file_uri("C:\\work\\p.json"), "file:///C:/work/p.json");
+        assert_eq!(file_uri("C:\\repo\\p.json"), "file:///C:/repo/p.json");
     }
 
     #[test]

@@ -250,7 +250,7 @@ fn the_action_finds_its_release_from_a_windows_checkout_path() {
     fake_release(release.path(), None);
     for path in [
         r"D:\a\_actions\acme\aoc-preflight\v9.9.9",
-        "/runner/work/_actions/acme/aoc-preflight/v9.9.9",
+        "/opt/actions-runner/_work/_actions/acme/aoc-preflight/v9.9.9",
     ] {
         let runner = tempfile::tempdir().expect("temp dir");
         let out = run_install_with(

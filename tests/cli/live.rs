@@ -12,7 +12,7 @@ use aws_sdk_kms::types::KeySpec;
 use serde_json::json;
 
 use crate::support::all_checks;
-use crate::support::moto::{Clients, MotoServer};
+use crate::support::moto::MotoServer;
 use crate::support::world::{
     BUCKET_ACTIONS, KMS_ACTIONS, KeyEntry, KeyState, OBJECT_ACTIONS, World, external_id,
 };
@@ -567,62 +567,17 @@ fn credentials_without_get_key_policy_give_an_error_naming_it() {
     let server = MotoServer::start(&[]);
     let world = World::builder("enforced").build_on(&server);
 
-    let clients = Clients::new(&server.endpoint(), "us-east-1");
     let user = "aoc-preflight-reader";
-    let key = crate::support::moto::runtime().block_on(async {
-        clients
-            .iam
-            .create_user()
-            .user_name(user)
-            .send()
-            .await
-            .expect("iam:CreateUser");
-        let policy = json!({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Sid": "AocPreflightReadsButGetKeyPolicy",
-                "Effect": "Allow",
-                "Action": TOOL_READS_BUT_GET_KEY_POLICY,
-                "Resource": "*"
-            }]
-        });
-        clients
-            .iam
-            .put_user_policy()
-            .user_name(user)
-            .policy_name("aoc-preflight-read")
-            .policy_document(policy.to_string())
-            .send()
-            .await
-            .expect("iam:PutUserPolicy");
-        clients
-            .iam
-            .create_access_key()
-            .user_name(user)
-            .send()
-            .await
-            .expect("iam:CreateAccessKey")
-            .access_key
-            .expect("access key")
+    let policy = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "AocPreflightReadsButGetKeyPolicy",
+            "Effect": "Allow",
+            "Action": TOOL_READS_BUT_GET_KEY_POLICY,
+            "Resource": "*"
+        }]
     });
-    server.enforce_iam();
-    // Enforcement is on: moto's dummy credentials are refused, the user's are accepted.
-    crate::support::moto::runtime().block_on(async {
-        let who = Clients::with_credentials(
-            &server.endpoint(),
-            "us-east-1",
-            &key.access_key_id,
-            &key.secret_access_key,
-        )
-        .sts
-        .get_caller_identity()
-        .send()
-        .await
-        .expect("sts:GetCallerIdentity as the user");
-        assert!(who.arn().unwrap_or_default().ends_with(user), "{who:?}");
-        let refused = clients.sts.get_caller_identity().send().await;
-        assert!(refused.is_err(), "enforcement is off: {refused:?}");
-    });
+    let key = server.enforced_user(user, &[("aoc-preflight-read", &policy)]);
 
     let run = world
         .cmd()

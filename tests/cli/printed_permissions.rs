@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::moto::{Clients, LiveCmd, MotoServer};
+use crate::support::moto::{LiveCmd, MotoServer};
 use crate::support::world::World;
 
 /// `aoc-preflight permissions` for the world's attachment.
@@ -82,55 +82,8 @@ fn the_printed_permissions_are_enough_with_iam_enforced() {
 
     let moto_quirks = moto_translation(&policy);
 
-    let clients = Clients::new(&server.endpoint(), "us-east-1");
     let user = "aoc-preflight-printed";
-    let key = crate::support::moto::runtime().block_on(async {
-        clients
-            .iam
-            .create_user()
-            .user_name(user)
-            .send()
-            .await
-            .expect("iam:CreateUser");
-        for (name, doc) in [("printed", &policy), ("moto-quirks", &moto_quirks)] {
-            clients
-                .iam
-                .put_user_policy()
-                .user_name(user)
-                .policy_name(name)
-                .policy_document(doc.to_string())
-                .send()
-                .await
-                .expect("iam:PutUserPolicy");
-        }
-        clients
-            .iam
-            .create_access_key()
-            .user_name(user)
-            .send()
-            .await
-            .expect("iam:CreateAccessKey")
-            .access_key
-            .expect("access key")
-    });
-    server.enforce_iam();
-    // Enforcement is on: moto's dummy credentials are refused, the user's are accepted.
-    crate::support::moto::runtime().block_on(async {
-        let who = Clients::with_credentials(
-            &server.endpoint(),
-            "us-east-1",
-            &key.access_key_id,
-            &key.secret_access_key,
-        )
-        .sts
-        .get_caller_identity()
-        .send()
-        .await
-        .expect("sts:GetCallerIdentity as the user");
-        assert!(who.arn().unwrap_or_default().ends_with(user), "{who:?}");
-        let refused = clients.sts.get_caller_identity().send().await;
-        assert!(refused.is_err(), "enforcement is off: {refused:?}");
-    });
+    let key = server.enforced_user(user, &[("printed", &policy), ("moto-quirks", &moto_quirks)]);
 
     let run = LiveCmd::new(&server.endpoint())
         .args(world.args())

@@ -180,6 +180,64 @@ impl MotoServer {
             .unwrap_or_else(|e| panic!("POST /moto-api/reset-auth: {e}"));
         assert_eq!(status, 200, "reset-auth answered {status}: {body}");
     }
+
+    /// An IAM user with these inline policies and an access key, then IAM enforcement on
+    /// ([`MotoServer::enforce_iam`]), shown to be on: the user's key is accepted and moto's
+    /// dummy credentials are refused. Returns the key.
+    pub fn enforced_user(
+        &self,
+        user: &str,
+        policies: &[(&str, &serde_json::Value)],
+    ) -> aws_sdk_iam::types::AccessKey {
+        let clients = Clients::new(&self.endpoint(), "us-east-1");
+        let key = runtime().block_on(async {
+            clients
+                .iam
+                .create_user()
+                .user_name(user)
+                .send()
+                .await
+                .expect("iam:CreateUser");
+            for (name, doc) in policies {
+                clients
+                    .iam
+                    .put_user_policy()
+                    .user_name(user)
+                    .policy_name(*name)
+                    .policy_document(doc.to_string())
+                    .send()
+                    .await
+                    .expect("iam:PutUserPolicy");
+            }
+            clients
+                .iam
+                .create_access_key()
+                .user_name(user)
+                .send()
+                .await
+                .expect("iam:CreateAccessKey")
+                .access_key
+                .expect("access key")
+        });
+        self.enforce_iam();
+        runtime().block_on(async {
+            let who = Clients::with_credentials(
+                &self.endpoint(),
+                "us-east-1",
+                &key.access_key_id,
+                &key.secret_access_key,
+            )
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .expect("sts:GetCallerIdentity as the user");
+            assert!(who.arn().unwrap_or_default().ends_with(user), "{who:?}");
+            let refused = clients.sts.get_caller_identity().send().await;
+            assert!(refused.is_err(), "enforcement is off: {refused:?}");
+        });
+        key
+    }
 }
 
 impl Drop for MotoServer {
